@@ -1,0 +1,203 @@
+// One org's control object: the registry of its runs, quotas on spawning, TTL expiry by alarm,
+// the audit trail and usage metering. Vendor traffic never passes through here.
+import { DurableObject } from "cloudflare:workers";
+import { drizzle, type DrizzleSqliteDODatabase } from "drizzle-orm/durable-sqlite";
+import { migrate } from "drizzle-orm/durable-sqlite/migrator";
+import { and, asc, desc, eq, lte } from "drizzle-orm";
+import migrations from "../migrations/control/migrations.js";
+import * as schema from "../src/control/schema.ts";
+import type { AppEnv } from "../src/env.ts";
+import { KINDS, type Kind, type Quotas, type Urls, type WorldIdentity } from "../src/kernel/types.ts";
+import { VENDORS } from "../src/vendors/index.ts";
+import { randomHex } from "../src/lib/crypto.ts";
+import type { RunRecord } from "../src/control/run-json.ts";
+
+export const SEEDS = ["empty"];
+const MAX_TTL_SECONDS = 30 * 86_400;
+
+/** Errors cross RPC as values: the Worker renders them in the API's shape. */
+export interface ControlError {
+  error: { status: number; code: string; message: string; retryAfter?: number };
+}
+
+export interface SpawnInput {
+  runId?: unknown;
+  seed?: unknown;
+  ttlSeconds?: unknown;
+  kinds?: unknown;
+  metadata?: unknown;
+  rngSeed?: unknown;
+  fromSnapshot?: unknown;
+}
+
+const fail = (status: number, code: string, message: string, retryAfter?: number): ControlError => ({ error: { status, code, message, retryAfter } });
+
+type Row = typeof schema.runs.$inferSelect;
+
+export class Control extends DurableObject<AppEnv> {
+  private db: DrizzleSqliteDODatabase<typeof schema>;
+
+  constructor(ctx: DurableObjectState, env: AppEnv) {
+    super(ctx, env);
+    this.db = drizzle(ctx.storage, { schema, logger: false });
+    ctx.blockConcurrencyWhile(async () => {
+      await migrate(this.db, migrations);
+    });
+  }
+
+  private record(r: Row, org: string): RunRecord {
+    return {
+      worldId: r.worldId, runId: r.runId, org, status: r.status as RunRecord["status"], seed: r.seed, kinds: JSON.parse(r.kinds),
+      metadata: JSON.parse(r.metadata), credentials: JSON.parse(r.clones), createdAt: r.createdAt, expiresAt: r.expiresAt, endedAt: r.endedAt, actor: r.actor,
+    };
+  }
+
+  private org(): string {
+    return this.ctx.storage.kv.get<string>("org") ?? "default";
+  }
+
+  async spawn(input: SpawnInput, ctx: { org: string; actor: string; quotas: Quotas; urls: Urls }): Promise<RunRecord | ControlError> {
+    if (!this.ctx.storage.kv.get("org")) this.ctx.storage.kv.put("org", ctx.org);
+    await this.expireDue();
+    const runId = input.runId ?? `run_${randomHex(8)}`;
+    if (typeof runId !== "string" || !/^[A-Za-z0-9._-]{1,64}$/.test(runId)) return fail(422, "invalid_run_id", "`runId` must match [A-Za-z0-9._-]{1,64}.");
+    const seed = input.seed ?? "empty";
+    if (typeof seed !== "string" || !SEEDS.includes(seed)) return fail(422, "unknown_seed", `\`seed\` must be one of: ${SEEDS.join(", ")}.`);
+    const ttl = input.ttlSeconds ?? 3600;
+    if (typeof ttl !== "number" || !Number.isInteger(ttl) || ttl < 1 || ttl > MAX_TTL_SECONDS) return fail(422, "invalid_ttl", `\`ttlSeconds\` must be an integer from 1 to ${MAX_TTL_SECONDS}.`);
+    const kinds = input.kinds ?? [...KINDS];
+    if (!Array.isArray(kinds) || kinds.length === 0 || !kinds.every((k) => (KINDS as readonly unknown[]).includes(k))) {
+      return fail(422, "invalid_kinds", "`kinds` must be a non-empty subset of stripe, twilio, email, auth, s3.");
+    }
+    const metadata = input.metadata ?? {};
+    if (typeof metadata !== "object" || metadata === null || Array.isArray(metadata) || !Object.values(metadata).every((v) => typeof v === "string") || JSON.stringify(metadata).length > 8192) {
+      return fail(422, "invalid_metadata", "`metadata` must be a map of strings (8 KB at most).");
+    }
+    if (input.rngSeed !== undefined && (typeof input.rngSeed !== "string" || input.rngSeed.length > 256)) return fail(422, "invalid_rng_seed", "`rngSeed` must be a string.");
+    let branchKey: string | null = null;
+    if (input.fromSnapshot !== undefined) {
+      const f = input.fromSnapshot as { runId?: unknown; snapshotId?: unknown } | null;
+      if (!f || typeof f.runId !== "string" || typeof f.snapshotId !== "string") return fail(422, "invalid_from_snapshot", "`fromSnapshot` must be { runId, snapshotId }.");
+      const src = this.active(f.runId);
+      if (!src) return fail(404, "run_not_found", `No active run ${f.runId} to branch from.`);
+      branchKey = await this.env.RUN.get(this.env.RUN.idFromName(src.worldId)).snapshotKey(f.snapshotId);
+      if (!branchKey) return fail(404, "snapshot_not_found", `Run ${f.runId} has no snapshot ${f.snapshotId}.`);
+    }
+    const now = Date.now();
+    if (this.active(runId)) return fail(409, "run_exists", `A run named ${runId} is already active.`);
+    const live = this.db.select({ expiresAt: schema.runs.expiresAt }).from(schema.runs).where(eq(schema.runs.status, "active")).orderBy(asc(schema.runs.expiresAt)).all();
+    if (live.length >= ctx.quotas.concurrentRuns) {
+      return fail(429, "quota_concurrent_runs", `The org's limit of ${ctx.quotas.concurrentRuns} concurrent runs is reached.`, Math.max(1, Math.ceil((live[0].expiresAt - now) / 1000)));
+    }
+    const worldId = randomHex(16);
+    const credentials: Partial<Record<Kind, Record<string, string>>> = {};
+    for (const k of kinds as Kind[]) credentials[k] = await VENDORS[k].mintCredentials(worldId);
+    const rec: RunRecord = {
+      worldId, runId, org: ctx.org, status: "active", seed, kinds: kinds as Kind[], metadata: metadata as Record<string, string>, credentials,
+      createdAt: now, expiresAt: now + ttl * 1000, endedAt: null, actor: ctx.actor,
+    };
+    const identity: WorldIdentity = {
+      runId, worldId, org: ctx.org, seed, rngSeed: (input.rngSeed as string | undefined) ?? runId, kinds: rec.kinds, createdAt: now, expiresAt: rec.expiresAt,
+      credentials, urls: ctx.urls, quotas: ctx.quotas,
+    };
+    const created = await this.env.RUN.get(this.env.RUN.idFromName(worldId)).create(identity, branchKey);
+    if (created !== true) return fail(422, "invalid_bundle", created);
+    this.db.insert(schema.runs).values({
+      worldId, runId, status: "active", seed, kinds: JSON.stringify(kinds), metadata: JSON.stringify(metadata), clones: JSON.stringify(credentials),
+      createdAt: now, expiresAt: rec.expiresAt, endedAt: null, actor: ctx.actor,
+    }).run();
+    this.audit(ctx.actor, branchKey ? "branch" : "spawn", runId, branchKey ? JSON.stringify(input.fromSnapshot) : null);
+    await this.rearm();
+    return rec;
+  }
+
+  private active(runId: string): Row | undefined {
+    return this.db.select().from(schema.runs).where(and(eq(schema.runs.runId, runId), eq(schema.runs.status, "active"))).get();
+  }
+
+  private audit(actor: string, action: string, runId: string, detail: string | null = null): void {
+    this.db.insert(schema.audit).values({ at: Date.now(), actor, action, runId, detail }).run();
+  }
+
+  async list(filter: { status?: string; kind?: string }): Promise<RunRecord[]> {
+    await this.expireDue();
+    const rows = this.db.select().from(schema.runs).where(filter.status ? eq(schema.runs.status, filter.status) : undefined).orderBy(desc(schema.runs.createdAt)).limit(1000).all();
+    return rows.map((r) => this.record(r, this.org())).filter((r) => !filter.kind || r.kinds.includes(filter.kind as Kind));
+  }
+
+  /** The active run of that name, else its most recent ended one. */
+  async get(runId: string): Promise<RunRecord | null> {
+    await this.expireDue();
+    const r = this.active(runId) ?? this.db.select().from(schema.runs).where(eq(schema.runs.runId, runId)).orderBy(desc(schema.runs.createdAt)).get();
+    return r ? this.record(r, this.org()) : null;
+  }
+
+  /** The world of an active run, for admin calls made with the org key. */
+  async resolve(runId: string): Promise<string | null> {
+    await this.expireDue();
+    return this.active(runId)?.worldId ?? null;
+  }
+
+  async extend(runId: string, ttlSeconds: unknown, actor: string): Promise<RunRecord | ControlError> {
+    await this.expireDue();
+    if (typeof ttlSeconds !== "number" || !Number.isInteger(ttlSeconds) || ttlSeconds < 1 || ttlSeconds > MAX_TTL_SECONDS) {
+      return fail(422, "invalid_ttl", `\`ttlSeconds\` must be an integer from 1 to ${MAX_TTL_SECONDS}.`);
+    }
+    const r = this.active(runId);
+    if (!r) return fail(404, "run_not_found", `No active run ${runId}.`);
+    const expiresAt = Math.min(Math.max(r.expiresAt, Date.now()) + ttlSeconds * 1000, Date.now() + MAX_TTL_SECONDS * 1000);
+    await this.env.RUN.get(this.env.RUN.idFromName(r.worldId)).setExpiry(expiresAt);
+    this.db.update(schema.runs).set({ expiresAt }).where(eq(schema.runs.worldId, r.worldId)).run();
+    this.audit(actor, "extend", runId, String(ttlSeconds));
+    await this.rearm();
+    return this.record({ ...r, expiresAt }, this.org());
+  }
+
+  async teardown(runId: string, actor: string): Promise<RunRecord | ControlError> {
+    await this.expireDue();
+    const r = this.active(runId);
+    if (!r) return fail(404, "run_not_found", `No active run ${runId}.`);
+    await this.end(r, "torn_down", actor);
+    await this.rearm();
+    return this.record({ ...r, status: "torn_down", endedAt: Date.now() }, this.org());
+  }
+
+  private async end(r: Row, status: "torn_down" | "expired", actor: string): Promise<void> {
+    await this.env.RUN.get(this.env.RUN.idFromName(r.worldId)).destroy();
+    this.db.update(schema.runs).set({ status, endedAt: Date.now() }).where(eq(schema.runs.worldId, r.worldId)).run();
+    this.audit(actor, status === "expired" ? "expire" : "teardown", r.runId);
+  }
+
+  /** Tears down every run past its TTL; called by the alarm and, since local alarms can lapse, by every call. */
+  private async expireDue(): Promise<void> {
+    const due = this.db.select().from(schema.runs).where(and(eq(schema.runs.status, "active"), lte(schema.runs.expiresAt, Date.now()))).all();
+    for (const r of due) await this.end(r, "expired", "ttl");
+    if (due.length) await this.rearm();
+  }
+
+  private async rearm(): Promise<void> {
+    const next = this.db.select({ e: schema.runs.expiresAt }).from(schema.runs).where(eq(schema.runs.status, "active")).orderBy(asc(schema.runs.expiresAt)).get();
+    if (next) await this.ctx.storage.setAlarm(next.e);
+    else await this.ctx.storage.deleteAlarm();
+  }
+
+  override async alarm(): Promise<void> {
+    await this.expireDue();
+    await this.rearm();
+  }
+
+  async auditTrail(limit = 100) {
+    return this.db.select().from(schema.audit).orderBy(desc(schema.audit.id)).limit(limit).all()
+      .map((a) => ({ at: new Date(a.at).toISOString(), actor: a.actor, action: a.action, runId: a.runId, detail: a.detail }));
+  }
+
+  /** Clone-minutes: each run's lifetime so far (or until it ended) times the number of its clones. */
+  async usage() {
+    await this.expireDue();
+    const now = Date.now();
+    const rows = this.db.select().from(schema.runs).all();
+    let cloneMinutes = 0;
+    for (const r of rows) cloneMinutes += (((r.endedAt ?? now) - r.createdAt) / 60_000) * JSON.parse(r.kinds).length;
+    return { org: this.org(), runs: rows.length, active: rows.filter((r) => r.status === "active").length, cloneMinutes: Math.round(cloneMinutes * 100) / 100 };
+  }
+}

@@ -1,0 +1,120 @@
+// The control API (CONTRACT section 2) and the admin API's front door. Thin: authenticate, check
+// the quota, resolve the run, forward to its object.
+import { Hono, type Context } from "hono";
+import type { AppEnv } from "../env.ts";
+import { ApiError, jsonObject } from "../lib/http-error.ts";
+import { bearer } from "../vendors/credentials.ts";
+import { orgForKey } from "./orgs.ts";
+import { looksLikeJwt, mintRunToken, verifyRunToken } from "./tokens.ts";
+import { runJson, type RunRecord } from "./run-json.ts";
+import { urlsOf } from "./urls.ts";
+import type { ControlError } from "../../durable-objects/control.ts";
+
+type Env = { Bindings: AppEnv; Variables: { org: string; quotas: import("../kernel/types.ts").Quotas } };
+
+const ACTORS = /^(sdk|cli|mcp|ci|dashboard|api|test)$/;
+const actorOf = (c: Context) => {
+  const a = c.req.header("x-molar-actor") ?? "api";
+  return ACTORS.test(a) ? a : "api";
+};
+
+/** A control object's answer: the record, or its error rendered in the API's shape. */
+function unwrap(r: RunRecord | ControlError): RunRecord {
+  if ("error" in r) {
+    const e = r.error;
+    throw new ApiError(e.status, e.code, e.message, e.retryAfter ? { "retry-after": String(e.retryAfter) } : {});
+  }
+  return r;
+}
+
+const control = (env: AppEnv, org: string) => env.CONTROL.get(env.CONTROL.idFromName(org));
+
+export function controlRouter(): Hono<Env> {
+  const app = new Hono<Env>();
+  app.onError((err) => {
+    if (err instanceof ApiError) return err.getResponse();
+    console.error("molar: control error", err instanceof Error ? err.stack : err);
+    return new ApiError(500, "internal", "Internal error.").getResponse();
+  });
+
+  app.get("/healthz", (c) => c.json({ ok: true, service: "molar-clones", kinds: ["stripe", "twilio", "email", "auth", "s3"] }));
+
+  // ---- admin API: the run token, or the org key
+  app.all("/admin/v1/runs/:runId/*", async (c) => {
+    const runId = c.req.param("runId");
+    const presented = bearer(c.req.raw);
+    if (!presented) throw new ApiError(401, "missing_token", "Send `Authorization: Bearer <run token or org API key>`.");
+    let worldId: string | null = null;
+    if (looksLikeJwt(presented)) {
+      const claims = await verifyRunToken(c.env, presented);
+      if (!claims || claims.runId !== runId) throw new ApiError(401, "invalid_token", "The token is invalid, expired, or for another run.");
+      worldId = claims.worldId;
+    } else {
+      const org = await orgForKey(c.env, presented);
+      if (!org) throw new ApiError(401, "invalid_api_key", "Invalid API key.");
+      worldId = await control(c.env, org.org).resolve(runId);
+      if (!worldId) throw new ApiError(404, "run_not_found", `No active run ${runId}.`);
+    }
+    const prefix = `/admin/v1/runs/${encodeURIComponent(runId)}`;
+    const path = new URL(c.req.url).pathname;
+    const rest = path.startsWith(prefix) ? path.slice(prefix.length) : path.replace(/^\/admin\/v1\/runs\/[^/]+/, "");
+    return c.env.RUN.get(c.env.RUN.idFromName(worldId)).admin(c.req.raw, rest);
+  });
+
+  // ---- control API: the org key
+  app.use("/v1/*", async (c, next) => {
+    const org = await orgForKey(c.env, bearer(c.req.raw));
+    if (!org) throw new ApiError(401, "invalid_api_key", bearer(c.req.raw) ? "Invalid API key." : "Send `Authorization: Bearer <org API key>`.");
+    c.set("org", org.org);
+    c.set("quotas", org.quotas);
+    await next();
+  });
+
+  const withToken = async (c: Context<Env>, r: RunRecord) =>
+    runJson(r, urlsOf(c.env, c.req.url), await mintRunToken(c.env, { org: c.get("org"), runId: r.runId, worldId: r.worldId }));
+
+  app.post("/v1/runs", async (c) => {
+    const body = await jsonObject(c.req.raw);
+    const urls = urlsOf(c.env, c.req.url);
+    const rec = unwrap(await control(c.env, c.get("org")).spawn(body, { org: c.get("org"), actor: actorOf(c), quotas: c.get("quotas"), urls }));
+    return c.json(await withToken(c, rec), 201);
+  });
+
+  app.get("/v1/runs", async (c) => {
+    const status = c.req.query("status");
+    const kind = c.req.query("kind");
+    const rows = await control(c.env, c.get("org")).list({ status, kind });
+    const urls = urlsOf(c.env, c.req.url);
+    return c.json({ data: rows.map((r) => runJson(r, urls)) });
+  });
+
+  app.get("/v1/runs/:runId", async (c) => {
+    const r = await control(c.env, c.get("org")).get(c.req.param("runId"));
+    if (!r) throw new ApiError(404, "run_not_found", `No run ${c.req.param("runId")}.`);
+    return c.json(runJson(r, urlsOf(c.env, c.req.url)));
+  });
+
+  app.post("/v1/runs/:runId/token", async (c) => {
+    const r = await control(c.env, c.get("org")).get(c.req.param("runId"));
+    if (!r || r.status !== "active") throw new ApiError(404, "run_not_found", `No active run ${c.req.param("runId")}.`);
+    const token = await mintRunToken(c.env, { org: c.get("org"), runId: r.runId, worldId: r.worldId });
+    return c.json({ runId: r.runId, token, expiresAt: new Date(Date.now() + 3600_000).toISOString() }, 201);
+  });
+
+  app.post("/v1/runs/:runId/extend", async (c) => {
+    const body = await jsonObject(c.req.raw, false);
+    const r = unwrap(await control(c.env, c.get("org")).extend(c.req.param("runId"), body.ttlSeconds, actorOf(c)));
+    return c.json(runJson(r, urlsOf(c.env, c.req.url)));
+  });
+
+  app.delete("/v1/runs/:runId", async (c) => {
+    const r = unwrap(await control(c.env, c.get("org")).teardown(c.req.param("runId"), actorOf(c)));
+    return c.json(runJson(r, urlsOf(c.env, c.req.url)));
+  });
+
+  app.get("/v1/audit", async (c) => c.json({ data: await control(c.env, c.get("org")).auditTrail(Number(c.req.query("limit") ?? 100)) }));
+  app.get("/v1/usage", async (c) => c.json(await control(c.env, c.get("org")).usage()));
+
+  app.all("/v1/*", (c) => new ApiError(404, "unknown_route", `No control route ${c.req.method} ${c.req.path}.`).getResponse());
+  return app;
+}

@@ -1,0 +1,61 @@
+// The Worker: the control origin (control API, admin API, dashboard) as the default export, and
+// one WorkerEntrypoint per vendor. Locally each entrypoint has its own port; on Cloudflare the
+// default export dispatches vendor hostnames (MOLAR_VENDOR_HOSTS) to the same code.
+import { WorkerEntrypoint } from "cloudflare:workers";
+import type { AppEnv } from "./env.ts";
+import { controlRouter } from "./control/router.ts";
+import { vendorFetch } from "./vendors/gateway.ts";
+import { KINDS, type Kind } from "./kernel/types.ts";
+import { homePage } from "./dashboard/home.ts";
+
+export { RunWorld } from "../durable-objects/run-world.ts";
+export { Control } from "../durable-objects/control.ts";
+
+const app = controlRouter();
+app.get("/", (c) => c.html(homePage()));
+
+let hostMap: { src: string; map: Map<string, Kind> } | null = null;
+function vendorForHost(env: AppEnv, host: string): Kind | null {
+  if (!env.MOLAR_VENDOR_HOSTS) return null;
+  if (hostMap?.src !== env.MOLAR_VENDOR_HOSTS) {
+    const parsed = JSON.parse(env.MOLAR_VENDOR_HOSTS) as Record<string, string>;
+    hostMap = { src: env.MOLAR_VENDOR_HOSTS, map: new Map(KINDS.filter((k) => parsed[k]).map((k) => [parsed[k].toLowerCase(), k])) };
+  }
+  return hostMap.map.get(host.toLowerCase()) ?? null;
+}
+
+export default {
+  fetch(req: Request, env: AppEnv, ctx: ExecutionContext) {
+    const kind = vendorForHost(env, new URL(req.url).hostname);
+    return kind ? vendorFetch(kind, req, env) : app.fetch(req, env, ctx);
+  },
+} satisfies ExportedHandler<AppEnv>;
+
+export class StripeApi extends WorkerEntrypoint<AppEnv> {
+  override fetch(req: Request) {
+    return vendorFetch("stripe", req, this.env);
+  }
+}
+export class TwilioApi extends WorkerEntrypoint<AppEnv> {
+  override fetch(req: Request) {
+    return vendorFetch("twilio", req, this.env);
+  }
+}
+export class EmailApi extends WorkerEntrypoint<AppEnv> {
+  override fetch(req: Request) {
+    return vendorFetch("email", req, this.env);
+  }
+}
+export class AuthApi extends WorkerEntrypoint<AppEnv> {
+  override fetch(req: Request) {
+    return vendorFetch("auth", req, this.env);
+  }
+}
+export class S3Api extends WorkerEntrypoint<AppEnv> {
+  override fetch(req: Request) {
+    return vendorFetch("s3", req, this.env);
+  }
+}
+
+/** Entrypoint class per vendor, for the local runner's per-port sockets. */
+export const ENTRYPOINTS: Record<Kind, string> = { stripe: "StripeApi", twilio: "TwilioApi", email: "EmailApi", auth: "AuthApi", s3: "S3Api" };

@@ -1,0 +1,62 @@
+export type JobRow = {
+  id: number;
+  due_at: number;
+  kind: string;
+  type: string;
+  ref: string | null;
+  payload: string;
+};
+
+/** The single table of scheduled work of a world. The alarm follows `earliest()`. */
+export class Jobs {
+  /** Set when the table changed, so the world re-arms its alarm once per request. */
+  dirty = false;
+
+  constructor(private readonly sql: SqlStorage) {}
+
+  schedule(kind: string, type: string, dueAt: number, payload: Record<string, unknown> = {}, ref: string | null = null): number {
+    this.dirty = true;
+    return this.sql
+      .exec<{ id: number }>(
+        "INSERT INTO kernel_jobs (due_at, kind, type, ref, payload) VALUES (?, ?, ?, ?, ?) RETURNING id",
+        Math.floor(dueAt),
+        kind,
+        type,
+        ref,
+        JSON.stringify(payload),
+      )
+      .one().id;
+  }
+
+  /** Cancels every job of `type` whose ref is `ref`; answers how many. */
+  cancel(type: string, ref: string): number {
+    this.dirty = true;
+    return this.sql.exec("DELETE FROM kernel_jobs WHERE type = ? AND ref = ?", type, ref).rowsWritten;
+  }
+
+  reschedule(type: string, ref: string, dueAt: number): number {
+    this.dirty = true;
+    return this.sql.exec("UPDATE kernel_jobs SET due_at = ? WHERE type = ? AND ref = ?", Math.floor(dueAt), type, ref).rowsWritten;
+  }
+
+  earliest(): number | null {
+    const row = this.sql.exec<{ d: number | null }>("SELECT MIN(due_at) AS d FROM kernel_jobs").one();
+    return row.d;
+  }
+
+  /** Removes and returns the next job due at or before `until`, in (due time, insertion) order. */
+  take(until: number): JobRow | null {
+    const row = this.sql
+      .exec<JobRow>(
+        "DELETE FROM kernel_jobs WHERE id = (SELECT id FROM kernel_jobs WHERE due_at <= ? ORDER BY due_at, id LIMIT 1) RETURNING *",
+        until,
+      )
+      .toArray()[0];
+    if (row) this.dirty = true;
+    return row ?? null;
+  }
+
+  pending(limit = 20): JobRow[] {
+    return this.sql.exec<JobRow>("SELECT * FROM kernel_jobs ORDER BY due_at, id LIMIT ?", limit).toArray();
+  }
+}

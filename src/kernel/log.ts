@@ -1,0 +1,114 @@
+export interface LogEntry {
+  at: string;
+  kind: string;
+  method: string;
+  path: string;
+  status: number;
+  durationMs: number;
+  errorInjected: boolean;
+  requestId: string;
+}
+
+type Row = {
+  seq: number;
+  at: number;
+  kind: string;
+  method: string;
+  path: string;
+  status: number;
+  duration_ms: number;
+  error_injected: number;
+  request_id: string;
+};
+
+export interface LogFilter {
+  kind?: string | null;
+  status?: number | null;
+  path?: string | null;
+  errorInjected?: boolean | null;
+  limit?: number;
+}
+
+const enc = new TextEncoder();
+
+/**
+ * The request log: a capped ring in SQLite (paths only, never query strings or headers, so no
+ * secret reaches it) and live subscribers fed as Server-Sent Events.
+ */
+export class RequestLog {
+  static readonly CAP = 10_000;
+  private writes = 0;
+  private readonly subscribers = new Set<{ writer: WritableStreamDefaultWriter<Uint8Array>; filter: LogFilter }>();
+
+  constructor(private readonly sql: SqlStorage) {}
+
+  record(e: LogEntry, atMs: number): void {
+    this.sql.exec(
+      "INSERT INTO kernel_request_log (at, kind, method, path, status, duration_ms, error_injected, request_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+      atMs, e.kind, e.method, e.path, e.status, e.durationMs, e.errorInjected ? 1 : 0, e.requestId,
+    );
+    // Trimming every write would double the cost of logging; every 256 keeps the ring near its cap.
+    if (++this.writes % 256 === 0) {
+      this.sql.exec("DELETE FROM kernel_request_log WHERE seq <= (SELECT MAX(seq) FROM kernel_request_log) - ?", RequestLog.CAP);
+    }
+    if (this.subscribers.size === 0) return;
+    const line = enc.encode(`data: ${JSON.stringify(e)}\n\n`);
+    for (const s of this.subscribers) {
+      if (!matches(e, s.filter)) continue;
+      s.writer.write(line).catch(() => this.subscribers.delete(s));
+    }
+  }
+
+  list(f: LogFilter): LogEntry[] {
+    const rows = this.sql
+      .exec<Row>(
+        `SELECT * FROM (SELECT * FROM kernel_request_log
+           WHERE (?1 IS NULL OR kind = ?1) AND (?2 IS NULL OR status = ?2) AND (?3 IS NULL OR path GLOB ?3) AND (?4 IS NULL OR error_injected = ?4)
+           ORDER BY seq DESC LIMIT ?5) ORDER BY seq`,
+        f.kind ?? null,
+        f.status ?? null,
+        f.path ? (f.path.includes("*") ? f.path : f.path + "*") : null,
+        f.errorInjected === null || f.errorInjected === undefined ? null : f.errorInjected ? 1 : 0,
+        f.limit ?? RequestLog.CAP,
+      )
+      .toArray();
+    return rows.map(toEntry);
+  }
+
+  /** A live SSE stream of entries matching `filter`; ends when the client goes away. */
+  stream(filter: LogFilter): ReadableStream<Uint8Array> {
+    const { readable, writable } = new TransformStream<Uint8Array, Uint8Array>();
+    const writer = writable.getWriter();
+    const sub = { writer, filter };
+    this.subscribers.add(sub);
+    writer.write(enc.encode(": connected\n\n")).catch(() => this.subscribers.delete(sub));
+    writer.closed.catch(() => undefined).finally(() => this.subscribers.delete(sub));
+    return readable;
+  }
+
+  closeAll(): void {
+    for (const s of this.subscribers) s.writer.close().catch(() => undefined);
+    this.subscribers.clear();
+  }
+}
+
+function matches(e: LogEntry, f: LogFilter): boolean {
+  if (f.kind && e.kind !== f.kind) return false;
+  if (f.status && e.status !== f.status) return false;
+  if (f.path && !e.path.startsWith(f.path.replace(/\*.*$/, ""))) return false;
+  if (f.errorInjected !== null && f.errorInjected !== undefined && e.errorInjected !== f.errorInjected) return false;
+  return true;
+}
+
+function toEntry(r: Row): LogEntry {
+  return {
+    at: new Date(r.at).toISOString(),
+    kind: r.kind,
+    method: r.method,
+    path: r.path,
+    status: r.status,
+    durationMs: r.duration_ms,
+    errorInjected: r.error_injected === 1,
+    requestId: r.request_id,
+  };
+}

@@ -1,0 +1,144 @@
+import type { Clock } from "./clock.ts";
+import type { Ids } from "./rng.ts";
+import type { Jobs } from "./jobs.ts";
+import type { Meta } from "./meta.ts";
+
+export const DELIVER_JOB = "kernel.deliver";
+
+/** Svix's published schedule, the default: 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 10 h after failures. */
+export const SVIX_RETRIES = [5_000, 300_000, 1_800_000, 7_200_000, 18_000_000, 36_000_000, 36_000_000];
+
+export interface Enqueue {
+  kind: string;
+  url: string;
+  event: string;
+  eventId: string;
+  body: string;
+  contentType?: string;
+  secret: string;
+  endpointId?: string | null;
+  delayMs?: number;
+}
+
+export type DeliveryRow = {
+  id: string;
+  seq: number;
+  kind: string;
+  endpoint_id: string | null;
+  url: string;
+  event: string;
+  event_id: string;
+  body: string;
+  content_type: string;
+  secret: string;
+  status: "pending" | "succeeded" | "failed";
+  attempts: number;
+  next_attempt_at: number | null;
+  last_error: string | null;
+  last_status: number | null;
+  created_at: number;
+};
+
+// The clones must never reach a live vendor, whatever URL an app registers as its webhook.
+const LIVE_VENDOR = /(^|\.)(stripe\.com|twilio\.com|resend\.com|clerk\.com|clerk\.accounts\.dev|amazonaws\.com)$/i;
+
+export function isLiveVendorUrl(url: string): boolean {
+  try {
+    return LIVE_VENDOR.test(new URL(url).hostname);
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Webhook messages waiting to land. Each attempt is a row in the jobs table, so retries follow
+ * the run clock and a receiver that is down loses nothing: the message stays until it lands or
+ * its schedule runs out, and can be redelivered by hand at any time.
+ */
+export class Outbox {
+  constructor(
+    private readonly sql: SqlStorage,
+    private readonly ids: Ids,
+    private readonly clock: Clock,
+    private readonly jobs: Jobs,
+    private readonly meta: Meta,
+  ) {}
+
+  enqueue(m: Enqueue): string {
+    const id = this.ids.make("msg_", 24);
+    const seq = this.meta.incr("seq.delivery");
+    const due = this.clock.now() + (m.delayMs ?? 0);
+    this.sql.exec(
+      `INSERT INTO kernel_deliveries (id, seq, kind, endpoint_id, url, event, event_id, body, content_type, secret, status, attempts, next_attempt_at, created_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending', 0, ?, ?)`,
+      id, seq, m.kind, m.endpointId ?? null, m.url, m.event, m.eventId, m.body, m.contentType ?? "application/json", m.secret, due, this.clock.now(),
+    );
+    this.jobs.schedule(m.kind, DELIVER_JOB, due, {}, id);
+    return id;
+  }
+
+  get(id: string): DeliveryRow | null {
+    return this.sql.exec<DeliveryRow>("SELECT * FROM kernel_deliveries WHERE id = ?", id).toArray()[0] ?? null;
+  }
+
+  list(filter: { kind?: string; status?: string; limit?: number } = {}): DeliveryRow[] {
+    return this.sql
+      .exec<DeliveryRow>(
+        "SELECT * FROM kernel_deliveries WHERE (?1 IS NULL OR kind = ?1) AND (?2 IS NULL OR status = ?2) ORDER BY seq LIMIT ?3",
+        filter.kind ?? null,
+        filter.status ?? null,
+        filter.limit ?? 1000,
+      )
+      .toArray();
+  }
+
+  /** Records one attempt's outcome and schedules the next one from `retries` when it failed. */
+  record(d: DeliveryRow, outcome: { status: number | null; error: string | null; durationMs: number }, retries: number[], permanent = false): void {
+    const now = this.clock.now();
+    const ok = outcome.status !== null && outcome.status >= 200 && outcome.status < 300;
+    const attempts = d.attempts + 1;
+    this.sql.exec(
+      "INSERT INTO kernel_delivery_attempts (delivery_id, at, status, error, duration_ms) VALUES (?, ?, ?, ?, ?)",
+      d.id, now, outcome.status, outcome.error, outcome.durationMs,
+    );
+    let status: DeliveryRow["status"] = "succeeded";
+    let next: number | null = null;
+    if (!ok) {
+      const delay = permanent ? undefined : retries[attempts - 1];
+      if (delay === undefined) status = "failed";
+      else {
+        status = "pending";
+        next = now + delay;
+        this.jobs.schedule(d.kind, DELIVER_JOB, next, {}, d.id);
+      }
+    }
+    this.sql.exec(
+      "UPDATE kernel_deliveries SET status = ?, attempts = ?, next_attempt_at = ?, last_status = ?, last_error = ? WHERE id = ?",
+      status, attempts, next, outcome.status, outcome.error, d.id,
+    );
+  }
+
+  /** Sends a message again now, whatever became of it. */
+  redeliver(id: string): DeliveryRow | null {
+    const d = this.get(id);
+    if (!d) return null;
+    this.jobs.cancel(DELIVER_JOB, id);
+    const now = this.clock.now();
+    this.sql.exec("UPDATE kernel_deliveries SET status = 'pending', next_attempt_at = ? WHERE id = ?", now, id);
+    this.jobs.schedule(d.kind, DELIVER_JOB, now, { manual: true }, id);
+    return this.get(id);
+  }
+
+  attemptsOf(id: string): { at: number; status: number | null; error: string | null; duration_ms: number }[] {
+    return this.sql
+      .exec<{ at: number; status: number | null; error: string | null; duration_ms: number }>(
+        "SELECT at, status, error, duration_ms FROM kernel_delivery_attempts WHERE delivery_id = ? ORDER BY id",
+        id,
+      )
+      .toArray();
+  }
+
+  countRefused(): number {
+    return this.meta.incr("refused.live_vendor");
+  }
+}

@@ -1,0 +1,119 @@
+import type { Hono } from "hono";
+import type { DrizzleSqliteDODatabase } from "drizzle-orm/durable-sqlite";
+import type { Clock } from "./clock.ts";
+import type { Ids, Rng } from "./rng.ts";
+import type { Jobs } from "./jobs.ts";
+import type { Chaos } from "./chaos.ts";
+import type { Outbox } from "./outbox.ts";
+import type { Inbox } from "./inbox.ts";
+import type { Idempotency } from "./idempotency.ts";
+import type { Blobs } from "./blobs.ts";
+import type { Endpoints } from "./endpoints.ts";
+
+export const KINDS = ["stripe", "twilio", "email", "auth", "s3"] as const;
+export type Kind = (typeof KINDS)[number];
+export const isKind = (v: unknown): v is Kind => typeof v === "string" && (KINDS as readonly string[]).includes(v);
+
+/** Public base URLs of this deployment: the control origin and one per vendor. */
+export type Urls = Record<"control" | Kind, string>;
+
+/** What a world knows about itself; kept outside the snapshotted tables so restore never moves it. */
+export interface WorldIdentity {
+  runId: string;
+  worldId: string;
+  org: string;
+  seed: string;
+  rngSeed: string;
+  kinds: Kind[];
+  createdAt: number;
+  expiresAt: number;
+  credentials: Partial<Record<Kind, Record<string, string>>>;
+  urls: Urls;
+  quotas: Quotas;
+}
+
+export interface Quotas {
+  concurrentRuns: number;
+  requestsPerMinute: number;
+  storedBytes: number;
+}
+
+/** The services every vendor receives, explicitly: nothing else of the world is reachable. */
+export interface Kernel {
+  readonly db: DrizzleSqliteDODatabase<Record<string, unknown>>;
+  readonly sql: SqlStorage;
+  readonly clock: Clock;
+  readonly ids: Ids;
+  readonly rng: Rng;
+  readonly jobs: Jobs;
+  readonly chaos: Chaos;
+  readonly outbox: Outbox;
+  readonly inbox: Inbox;
+  readonly idempotency: Idempotency;
+  readonly blobs: Blobs;
+  readonly endpoints: Endpoints;
+  readonly world: () => WorldIdentity;
+}
+
+/** A table a vendor declares: snapshots dump it; `type` makes its rows resources for counts and diffs. */
+export interface DeclaredTable {
+  name: string;
+  type?: string;
+  idColumn?: string;
+}
+
+/** Outcome of a job: what `POST /clock/advance` reports as fired. */
+export type JobResult = string | void;
+export type JobHandler = (payload: Record<string, unknown>, job: { id: number; dueAt: number; ref: string | null }) => JobResult | Promise<JobResult>;
+
+/** A chaos preset a vendor offers. With `status` it is an HTTP failure; without, the domain consults it. */
+export interface PresetDef {
+  description: string;
+  method?: string;
+  path?: string;
+  status?: number;
+  latencyMs?: number;
+}
+
+/** The one error module of a vendor: every failure the platform makes is built here, in its shape. */
+export interface VendorErrors {
+  /** `missing` when no credential was presented at all (some vendors answer that differently). */
+  unauthorized(missing?: boolean): Response;
+  notFound(method: string, path: string): Response;
+  notImplemented(method: string, path: string): Response;
+  rateLimited(retryAfterSeconds: number, message?: string): Response;
+  tooLarge(limitBytes: number): Response;
+  injected(status: number, preset: string | null): Response;
+  internal(): Response;
+}
+
+export interface SignInput {
+  deliveryId: string;
+  eventId: string;
+  url: string;
+  body: string;
+  secret: string;
+  wallNowMs: number;
+}
+
+/** The vendor plug-in: a name, tables, a router, jobs, presets, errors and its webhook signer. */
+export interface VendorPlugin {
+  kind: Kind;
+  tables: DeclaredTable[];
+  /** Request body cap in bytes; the platform answers `errors.tooLarge` above it. */
+  maxBodyBytes: number;
+  errors: VendorErrors;
+  /** Worker side, before any Durable Object: which world the credentials name, if any. */
+  worldIdOf(req: Request): string | null;
+  /** Mints this vendor's credentials for a new world; the world id must be recoverable by worldIdOf. */
+  mintCredentials(worldId: string): Promise<Record<string, string>>;
+  /** Inside the world: are these the world's credentials? */
+  authenticate(req: Request, creds: Record<string, string>, k: Kernel): boolean | Promise<boolean>;
+  router(k: Kernel): Hono;
+  jobs(k: Kernel): Record<string, JobHandler>;
+  presets: Record<string, PresetDef>;
+  /** Signature headers for a webhook delivery (wall-clock timestamps: real verifiers check them). */
+  sign?(input: SignInput): Promise<Record<string, string>>;
+  /** Delays, in ms after the first attempt fails, of each retry. */
+  retrySchedule?: number[];
+}

@@ -1,0 +1,460 @@
+// One run's world: the kernel services wired to a Durable Object's SQLite, the vendor routers
+// behind the platform's middleware (auth, quotas, body caps, chaos, transaction, log), the job
+// drain that the clock and the alarm share, and snapshots.
+import { drizzle, type DrizzleSqliteDODatabase } from "drizzle-orm/durable-sqlite";
+import { migrate } from "drizzle-orm/durable-sqlite/migrator";
+import { HTTPException } from "hono/http-exception";
+import type { Hono } from "hono";
+import migrations from "../../migrations/run/migrations.js";
+import { VENDORS } from "../vendors/index.ts";
+import { randomBase62 } from "../lib/crypto.ts";
+import { Meta } from "./meta.ts";
+import { Clock } from "./clock.ts";
+import { Ids, Rng } from "./rng.ts";
+import { Jobs, type JobRow } from "./jobs.ts";
+import { Chaos } from "./chaos.ts";
+import { DELIVER_JOB, Outbox, SVIX_RETRIES, isLiveVendorUrl } from "./outbox.ts";
+import { Inbox } from "./inbox.ts";
+import { Idempotency } from "./idempotency.ts";
+import { Blobs } from "./blobs.ts";
+import { Endpoints } from "./endpoints.ts";
+import { RequestLog } from "./log.ts";
+import {
+  KERNEL_TABLES, BundleError, countResources, decodeBundle, diffBundles, dumpTables, encodeBundle, loadTables, type OwnedTable,
+} from "./snapshots.ts";
+import type { JobHandler, Kernel, Kind, WorldIdentity } from "./types.ts";
+
+export const SCHEMA_VERSION: number = (migrations as { journal: { entries: unknown[] } }).journal.entries.length;
+const IDENTITY_KEY = "world";
+const DELIVERY_TIMEOUT_MS = 10_000;
+
+export interface Fired {
+  at: string;
+  kind: string;
+  what: string;
+}
+
+export interface SnapshotInfo {
+  id: string;
+  label: string | null;
+  createdAt: string;
+  sha256: string;
+  bytes: number;
+  counts: Record<string, Record<string, number>>;
+}
+
+/** Every table a snapshot carries, with its owner; the snapshot code knows no vendor's internals. */
+export const SNAPSHOT_TABLES: OwnedTable[] = [
+  ...KERNEL_TABLES.map((t) => ({ ...t, kind: "kernel" })),
+  ...Object.values(VENDORS).flatMap((v) => v.tables.map((t) => ({ ...t, kind: v.kind }))),
+];
+
+export class World {
+  readonly db: DrizzleSqliteDODatabase<Record<string, unknown>>;
+  identity: WorldIdentity | null = null;
+  k!: Kernel;
+  readonly log: RequestLog;
+  private meta: Meta;
+  private clock!: Clock;
+  private jobs!: Jobs;
+  private chaos!: Chaos;
+  private outbox!: Outbox;
+  private routers = new Map<Kind, Hono>();
+  private handlers = new Map<string, JobHandler>();
+  private queue: Promise<unknown> = Promise.resolve();
+  private alarmAt: number | null = null;
+  private rpm = { windowStart: 0, count: 0 };
+
+  constructor(
+    readonly ctx: DurableObjectState,
+    private readonly bucket: R2Bucket,
+  ) {
+    this.db = drizzle(ctx.storage, { logger: false }) as unknown as DrizzleSqliteDODatabase<Record<string, unknown>>;
+    this.meta = new Meta(ctx.storage.sql);
+    this.log = new RequestLog(ctx.storage.sql);
+  }
+
+  /** Loads an existing world (constructor, under blockConcurrencyWhile); a blank object stays blank. */
+  async open(): Promise<void> {
+    const id = this.ctx.storage.kv.get<WorldIdentity>(IDENTITY_KEY);
+    if (!id) return;
+    await migrate(this.db, migrations);
+    this.wire(id);
+    // Past-due alarms are not replayed after a restart: re-arm from the jobs table.
+    this.alarmAt = null;
+    this.rearm(true);
+  }
+
+  async create(identity: WorldIdentity, fromBundle: ArrayBuffer | null): Promise<void> {
+    await migrate(this.db, migrations);
+    this.ctx.storage.kv.put(IDENTITY_KEY, identity);
+    this.wire(identity);
+    this.clock.load();
+    if (fromBundle) await this.loadBundle(await decodeBundle(fromBundle, SCHEMA_VERSION));
+    this.rearm(true);
+  }
+
+  private wire(identity: WorldIdentity): void {
+    this.identity = identity;
+    const sql = this.ctx.storage.sql;
+    this.clock = new Clock(this.meta);
+    this.clock.load();
+    const rng = new Rng(this.meta, identity.rngSeed);
+    const ids = new Ids(rng);
+    this.jobs = new Jobs(sql);
+    this.chaos = new Chaos(sql, rng, ids, this.clock);
+    this.outbox = new Outbox(sql, ids, this.clock, this.jobs, this.meta);
+    this.k = {
+      db: this.db,
+      sql,
+      clock: this.clock,
+      ids,
+      rng,
+      jobs: this.jobs,
+      chaos: this.chaos,
+      outbox: this.outbox,
+      inbox: new Inbox(sql, ids, this.clock, this.meta),
+      idempotency: new Idempotency(sql, this.clock),
+      blobs: new Blobs(sql),
+      endpoints: new Endpoints(sql, ids, this.clock),
+      world: () => this.identity!,
+    };
+    this.routers.clear();
+    this.handlers.clear();
+    for (const v of Object.values(VENDORS)) {
+      for (const [type, h] of Object.entries(v.jobs(this.k))) this.handlers.set(type, h);
+    }
+  }
+
+  /** In-memory views of tables, re-read after a rollback or a restore. */
+  private reloadCaches(): void {
+    this.clock.load();
+    this.chaos.invalidate();
+  }
+
+  get alive(): boolean {
+    return this.identity !== null && Date.now() < this.identity.expiresAt;
+  }
+
+  setExpiry(expiresAt: number): void {
+    if (!this.identity) return;
+    this.identity = { ...this.identity, expiresAt };
+    this.ctx.storage.kv.put(IDENTITY_KEY, this.identity);
+    this.rearm(true);
+  }
+
+  /** Deletes the world: its tables, its alarm and its snapshot bundles. The object is blank after. */
+  async destroy(): Promise<void> {
+    if (this.identity) {
+      const keys = this.ctx.storage.sql.exec<{ r2_key: string }>("SELECT r2_key FROM kernel_snapshots").toArray().map((r) => r.r2_key);
+      for (let i = 0; i < keys.length; i += 1000) await this.bucket.delete(keys.slice(i, i + 1000));
+    }
+    this.log.closeAll();
+    this.identity = null;
+    this.routers.clear();
+    await this.ctx.storage.deleteAlarm();
+    await this.ctx.storage.deleteAll();
+    this.alarmAt = null;
+  }
+
+  /** Runs `fn` after everything queued before it: drains, advances and restores never interleave. */
+  serial<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.queue.then(fn, fn);
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+
+  private router(kind: Kind): Hono {
+    let r = this.routers.get(kind);
+    if (!r) {
+      r = VENDORS[kind].router(this.k);
+      // Errors must leave the router so the request's transaction rolls back.
+      r.onError((err) => {
+        throw err;
+      });
+      this.routers.set(kind, r);
+    }
+    return r;
+  }
+
+  /** A vendor request, through the platform's middleware, in one transaction. */
+  async vendor(kind: Kind, req: Request): Promise<Response> {
+    const plugin = VENDORS[kind];
+    const id = this.identity;
+    const missing = !req.headers.has("authorization") && !new URL(req.url).searchParams.has("X-Amz-Credential");
+    if (!id || !this.alive || !id.credentials[kind]) return plugin.errors.unauthorized(missing);
+    const started = performance.now();
+    const url = new URL(req.url);
+    let injected = false;
+    let res: Response;
+    const nowMs = Date.now();
+    if (nowMs - this.rpm.windowStart >= 60_000) this.rpm = { windowStart: nowMs, count: 0 };
+    if (!(await plugin.authenticate(req, id.credentials[kind]!, this.k))) {
+      res = plugin.errors.unauthorized(missing);
+    } else if (++this.rpm.count > id.quotas.requestsPerMinute) {
+      res = plugin.errors.rateLimited(Math.max(1, Math.ceil((this.rpm.windowStart + 60_000 - nowMs) / 1000)), "Request quota of this run exceeded.");
+    } else if (req.method !== "GET" && req.method !== "HEAD" && this.ctx.storage.sql.databaseSize > id.quotas.storedBytes) {
+      res = plugin.errors.rateLimited(3600, "Stored bytes quota of this run exceeded.");
+    } else {
+      const body = await this.readBody(req, plugin.maxBodyBytes);
+      if (body === "too-large") {
+        res = plugin.errors.tooLarge(plugin.maxBodyBytes);
+      } else {
+        const chaos = this.chaos.intercept(kind, req.method, url.pathname);
+        if (chaos?.latencyMs) await scheduler.wait(chaos.latencyMs);
+        if (chaos?.fail) {
+          injected = true;
+          res = plugin.errors.injected(chaos.fail.status, chaos.fail.preset);
+        } else {
+          res = await this.inTransaction(kind, async () => this.router(kind).fetch(body));
+        }
+      }
+    }
+    const requestId = res.headers.get("request-id") ?? res.headers.get("x-request-id") ?? `req_${randomBase62(14)}`;
+    this.log.record(
+      { at: this.clock.iso(), kind, method: req.method, path: url.pathname, status: res.status, durationMs: Math.round((performance.now() - started) * 1000) / 1000, errorInjected: injected, requestId },
+      this.clock.now(),
+    );
+    this.rearm();
+    return res;
+  }
+
+  /** Buffers a body up to `cap` bytes, so a handler never sees more and a rollback never meets a half-read stream. */
+  private async readBody(req: Request, cap: number): Promise<Request | "too-large"> {
+    if (!req.body) return req;
+    const declared = Number(req.headers.get("content-length") ?? NaN);
+    if (declared > cap) return "too-large";
+    if (cap > 64 * 1024 * 1024) return req;
+    const reader = req.body.getReader();
+    const chunks: Uint8Array[] = [];
+    let size = 0;
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      size += value.byteLength;
+      if (size > cap) {
+        await reader.cancel().catch(() => undefined);
+        return "too-large";
+      }
+      chunks.push(value);
+    }
+    const buf = new Uint8Array(size);
+    let o = 0;
+    for (const c of chunks) {
+      buf.set(c, o);
+      o += c.byteLength;
+    }
+    return new Request(req.url, { method: req.method, headers: req.headers, body: buf });
+  }
+
+  /** Runs `fn` in one SQLite transaction; a thrown error rolls everything back and renders itself. */
+  async inTransaction(kind: Kind | null, fn: () => Promise<Response>): Promise<Response> {
+    try {
+      return await this.ctx.storage.transaction(fn);
+    } catch (err) {
+      this.reloadCaches();
+      if (err instanceof HTTPException) return err.getResponse();
+      console.error(`molar: unhandled error in ${kind ?? "admin"} request`, err instanceof Error ? err.stack : err);
+      return kind ? VENDORS[kind].errors.internal() : Response.json({ error: { type: "api_error", code: "internal", message: "Internal error." } }, { status: 500 });
+    }
+  }
+
+  /** Keeps the one alarm on the earliest of: the next due job (in wall time) and the run's expiry. */
+  rearm(force = false): void {
+    if (!this.identity) return;
+    if (!force && !this.jobs.dirty) return;
+    this.jobs.dirty = false;
+    const e = this.jobs.earliest();
+    let at = this.identity.expiresAt;
+    if (e !== null) {
+      const wall = e <= this.clock.now() ? Date.now() : this.clock.wallTimeOf(e);
+      if (wall !== null) at = Math.min(at, wall);
+    }
+    if (at !== this.alarmAt) {
+      this.alarmAt = at;
+      void this.ctx.storage.setAlarm(at);
+    }
+  }
+
+  async alarm(): Promise<void> {
+    this.alarmAt = null;
+    if (!this.identity) return;
+    if (!this.alive) return;
+    await this.serial(() => this.drain(this.clock.now(), []));
+    this.rearm(true);
+  }
+
+  /** Advances the clock to `target`, firing everything due on the way, in time order. */
+  advance(target: number): Promise<Fired[]> {
+    return this.serial(async () => {
+      const fired: Fired[] = [];
+      await this.drain(target, fired);
+      this.ctx.storage.transactionSync(() => this.clock.moveTo(target));
+      this.rearm(true);
+      return fired;
+    });
+  }
+
+  private async drain(until: number, fired: Fired[]): Promise<void> {
+    for (let guard = 0; guard < 1_000_000; guard++) {
+      let job: JobRow | null = null;
+      this.ctx.storage.transactionSync(() => {
+        job = this.jobs.take(until);
+      });
+      if (!job) break;
+      const j = job as JobRow;
+      this.clock.pin(j.due_at);
+      try {
+        const what = j.type === DELIVER_JOB ? await this.deliver(j) : await this.runJob(j);
+        if (what) fired.push({ at: this.clock.iso(j.due_at), kind: j.kind, what });
+      } catch (err) {
+        this.reloadCaches();
+        console.error(`molar: job ${j.type} failed`, err instanceof Error ? err.stack : err);
+        fired.push({ at: this.clock.iso(j.due_at), kind: j.kind, what: `${j.type} failed: ${String(err)}` });
+      } finally {
+        this.clock.unpin();
+      }
+    }
+  }
+
+  private async runJob(j: JobRow): Promise<string | void> {
+    const h = this.handlers.get(j.type);
+    if (!h) return `${j.type}: no handler (dropped)`;
+    return this.ctx.storage.transaction(async () => h(JSON.parse(j.payload), { id: j.id, dueAt: j.due_at, ref: j.ref }));
+  }
+
+  /** One webhook attempt: signed by its vendor at send time, recorded, rescheduled when it fails. */
+  private async deliver(j: JobRow): Promise<string | void> {
+    const d = this.outbox.get(j.ref ?? "");
+    if (!d || d.status !== "pending") return;
+    const plugin = VENDORS[d.kind as Kind];
+    const retries = plugin?.retrySchedule ?? SVIX_RETRIES;
+    if (isLiveVendorUrl(d.url)) {
+      this.ctx.storage.transactionSync(() => {
+        this.outbox.countRefused();
+        this.outbox.record(d, { status: null, error: "refused: the clones never call a live vendor", durationMs: 0 }, retries, true);
+      });
+      return `webhook ${d.event} to ${d.url} refused (live vendor host)`;
+    }
+    const headers: Record<string, string> = { "content-type": d.content_type, "user-agent": "Molar-Clones-Webhooks/1.0" };
+    if (plugin?.sign) Object.assign(headers, await plugin.sign({ deliveryId: d.id, eventId: d.event_id, url: d.url, body: d.body, secret: d.secret, wallNowMs: Date.now() }));
+    const t0 = performance.now();
+    let status: number | null = null;
+    let error: string | null = null;
+    try {
+      const r = await fetch(d.url, { method: "POST", headers, body: d.body, signal: AbortSignal.timeout(DELIVERY_TIMEOUT_MS), redirect: "manual" });
+      status = r.status;
+      await r.body?.cancel();
+      if (status < 200 || status >= 300) error = `HTTP ${status}`;
+    } catch (e) {
+      error = e instanceof Error ? `${e.name}: ${e.message}` : String(e);
+    }
+    const durationMs = Math.round((performance.now() - t0) * 1000) / 1000;
+    this.ctx.storage.transactionSync(() => this.outbox.record(d, { status, error, durationMs }, retries));
+    return `webhook ${d.event} to ${d.url}: ${error ?? status}`;
+  }
+
+  redeliver(id: string) {
+    const d = this.ctx.storage.transactionSync(() => this.outbox.redeliver(id));
+    this.rearm(true);
+    return d;
+  }
+
+  // ---- snapshots -------------------------------------------------------------------------
+
+  private async loadBundle(bundle: Awaited<ReturnType<typeof decodeBundle>>): Promise<void> {
+    this.ctx.storage.transactionSync(() => loadTables(this.ctx.storage.sql, SNAPSHOT_TABLES, bundle.data));
+    this.reloadCaches();
+    this.rearm(true);
+  }
+
+  private snapshotRow(id: string): { id: string; label: string | null; created_at: number; sha256: string; bytes: number; counts: string; r2_key: string } | null {
+    return this.ctx.storage.sql.exec<{ id: string; label: string | null; created_at: number; sha256: string; bytes: number; counts: string; r2_key: string }>("SELECT * FROM kernel_snapshots WHERE id = ?", id).toArray()[0] ?? null;
+  }
+
+  private info(r: NonNullable<ReturnType<World["snapshotRow"]>>): SnapshotInfo {
+    return { id: r.id, label: r.label, createdAt: new Date(r.created_at).toISOString(), sha256: r.sha256, bytes: r.bytes, counts: JSON.parse(r.counts) };
+  }
+
+  listSnapshots(): SnapshotInfo[] {
+    return this.ctx.storage.sql.exec<NonNullable<ReturnType<World["snapshotRow"]>>>("SELECT * FROM kernel_snapshots ORDER BY created_at, id").toArray().map((r) => this.info(r));
+  }
+
+  getSnapshot(id: string): SnapshotInfo | null {
+    const r = this.snapshotRow(id);
+    return r ? this.info(r) : null;
+  }
+
+  private async store(bytes: Uint8Array, manifest: { sha256: string; counts: Record<string, Record<string, number>> }, label: string | null): Promise<SnapshotInfo> {
+    const id = `snap_${randomBase62(16)}`;
+    const key = `worlds/${this.identity!.worldId}/${id}.json.gz`;
+    await this.bucket.put(key, bytes, { customMetadata: { sha256: manifest.sha256 } });
+    const createdAt = this.clock.now();
+    this.ctx.storage.sql.exec(
+      "INSERT INTO kernel_snapshots (id, label, created_at, sha256, bytes, counts, r2_key) VALUES (?, ?, ?, ?, ?, ?, ?)",
+      id, label, createdAt, manifest.sha256, bytes.byteLength, JSON.stringify(manifest.counts), key,
+    );
+    return this.getSnapshot(id)!;
+  }
+
+  saveSnapshot(label: string | null): Promise<SnapshotInfo> {
+    return this.serial(async () => {
+      const data = dumpTables(this.ctx.storage.sql, SNAPSHOT_TABLES);
+      const counts = countResources(data, SNAPSHOT_TABLES);
+      const { bytes, manifest } = await encodeBundle(data, { schemaVersion: SCHEMA_VERSION, runId: this.identity!.runId, createdAt: this.clock.iso(), counts });
+      return this.store(bytes, manifest, label);
+    });
+  }
+
+  async bundleBytes(id: string): Promise<ArrayBuffer | null> {
+    const r = this.snapshotRow(id);
+    if (!r) return null;
+    const obj = await this.bucket.get(r.r2_key);
+    return obj ? obj.arrayBuffer() : null;
+  }
+
+  restoreSnapshot(id: string): Promise<boolean> {
+    return this.serial(async () => {
+      const bytes = await this.bundleBytes(id);
+      if (!bytes) return false;
+      await this.loadBundle(await decodeBundle(bytes, SCHEMA_VERSION));
+      return true;
+    });
+  }
+
+  /** Verifies a downloaded bundle and catalogues it; the world itself is untouched. */
+  importSnapshot(bytes: ArrayBuffer, label: string | null): Promise<SnapshotInfo> {
+    return this.serial(async () => {
+      const bundle = await decodeBundle(bytes, SCHEMA_VERSION);
+      const known = new Set(SNAPSHOT_TABLES.map((t) => t.name));
+      for (const name of Object.keys(bundle.data)) if (!known.has(name)) throw new BundleError(`The bundle holds a table this schema does not know: ${name}.`);
+      return this.store(new Uint8Array(bytes), { sha256: bundle.manifest.sha256, counts: countResources(bundle.data, SNAPSHOT_TABLES) }, label ?? "imported");
+    });
+  }
+
+  async deleteSnapshot(id: string): Promise<boolean> {
+    const r = this.snapshotRow(id);
+    if (!r) return false;
+    await this.bucket.delete(r.r2_key);
+    this.ctx.storage.sql.exec("DELETE FROM kernel_snapshots WHERE id = ?", id);
+    return true;
+  }
+
+  async diffSnapshots(a: string, b: string) {
+    const [ba, bb] = await Promise.all([this.bundleBytes(a), this.bundleBytes(b)]);
+    if (!ba || !bb) return null;
+    return diffBundles(await decodeBundle(ba, SCHEMA_VERSION), await decodeBundle(bb, SCHEMA_VERSION), SNAPSHOT_TABLES);
+  }
+
+  get jobsView() {
+    return this.jobs;
+  }
+
+  get chaosView() {
+    return this.chaos;
+  }
+
+  get outboxView() {
+    return this.outbox;
+  }
+}

@@ -1,0 +1,56 @@
+// The local runner: the Worker in workerd through Miniflare's API (not `wrangler dev`, whose
+// proxy costs 6-8x in throughput), the control origin on one port and each vendor on its own.
+import path from "node:path";
+import { Miniflare, Log, LogLevel } from "miniflare";
+import { buildWorker } from "./build.ts";
+import { KINDS, checkPortFree, persistedSecret, prepareStateDir, type Kind, type RunnerConfig } from "./config.ts";
+
+const ENTRYPOINTS: Record<Kind, string> = { stripe: "StripeApi", twilio: "TwilioApi", email: "EmailApi", auth: "AuthApi", s3: "S3Api" };
+const COMPATIBILITY_DATE = "2026-07-01";
+
+export interface Running {
+  urls: Record<"control" | Kind, string>;
+  apiToken: string;
+  persist: boolean;
+  stateDir: string;
+  stop(): Promise<void>;
+}
+
+const hostOf = (h: string) => (h.includes(":") ? `[${h}]` : h);
+
+/** Starts everything; answers once /healthz would answer 200. */
+export async function startServer(cfg: RunnerConfig): Promise<Running> {
+  await checkPortFree("MOLAR_CLONES_ADDR", cfg.control);
+  for (const k of KINDS) await checkPortFree(`MOLAR_CLONE_${k.toUpperCase()}_ADDR`, cfg.vendors[k]);
+  prepareStateDir(cfg);
+  const apiToken = cfg.apiToken ?? persistedSecret(cfg, "dev-key", 24, "mck_dev_");
+  const jwtSecret = cfg.jwtSecret ?? persistedSecret(cfg, "jwt-secret", 48);
+  const urls = { control: `http://${hostOf(cfg.control.host)}:${cfg.control.port}` } as Running["urls"];
+  for (const k of KINDS) urls[k] = `http://${hostOf(cfg.vendors[k].host)}:${cfg.vendors[k].port}`;
+
+  const scriptPath = await buildWorker(path.join(cfg.persist ? cfg.stateDir : path.join(process.cwd(), "dist"), "build"));
+  const mf = new Miniflare({
+    host: cfg.control.host,
+    port: cfg.control.port,
+    log: new Log(LogLevel.WARN),
+    // The clones never reach the network on their own; this stops Miniflare fetching its cf object.
+    cf: {},
+    modules: true,
+    modulesRoot: path.dirname(scriptPath),
+    scriptPath,
+    compatibilityDate: COMPATIBILITY_DATE,
+    durableObjects: { RUN: { className: "RunWorld", useSQLite: true }, CONTROL: { className: "Control", useSQLite: true } },
+    r2Buckets: ["SNAPSHOTS"],
+    durableObjectsPersist: cfg.persist ? path.join(cfg.stateDir, "do") : false,
+    r2Persist: cfg.persist ? path.join(cfg.stateDir, "r2") : false,
+    bindings: {
+      ...cfg.env,
+      MOLAR_URLS: JSON.stringify(urls),
+      ...(cfg.apiToken ? { MOLAR_CLONES_API_TOKEN: cfg.apiToken } : { MOLAR_CLONES_DEV_KEY: apiToken }),
+      MOLAR_JWT_SECRET: jwtSecret,
+    },
+    unsafeDirectSockets: KINDS.map((k) => ({ host: cfg.vendors[k].host, port: cfg.vendors[k].port, entrypoint: ENTRYPOINTS[k] })),
+  });
+  await mf.ready;
+  return { urls, apiToken, persist: cfg.persist, stateDir: cfg.stateDir, stop: () => mf.dispose() };
+}

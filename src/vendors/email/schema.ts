@@ -1,0 +1,48 @@
+// Tables of the email clone (Resend API), prefixed `email_`.
+import { sqliteTable, text, integer, index } from "drizzle-orm/sqlite-core";
+
+export const emails = sqliteTable(
+  "email_emails",
+  {
+    id: text("id").primaryKey(),
+    seq: integer("seq").notNull(),
+    createdAt: integer("created_at").notNull(),
+    from: text("from").notNull(),
+    to: text("to").notNull(),
+    cc: text("cc"),
+    bcc: text("bcc"),
+    replyTo: text("reply_to"),
+    subject: text("subject").notNull(),
+    html: text("html"),
+    text: text("text"),
+    headers: text("headers"),
+    tags: text("tags"),
+    attachments: text("attachments"),
+    scheduledAt: integer("scheduled_at"),
+    lastEvent: text("last_event").notNull(),
+    messageId: text("message_id").notNull(),
+  },
+  (t) => [index("email_emails_seq").on(t.seq)],
+);
+
+export const domains = sqliteTable("email_domains", {
+  id: text("id").primaryKey(),
+  seq: integer("seq").notNull(),
+  name: text("name").notNull().unique(),
+  status: text("status").notNull(),
+  region: text("region").notNull(),
+  openTracking: integer("open_tracking", { mode: "boolean" }).notNull().default(false),
+  clickTracking: integer("click_tracking", { mode: "boolean" }).notNull().default(false),
+  createdAt: integer("created_at").notNull(),
+});
+
+export const apiKeys = sqliteTable("email_api_keys", {
+  id: text("id").primaryKey(),
+  seq: integer("seq").notNull(),
+  name: text("name").notNull(),
+  permission: text("permission").notNull(),
+  domainId: text("domain_id"),
+  tokenHash: text("token_hash").notNull(),
+  createdAt: integer("created_at").notNull(),
+  lastUsedAt: integer("last_used_at"),
+});

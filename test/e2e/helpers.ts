@@ -1,0 +1,95 @@
+// Test helpers: the control API, a webhook receiver on loopback, and small fetch wrappers.
+import http from "node:http";
+import { inject } from "vitest";
+
+export const urls = () => inject("urls");
+
+export interface Run {
+  runId: string;
+  status: string;
+  token: string;
+  adminUrl: string;
+  createdAt: string;
+  expiresAt: string;
+  clones: Record<string, Record<string, string>>;
+  env: Record<string, string>;
+}
+
+let n = 0;
+export const uniqueId = (p = "t") => `${p}-${process.pid}-${Date.now().toString(36)}-${++n}`;
+
+export async function api(method: string, path: string, key: string | null, body?: unknown, headers: Record<string, string> = {}) {
+  const res = await fetch(`${urls().control}${path}`, {
+    method,
+    headers: { ...(key ? { authorization: `Bearer ${key}` } : {}), ...(body !== undefined ? { "content-type": "application/json" } : {}), ...headers },
+    body: body === undefined ? undefined : typeof body === "string" ? body : JSON.stringify(body),
+  });
+  const text = await res.text();
+  let json: any = null;
+  try {
+    json = text ? JSON.parse(text) : null;
+  } catch {
+    json = null;
+  }
+  return { status: res.status, json, text, headers: res.headers };
+}
+
+export async function spawn(body: Record<string, unknown> = {}, key = inject("orgKey")): Promise<Run> {
+  const r = await api("POST", "/v1/runs", key, { runId: uniqueId(), ...body });
+  if (r.status !== 201) throw new Error(`spawn failed: ${r.status} ${r.text}`);
+  return r.json as Run;
+}
+
+/** An admin call on a run, authorized by its token. */
+export async function admin(run: Run, method: string, path: string, body?: unknown, token = run.token) {
+  const res = await fetch(`${run.adminUrl}${path}`, {
+    method,
+    headers: { authorization: `Bearer ${token}`, ...(body !== undefined && !(body instanceof Uint8Array) ? { "content-type": "application/json" } : {}) },
+    body: body === undefined ? undefined : body instanceof Uint8Array ? body : JSON.stringify(body),
+  });
+  const ct = res.headers.get("content-type") ?? "";
+  const raw = ct.includes("gzip") ? new Uint8Array(await res.arrayBuffer()) : null;
+  const text = raw ? "" : await res.text();
+  let json: any = null;
+  try {
+    json = text && ct.includes("json") ? JSON.parse(text) : null;
+  } catch {
+    json = null;
+  }
+  return { status: res.status, json, text, raw, headers: res.headers };
+}
+
+export const advance = (run: Run, by: string) => admin(run, "POST", "/clock/advance", { by });
+
+export interface Received {
+  headers: http.IncomingHttpHeaders;
+  body: string;
+  at: number;
+}
+
+/** A webhook receiver on a free loopback port; `fail` answers 500 while set. */
+export async function receiver() {
+  const got: Received[] = [];
+  const state = { fail: false, failures: 0 };
+  const server = http.createServer((req, res) => {
+    let body = "";
+    req.on("data", (d) => (body += d));
+    req.on("end", () => {
+      if (state.fail) {
+        state.failures++;
+        res.writeHead(500).end("down");
+        return;
+      }
+      got.push({ headers: req.headers, body, at: Date.now() });
+      res.writeHead(200, { "content-type": "application/json" }).end('{"ok":true}');
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, "127.0.0.1", () => r()));
+  const { port } = server.address() as import("node:net").AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}/hooks`,
+    got,
+    state,
+    close: () => new Promise<void>((r) => server.close(() => r())),
+  };
+}

@@ -1,0 +1,235 @@
+// The benchmark's rows. To add one, append a Scenario: it gets the context (the running stack, the
+// baselines, earlier results) and answers a Measure; its target, if any, gives the verdict.
+import type { Running } from "../src/runner/server.ts";
+import type { Baseline } from "./baselines.ts";
+import { call, load, median, pool, type Measure } from "./lib.ts";
+
+export interface RunInfo {
+  runId: string;
+  token: string;
+  adminUrl: string;
+  clones: { email: { url: string; apiKey: string } };
+}
+
+export interface Settings {
+  /** Seconds each load scenario is measured. */
+  duration: number;
+  /** Seconds of warm-up before each load scenario. */
+  warmup: number;
+  /** Connections for throughput rows (latency rows use 1). */
+  connections: number;
+}
+
+export interface Ctx {
+  stack: Running;
+  hello: Baseline;
+  bareDo: Baseline;
+  settings: Settings;
+  /** Results so far, by scenario id. */
+  results: Map<string, Measure>;
+  /** Spawns a run of the email clone. */
+  spawn(): Promise<RunInfo>;
+  /** One shared email run for the email rows (spawned on first use). */
+  emailRun(): Promise<RunInfo>;
+  /** Shared scratch space between scenarios. */
+  state: Record<string, unknown>;
+}
+
+export interface Target {
+  label: string;
+  check(m: Measure): boolean;
+}
+
+export interface Scenario {
+  id: string;
+  name: string;
+  target?: Target;
+  /** Rows whose every answer must be 2xx; a transport error or a non-2xx is breakage (exit 1). Default true. */
+  expect2xx?: boolean;
+  /** Rows whose req/s is compared with the hello-world ceiling at the same connection count. */
+  ceilingRatio?: boolean;
+  run(ctx: Ctx): Promise<Measure>;
+}
+
+// ---- targets
+
+const fmt = (n: number) => String(n);
+export function latencyTarget(max: { p50?: number; p99?: number }, note = ""): Target {
+  const parts = [max.p50 !== undefined ? `p50 ≤ ${fmt(max.p50)} ms` : "", max.p99 !== undefined ? `p99 ≤ ${fmt(max.p99)} ms` : ""].filter(Boolean);
+  return {
+    label: parts.join(", ") + note,
+    check: (m) => (max.p50 === undefined || (m.p50 !== null && m.p50 <= max.p50)) && (max.p99 === undefined || (m.p99 !== null && m.p99 <= max.p99)),
+  };
+}
+export function throughputTarget(min: number, unit = "req/s"): Target {
+  return { label: `≥ ${min} ${unit}`, check: (m) => m.rps !== null && m.rps >= min };
+}
+
+// ---- helpers
+
+const EMAIL = { from: "a@example.com", to: "b@example.com", subject: "hi", text: "hello" };
+const derived = (p50: number | null, extra: Record<string, unknown> = {}): Measure => ({ p50, p99: null, rps: null, errors: 0, non2xx: 0, extra });
+
+function need(ctx: Ctx, id: string): Measure {
+  const m = ctx.results.get(id);
+  if (!m) throw new Error(`needs the result of scenario ${id}, which did not run or failed`);
+  return m;
+}
+
+/** A GET/POST load row at `connections`. */
+function loadRow(
+  id: string,
+  name: string,
+  connections: number | "throughput",
+  req: (ctx: Ctx) => Promise<{ url: string; method?: "GET" | "POST"; headers?: Record<string, string>; body?: string }>,
+  target?: Target,
+): Scenario {
+  return {
+    id,
+    name,
+    target,
+    ceilingRatio: true,
+    async run(ctx) {
+      const c = connections === "throughput" ? ctx.settings.connections : connections;
+      return load({ ...(await req(ctx)), connections: c, duration: ctx.settings.duration, warmup: ctx.settings.warmup });
+    },
+  };
+}
+
+const helloReq = async (ctx: Ctx) => ({ url: `${ctx.hello.url}/` });
+const bareDoReq = async (ctx: Ctx) => ({ url: `${ctx.bareDo.url}/insert` });
+const spawnReq = async (ctx: Ctx) => ({
+  url: `${ctx.stack.urls.control}/v1/runs`,
+  method: "POST" as const,
+  headers: { authorization: `Bearer ${ctx.stack.apiToken}` },
+  body: JSON.stringify({ kinds: ["email"], ttlSeconds: 600 }),
+});
+const sendReq = async (ctx: Ctx) => {
+  const run = await ctx.emailRun();
+  return { url: `${run.clones.email.url}/emails`, method: "POST" as const, headers: { authorization: `Bearer ${run.clones.email.apiKey}` }, body: JSON.stringify(EMAIL) };
+};
+const getReq = async (ctx: Ctx) => {
+  const run = await ctx.emailRun();
+  let id = ctx.state.emailId as string | undefined;
+  if (!id) {
+    id = (await call<{ id: string }>("POST", `${run.clones.email.url}/emails`, { token: run.clones.email.apiKey, body: EMAIL })).id;
+    ctx.state.emailId = id;
+  }
+  return { url: `${run.clones.email.url}/emails/${encodeURIComponent(id)}`, headers: { authorization: `Bearer ${run.clones.email.apiKey}` } };
+};
+
+// ---- snapshot + restore of a 10,000-resource world
+
+const WORLD_SIZE = 10_000;
+const BATCH = 100;
+const ITERATIONS = 5;
+
+async function snapshotRestore(ctx: Ctx): Promise<Measure> {
+  const run = await ctx.spawn();
+  const emailUrl = run.clones.email.url;
+  const key = run.clones.email.apiKey;
+  const seedStart = performance.now();
+  const batches = Array.from({ length: WORLD_SIZE / BATCH }, (_, b) =>
+    Array.from({ length: BATCH }, (_, i) => ({ ...EMAIL, subject: `seed ${b * BATCH + i}` })),
+  );
+  await pool(batches, 4, async (batch) => {
+    const r = await call<{ data: { id: string }[] }>("POST", `${emailUrl}/emails/batch`, { token: key, body: batch });
+    if (r.data.length !== batch.length) throw new Error(`batch created ${r.data.length} of ${batch.length} emails`);
+  });
+  const seedMs = performance.now() - seedStart;
+
+  type Snap = { id: string; bytes: number; counts: Record<string, Record<string, number>> };
+  const once = async (label: string) => {
+    const t0 = performance.now();
+    const snap = await call<Snap>("POST", `${run.adminUrl}/snapshots`, { token: run.token, body: { label } });
+    const t1 = performance.now();
+    await call("POST", `${run.adminUrl}/snapshots/${encodeURIComponent(snap.id)}/restore`, { token: run.token });
+    const t2 = performance.now();
+    return { snap, snapshotMs: t1 - t0, restoreMs: t2 - t1 };
+  };
+  const first = await once("bench-warmup"); // unrecorded: the first pass pays for JIT
+  const emails = first.snap.counts.email?.email ?? 0;
+  if (emails !== WORLD_SIZE) throw new Error(`the snapshot counts ${emails} emails, expected ${WORLD_SIZE}: ${JSON.stringify(first.snap.counts)}`);
+
+  const snapshotMs: number[] = [];
+  const restoreMs: number[] = [];
+  const sums: number[] = [];
+  let bytes = first.snap.bytes;
+  for (let i = 0; i < ITERATIONS; i++) {
+    const r = await once(`bench-${i}`);
+    snapshotMs.push(r.snapshotMs);
+    restoreMs.push(r.restoreMs);
+    sums.push(r.snapshotMs + r.restoreMs);
+    bytes = r.snap.bytes;
+  }
+  const resources = Object.values(first.snap.counts).reduce((n, byType) => n + Object.values(byType).reduce((a, b) => a + b, 0), 0);
+  return {
+    p50: median(sums),
+    p99: Math.max(...sums),
+    rps: null,
+    ok: ITERATIONS,
+    errors: 0,
+    non2xx: 0,
+    extra: {
+      iterations: ITERATIONS,
+      snapshotMs,
+      restoreMs,
+      sumMs: sums,
+      snapshotMedianMs: median(snapshotMs),
+      snapshotMaxMs: Math.max(...snapshotMs),
+      restoreMedianMs: median(restoreMs),
+      restoreMaxMs: Math.max(...restoreMs),
+      bundleBytes: bytes,
+      resources,
+      counts: first.snap.counts,
+      seedMs,
+    },
+  };
+}
+
+// ---- the list; the table is printed in this order
+
+export const SCENARIOS: Scenario[] = [
+  loadRow("hello-1", "bare workerd hello world (GET, 1 conn)", 1, helloReq),
+  loadRow("hello-n", "bare workerd hello world (GET, N conns) — ceiling", "throughput", helloReq),
+  loadRow("bare-do-1", "bare DO call, one INSERT (1 conn)", 1, bareDoReq),
+  loadRow("bare-do-n", "bare DO call, one INSERT (N conns)", "throughput", bareDoReq),
+  loadRow("spawn-1", "spawn a run, POST /v1/runs (1 conn)", 1, spawnReq, latencyTarget({ p50: 6, p99: 20 })),
+  loadRow("email-send-1", "email send, POST /emails (1 conn)", 1, sendReq, latencyTarget({ p50: 2 })),
+  loadRow("email-send-n", "email send, POST /emails (N conns)", "throughput", sendReq, throughputTarget(500, "msg/s")),
+  loadRow("email-get-1", "email GET /emails/{id} (1 conn)", 1, getReq),
+  loadRow("email-get-n", "email GET /emails/{id} (N conns)", "throughput", getReq),
+  {
+    id: "overhead",
+    name: "stack overhead: p50(email GET) − p50(bare DO), 1 conn",
+    target: { label: "≤ 0.5 ms", check: (m) => m.p50 !== null && m.p50 <= 0.5 },
+    async run(ctx) {
+      const get = need(ctx, "email-get-1");
+      const bare = need(ctx, "bare-do-1");
+      if (get.p50 === null || bare.p50 === null) throw new Error("a p50 it needs is missing");
+      return derived(get.p50 - bare.p50, { vendorGetP50: get.p50, bareDoP50: bare.p50 });
+    },
+  },
+  {
+    id: "snapshot-restore",
+    name: `snapshot + restore, ${WORLD_SIZE.toLocaleString("en")} resources (median/max of ${ITERATIONS})`,
+    target: { label: "≤ 350 ms", check: (m) => m.p50 !== null && m.p50 <= 350 },
+    run: snapshotRestore,
+  },
+  {
+    id: "snapshot",
+    name: "  snapshot alone (median/max)",
+    async run(ctx) {
+      const x = need(ctx, "snapshot-restore").extra!;
+      return { ...derived(x.snapshotMedianMs as number), p99: x.snapshotMaxMs as number };
+    },
+  },
+  {
+    id: "restore",
+    name: "  restore alone (median/max)",
+    async run(ctx) {
+      const x = need(ctx, "snapshot-restore").extra!;
+      return { ...derived(x.restoreMedianMs as number), p99: x.restoreMaxMs as number };
+    },
+  },
+];

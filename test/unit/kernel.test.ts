@@ -1,0 +1,128 @@
+// Kernel internals inside workerd: pure helpers, rollback, the alarm, TTL expiry, re-arming.
+import { describe, expect, it } from "vitest";
+import { env, exports } from "cloudflare:workers";
+import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
+import { parseDuration } from "../../src/lib/duration.ts";
+import { globMatch } from "../../src/lib/glob.ts";
+import type { World } from "../../src/kernel/world.ts";
+import type { AppEnv } from "../../src/env.ts";
+
+const ORG = "unit-test-org-key-0123456789";
+const E = env as unknown as AppEnv;
+
+async function spawn(body: Record<string, unknown> = {}) {
+  const r = await exports.default.fetch("http://control.test/v1/runs", {
+    method: "POST",
+    headers: { authorization: `Bearer ${ORG}`, "content-type": "application/json" },
+    body: JSON.stringify({ kinds: ["email"], ...body }),
+  });
+  expect(r.status).toBe(201);
+  const run = (await r.json()) as { runId: string; token: string; clones: { email: { apiKey: string } } };
+  const wid = JSON.parse(atob(run.token.split(".")[1].replace(/-/g, "+").replace(/_/g, "/"))).wid as string;
+  return { ...run, stub: E.RUN.get(E.RUN.idFromName(wid)) };
+}
+
+const sendEmail = (key: string, body: Record<string, unknown> = {}) =>
+  exports.EmailApi.fetch("http://email.test/emails", {
+    method: "POST",
+    headers: { authorization: `Bearer ${key}`, "content-type": "application/json" },
+    body: JSON.stringify({ from: "a@acme.test", to: "b@acme.test", subject: "s", text: "x", ...body }),
+  });
+
+const worldOf = (instance: unknown) => (instance as { w: World }).w;
+
+describe("helpers", () => {
+  it("parses durations the admin API accepts", () => {
+    expect(parseDuration("30d")).toBe(2_592_000_000);
+    expect(parseDuration("1d12h")).toBe(129_600_000);
+    expect(parseDuration("90s")).toBe(90_000);
+    expect(parseDuration("250ms")).toBe(250);
+    for (const bad of ["", "d", "10", "1x", "1d 2h", "-1d", 5]) expect(parseDuration(bad)).toBeNull();
+  });
+
+  it("matches chaos path globs", () => {
+    expect(globMatch("/v1/charges/*", "/v1/charges/ch_1")).toBe(true);
+    expect(globMatch("/v1/charges/*", "/v1/charges/ch_1/refund")).toBe(false);
+    expect(globMatch("/v1/**", "/v1/charges/ch_1/refund")).toBe(true);
+    expect(globMatch("/emails", "/emails/batch")).toBe(false);
+    expect(globMatch("/a.b", "/axb")).toBe(false);
+  });
+});
+
+describe("the run world", () => {
+  it("rolls a failed request back: nothing half-written", async () => {
+    const run = await spawn();
+    await runInDurableObject(run.stub, async (instance, state) => {
+      const w = worldOf(instance);
+      const before = state.storage.sql.exec("SELECT count(*) AS n FROM email_domains").one().n;
+      const res = await w.inTransaction("email", async () => {
+        state.storage.sql.exec("INSERT INTO email_domains (id, seq, name, status, region, created_at) VALUES ('d1', 1, 'x.test', 'not_started', 'us-east-1', 0)");
+        w.k.jobs.schedule("email", "email.domain_verify", 0, {}, "d1");
+        throw new Error("boom after writing");
+      });
+      expect(res.status).toBe(500);
+      expect(await res.json()).toMatchObject({ statusCode: 500, name: "application_error" });
+      expect(state.storage.sql.exec("SELECT count(*) AS n FROM email_domains").one().n).toBe(before);
+      expect(state.storage.sql.exec("SELECT count(*) AS n FROM kernel_jobs WHERE ref = 'd1'").one().n).toBe(0);
+    });
+  });
+
+  it("fires due jobs from the alarm, which always follows the earliest job", async () => {
+    const run = await spawn();
+    const sent = (await (await sendEmail(run.clones.email.apiKey)).json()) as { id: string };
+    await runInDurableObject(run.stub, async (_i, state) => {
+      const due = state.storage.sql.exec<{ due_at: number }>("SELECT due_at FROM kernel_jobs WHERE type = 'email.settle'").one().due_at;
+      // The clock runs at wall speed here, so the alarm sits on the job's wall time.
+      expect(Math.abs((await state.storage.getAlarm())! - due)).toBeLessThan(50);
+      state.storage.sql.exec("UPDATE kernel_jobs SET due_at = 0");
+    });
+    expect(await runDurableObjectAlarm(run.stub)).toBe(true);
+    const got = await exports.EmailApi.fetch(`http://email.test/emails/${sent.id}`, { headers: { authorization: `Bearer ${run.clones.email.apiKey}` } });
+    expect(((await got.json()) as { last_event: string }).last_event).toBe("delivered");
+    await runInDurableObject(run.stub, async (_i, state) => {
+      expect(state.storage.sql.exec("SELECT count(*) AS n FROM kernel_jobs").one().n).toBe(0);
+      // With no job left, the alarm waits for the run's expiry.
+      expect((await state.storage.getAlarm())!).toBeGreaterThan(Date.now() + 3_000_000);
+    });
+  });
+
+  it("re-arms its alarm when it opens again (past-due alarms are not replayed after a restart)", async () => {
+    const run = await spawn();
+    await sendEmail(run.clones.email.apiKey);
+    await runInDurableObject(run.stub, async (instance, state) => {
+      await state.storage.deleteAlarm();
+      expect(await state.storage.getAlarm()).toBeNull();
+      await worldOf(instance).open();
+      expect(await state.storage.getAlarm()).not.toBeNull();
+    });
+  });
+
+  it("creates no storage for a world that does not exist", async () => {
+    const stub = E.RUN.get(E.RUN.idFromName("0".repeat(32)));
+    const res = await stub.vendor("email", new Request("http://email.test/emails", { headers: { authorization: `Bearer re_${"0".repeat(32)}_x` } }));
+    expect(res.status).toBe(401);
+    await runInDurableObject(stub, async (_i, state) => {
+      expect(state.storage.sql.exec("SELECT count(*) AS n FROM sqlite_master WHERE name LIKE 'email_%'").one().n).toBe(0);
+    });
+  });
+});
+
+describe("TTL expiry", () => {
+  it("tears the world down from the control object's alarm; its credentials then answer 401", async () => {
+    const run = await spawn({ ttlSeconds: 600 });
+    expect((await sendEmail(run.clones.email.apiKey)).status).toBe(200);
+    const control = E.CONTROL.get(E.CONTROL.idFromName("default"));
+    await runInDurableObject(control, async (_i, state) => {
+      state.storage.sql.exec("UPDATE ctl_runs SET expires_at = ? WHERE run_id = ?", Date.now() - 1, run.runId);
+    });
+    expect(await runDurableObjectAlarm(control)).toBe(true);
+    const got = await exports.default.fetch(`http://control.test/v1/runs/${run.runId}`, { headers: { authorization: `Bearer ${ORG}` } });
+    expect(((await got.json()) as { status: string }).status).toBe("expired");
+    expect((await sendEmail(run.clones.email.apiKey)).status).toBe(401);
+    await runInDurableObject(run.stub, async (_i, state) => {
+      expect(state.storage.sql.exec("SELECT count(*) AS n FROM sqlite_master WHERE name LIKE 'email_%'").one().n).toBe(0);
+    });
+    const audit = await exports.default.fetch("http://control.test/v1/audit", { headers: { authorization: `Bearer ${ORG}` } });
+    expect(((await audit.json()) as { data: { action: string; runId: string; actor: string }[] }).data).toContainEqual(expect.objectContaining({ action: "expire", runId: run.runId, actor: "ttl" }));
+  });
+});

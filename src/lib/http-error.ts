@@ -11,9 +11,13 @@ export class ApiError extends HTTPException {
   }
 }
 
-/** Parses a JSON object body, or answers 422 in the API's shape. */
+const MAX_JSON_BYTES = 1 << 20;
+
+/** Parses a JSON object body (1 MiB at most), or answers 413/422 in the API's shape. */
 export async function jsonObject(req: Request, optional = true): Promise<Record<string, unknown>> {
+  if (Number(req.headers.get("content-length") ?? 0) > MAX_JSON_BYTES) throw new ApiError(413, "too_large", `Bodies are capped at ${MAX_JSON_BYTES} bytes.`);
   const text = await req.text();
+  if (text.length > MAX_JSON_BYTES) throw new ApiError(413, "too_large", `Bodies are capped at ${MAX_JSON_BYTES} bytes.`);
   if (text.trim() === "") {
     if (optional) return {};
     throw new ApiError(422, "invalid_body", "A JSON object body is required.");

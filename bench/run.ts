@@ -108,8 +108,29 @@ async function main(): Promise<number> {
     log(`bench: up in ${Math.round(performance.now() - t0)} ms; ${scenarios.length} scenarios, ${settings.duration} s each (+${settings.warmup} s warm-up), N = ${settings.connections} connections`);
 
     const s = stack;
-    const spawn = () =>
-      call<RunInfo>("POST", `${s.urls.control}/v1/runs`, { token: s.apiToken, body: { kinds: ["email"], ttlSeconds: 3600 } });
+    const runs: RunInfo[] = [];
+    const spawn = async () => {
+      const r = await call<RunInfo>("POST", `${s.urls.control}/v1/runs`, { token: s.apiToken, body: { kinds: ["email"], ttlSeconds: 3600 } });
+      runs.push(r);
+      return r;
+    };
+    const quiesceOne = async (run: RunInfo, timeoutMs: number) => {
+      const t = performance.now();
+      for (;;) {
+        const next = await call<{ data: unknown[] }>("GET", `${run.adminUrl}/clock/next?limit=1`, { token: run.token });
+        if (next.data.length === 0) return performance.now() - t;
+        if (performance.now() - t > timeoutMs) {
+          log(`bench:   warning: run ${run.runId} still has scheduled work after ${timeoutMs} ms; going on`);
+          return performance.now() - t;
+        }
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    };
+    const quiesce = async (run?: RunInfo, timeoutMs = 60_000) => {
+      const t = performance.now();
+      for (const r of run ? [run] : runs) await quiesceOne(r, timeoutMs);
+      return performance.now() - t;
+    };
     let emailRun: Promise<RunInfo> | null = null;
     const ctx: Ctx = {
       stack: s,
@@ -119,6 +140,7 @@ async function main(): Promise<number> {
       results: new Map(),
       spawn,
       emailRun: () => (emailRun ??= spawn()),
+      quiesce,
       state: {},
     };
 
@@ -127,6 +149,7 @@ async function main(): Promise<number> {
       log(`bench: ${sc.id}…`);
       const row: Row = { id: sc.id, name: sc.name, target: sc.target?.label ?? null, verdict: "—", broken: false };
       try {
+        await quiesce();
         const m = await sc.run(ctx);
         ctx.results.set(sc.id, m);
         row.measure = m;
@@ -180,7 +203,7 @@ async function main(): Promise<number> {
   if (snap) {
     out.push("");
     out.push(
-      `snapshot + restore of ${(snap.resources as number).toLocaleString("en")} resources (${JSON.stringify(snap.counts)}): snapshot ${fmtMs(snap.snapshotMedianMs as number)} ms + restore ${fmtMs(snap.restoreMedianMs as number)} ms (medians of ${snap.iterations}); bundle ${(snap.bundleBytes as number).toLocaleString("en")} bytes; seeding took ${Math.round(snap.seedMs as number)} ms.`,
+      `snapshot + restore of ${(snap.resources as number).toLocaleString("en")} resources (${JSON.stringify(snap.counts)}): snapshot ${fmtMs(snap.snapshotMedianMs as number)} ms + restore ${fmtMs(snap.restoreMedianMs as number)} ms (medians of ${snap.iterations}); bundle ${(snap.bundleBytes as number).toLocaleString("en")} bytes (gzip); seeding took ${Math.round(snap.seedMs as number)} ms with the run's clock frozen, and its delivery jobs ${Math.round(snap.drainMs as number)} ms to fire.`,
     );
   }
   const broken = rows.filter((r) => r.broken);

@@ -1,16 +1,15 @@
-// Bundles the Worker for Miniflare with esbuild: the same entry wrangler deploys.
+// Bundles the Worker for Miniflare with esbuild, in memory: the same entry wrangler deploys.
 import { build } from "esbuild";
 import { fileURLToPath } from "node:url";
 import path from "node:path";
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 
-/** Builds dist/worker.js and answers its path. */
-export async function buildWorker(outdir = path.join(ROOT, "dist")): Promise<string> {
-  const outfile = path.join(outdir, "worker.js");
-  await build({
+/** The bundled Worker as one ES module's source. */
+export async function buildWorker(): Promise<string> {
+  const out = await build({
     entryPoints: [path.join(ROOT, "src/index.ts")],
-    outfile,
+    write: false,
     bundle: true,
     format: "esm",
     platform: "neutral",
@@ -20,8 +19,7 @@ export async function buildWorker(outdir = path.join(ROOT, "dist")): Promise<str
     external: ["cloudflare:*", "node:*"],
     loader: { ".sql": "text" },
     logLevel: "error",
-    sourcemap: "linked",
     legalComments: "none",
   });
-  return outfile;
+  return out.outputFiles[0].text;
 }

@@ -28,16 +28,14 @@ export async function startServer(cfg: RunnerConfig): Promise<Running> {
   const urls = { control: `http://${hostOf(cfg.control.host)}:${cfg.control.port}` } as Running["urls"];
   for (const k of KINDS) urls[k] = `http://${hostOf(cfg.vendors[k].host)}:${cfg.vendors[k].port}`;
 
-  const scriptPath = await buildWorker(path.join(cfg.persist ? cfg.stateDir : path.join(process.cwd(), "dist"), "build"));
+  const code = await buildWorker();
   const mf = new Miniflare({
     host: cfg.control.host,
     port: cfg.control.port,
     log: new Log(LogLevel.WARN),
     // The clones never reach the network on their own; this stops Miniflare fetching its cf object.
     cf: {},
-    modules: true,
-    modulesRoot: path.dirname(scriptPath),
-    scriptPath,
+    modules: [{ type: "ESModule", path: path.join(process.cwd(), "molar-worker.js"), contents: code }],
     compatibilityDate: COMPATIBILITY_DATE,
     durableObjects: { RUN: { className: "RunWorld", useSQLite: true }, CONTROL: { className: "Control", useSQLite: true } },
     r2Buckets: ["SNAPSHOTS"],

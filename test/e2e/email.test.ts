@@ -135,7 +135,7 @@ describe("email clone (Resend) through the resend SDK", () => {
     expect((await resend.emails.send({ from: "a@acme.test", subject: "x", text: "x" } as never)).error).toMatchObject({ statusCode: 422, name: "missing_required_field", message: "Missing `to` field." });
     expect((await resend.emails.send({ from: "bad", to: "b@acme.test", subject: "x", text: "x" })).error).toMatchObject({ statusCode: 422, name: "invalid_from_address" });
     expect((await resend.emails.send({ from: "a@acme.test", to: "b@acme.test", subject: "x", text: "x", tags: [{ name: "no spaces", value: "v" }] })).error).toMatchObject({ statusCode: 422, name: "validation_error" });
-    expect((await resend.emails.send({ from: "a@acme.test", to: "b@acme.test", subject: "x", attachments: [{ filename: "a.txt" }] })).error).toMatchObject({ statusCode: 422, name: "invalid_attachment" });
+    expect((await resend.emails.send({ from: "a@acme.test", to: "b@acme.test", subject: "x", attachments: [{ filename: "a.txt" }] } as never)).error).toMatchObject({ statusCode: 422, name: "invalid_attachment" });
     expect((await resend.emails.get("00000000-0000-4000-8000-000000000000")).error).toMatchObject({ statusCode: 404, name: "not_found" });
     const wrong = new Resend(run.clones.email.apiKey.slice(0, -3) + "xyz", { baseUrl: run.clones.email.url });
     expect((await wrong.emails.list()).error).toMatchObject({ statusCode: 401, name: "invalid_api_key" });

@@ -101,7 +101,7 @@ describe("control API", () => {
     expect((await send(run)).error).toMatchObject({ statusCode: 401 });
     const stripe = await fetch(`${run.clones.stripe.url}/v1/customers`, { headers: { authorization: `Bearer ${run.clones.stripe.secretKey}` } });
     expect(stripe.status).toBe(401);
-    expect((await stripe.json()).error.type).toBe("invalid_request_error");
+    expect(((await stripe.json()) as { error: { type: string } }).error.type).toBe("invalid_request_error");
     const twilio = await fetch(`${run.clones.twilio.url}/2010-04-01/Accounts/${run.clones.twilio.accountSid}/Messages.json`, {
       headers: { authorization: `Basic ${Buffer.from(`${run.clones.twilio.accountSid}:${run.clones.twilio.authToken}`).toString("base64")}` },
     });
@@ -109,7 +109,7 @@ describe("control API", () => {
     expect(await twilio.json()).toMatchObject({ code: 20003, status: 401 });
     const clerk = await fetch(`${run.clones.auth.url}/v1/users`, { headers: { authorization: `Bearer ${run.clones.auth.secretKey}` } });
     expect(clerk.status).toBe(401);
-    expect((await clerk.json()).errors[0].code).toBe("authentication_invalid");
+    expect(((await clerk.json()) as { errors: { code: string }[] }).errors[0].code).toBe("authentication_invalid");
     expect((await admin(run, "GET", "/clock")).status).toBe(401);
     expect((await api("GET", `/admin/v1/runs/${run.runId}/clock`, inject("orgKey"))).status).toBe(404);
 
@@ -217,7 +217,7 @@ describe("bad input never makes a 500", () => {
     for (const body of ["{bad", "[]", JSON.stringify({ by: "forever" }), JSON.stringify({ to: "yesterday" }), JSON.stringify({})]) {
       const r = await fetch(`${run.adminUrl}/clock/advance`, { method: "POST", headers: { authorization: `Bearer ${run.token}` }, body });
       expect(r.status, body).toBe(422);
-      expect((await r.json()).error.type).toBe("invalid_request_error");
+      expect(((await r.json()) as { error: { type: string } }).error.type).toBe("invalid_request_error");
     }
     for (const body of [{ kind: "paypal", status: 500 }, { kind: "email" }, { kind: "email", status: 99 }, { kind: "email", status: 500, rate: 2 }, { kind: "email", preset: "nope" }]) {
       expect((await admin(run, "POST", "/chaos/rules", body)).status, JSON.stringify(body)).toBe(422);

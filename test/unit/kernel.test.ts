@@ -1,6 +1,6 @@
 // Kernel internals inside workerd: pure helpers, rollback, the alarm, TTL expiry, re-arming.
 import { describe, expect, it } from "vitest";
-import { env, exports } from "cloudflare:workers";
+import { env, exports as workerExports } from "cloudflare:workers";
 import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { parseDuration } from "../../src/lib/duration.ts";
 import { globMatch } from "../../src/lib/glob.ts";
@@ -9,6 +9,8 @@ import type { AppEnv } from "../../src/env.ts";
 
 const ORG = "unit-test-org-key-0123456789";
 const E = env as unknown as AppEnv;
+// The Worker's own entrypoints, as the plugin exposes them (their types are not generated).
+const exports = workerExports as unknown as { default: Fetcher; EmailApi: Fetcher };
 
 async function spawn(body: Record<string, unknown> = {}) {
   const r = await exports.default.fetch("http://control.test/v1/runs", {

@@ -111,12 +111,19 @@ export async function load(spec: LoadSpec): Promise<Measure> {
 
 /** A JSON request that must answer 2xx; throws with the status and body otherwise. */
 export async function call<T = any>(method: string, url: string, opts: { token?: string; body?: unknown } = {}): Promise<T> {
-  const res = await fetch(url, {
-    method,
-    headers: { ...(opts.token ? { authorization: `Bearer ${opts.token}` } : {}), ...(opts.body !== undefined ? { "content-type": "application/json" } : {}) },
-    body: opts.body === undefined ? undefined : JSON.stringify(opts.body),
-  });
-  const text = await res.text();
+  let res: Response;
+  let text: string;
+  try {
+    res = await fetch(url, {
+      method,
+      headers: { ...(opts.token ? { authorization: `Bearer ${opts.token}` } : {}), ...(opts.body !== undefined ? { "content-type": "application/json" } : {}) },
+      body: opts.body === undefined ? undefined : JSON.stringify(opts.body),
+    });
+    text = await res.text();
+  } catch (e) {
+    const cause = e instanceof Error && e.cause ? ` (${e.cause instanceof Error ? `${(e.cause as NodeJS.ErrnoException).code ?? e.cause.name}: ${e.cause.message}` : String(e.cause)})` : "";
+    throw new Error(`${method} ${url}: ${e instanceof Error ? e.message : String(e)}${cause}`);
+  }
   if (!res.ok) throw new Error(`${method} ${url} answered ${res.status}: ${text.slice(0, 500)}`);
   return (text ? JSON.parse(text) : null) as T;
 }

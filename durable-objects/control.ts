@@ -10,10 +10,13 @@ import type { AppEnv } from "../src/env.ts";
 import { KINDS, type Kind, type Quotas, type Urls, type WorldIdentity } from "../src/kernel/types.ts";
 import { VENDORS } from "../src/vendors/index.ts";
 import { randomHex } from "../src/lib/crypto.ts";
+import { generateRsaKey, type RsaKey } from "../src/lib/rsa.ts";
 import type { RunRecord } from "../src/control/run-json.ts";
 
 export const SEEDS = ["empty"];
 const MAX_TTL_SECONDS = 30 * 86_400;
+/** RSA keys kept ready for the auth clone: generating one takes tens of milliseconds. */
+const KEY_POOL_SIZE = 4;
 
 /** Errors cross RPC as values: the Worker renders them in the API's shape. */
 export interface ControlError {
@@ -92,13 +95,20 @@ export class Control extends DurableObject<AppEnv> {
     const worldId = randomHex(16);
     const credentials: Partial<Record<Kind, Record<string, string>>> = {};
     for (const k of kinds as Kind[]) credentials[k] = await VENDORS[k].mintCredentials(worldId);
+    const secrets: WorldIdentity["secrets"] = {};
+    if (credentials.auth) {
+      const key = await this.takeKey();
+      credentials.auth.jwtKey = key.publicPem;
+      secrets.auth = { privateJwk: key.privateJwk };
+      this.ctx.waitUntil(this.refillKeys());
+    }
     const rec: RunRecord = {
       worldId, runId, org: ctx.org, status: "active", seed, kinds: kinds as Kind[], metadata: metadata as Record<string, string>, credentials,
       createdAt: now, expiresAt: now + ttl * 1000, endedAt: null, actor: ctx.actor,
     };
     const identity: WorldIdentity = {
       runId, worldId, org: ctx.org, seed, rngSeed: (input.rngSeed as string | undefined) ?? runId, kinds: rec.kinds, createdAt: now, expiresAt: rec.expiresAt,
-      credentials, urls: ctx.urls, quotas: ctx.quotas,
+      credentials, secrets, urls: ctx.urls, quotas: ctx.quotas,
     };
     const created = await this.env.RUN.get(this.env.RUN.idFromName(worldId)).create(identity, branchKey);
     if (created !== true) return fail(422, "invalid_bundle", created);
@@ -109,6 +119,27 @@ export class Control extends DurableObject<AppEnv> {
     this.audit(ctx.actor, branchKey ? "branch" : "spawn", runId, branchKey ? JSON.stringify(input.fromSnapshot) : null);
     await this.rearm();
     return rec;
+  }
+
+  private async takeKey(): Promise<RsaKey> {
+    const row = this.db.select().from(schema.keyPool).limit(1).get();
+    if (!row) return generateRsaKey();
+    this.db.delete(schema.keyPool).where(eq(schema.keyPool.id, row.id)).run();
+    return { privateJwk: JSON.parse(row.privateJwk), publicPem: row.publicPem };
+  }
+
+  private refilling = false;
+  private async refillKeys(): Promise<void> {
+    if (this.refilling) return;
+    this.refilling = true;
+    try {
+      while (this.db.select({ id: schema.keyPool.id }).from(schema.keyPool).all().length < KEY_POOL_SIZE) {
+        const k = await generateRsaKey();
+        this.db.insert(schema.keyPool).values({ privateJwk: JSON.stringify(k.privateJwk), publicPem: k.publicPem }).run();
+      }
+    } finally {
+      this.refilling = false;
+    }
   }
 
   private active(runId: string): Row | undefined {

@@ -28,6 +28,8 @@ export interface WorldIdentity {
   createdAt: number;
   expiresAt: number;
   credentials: Partial<Record<Kind, Record<string, string>>>;
+  /** Private material no API ever shows (the auth clone's RSA signing key). */
+  secrets?: Partial<Record<Kind, Record<string, unknown>>>;
   urls: Urls;
   quotas: Quotas;
 }

@@ -1,6 +1,7 @@
 // The control API, the admin API and the kernel, end to end (CONTRACT sections 1, 2, 4, 5).
 import { describe, expect, it, inject } from "vitest";
 import { gunzipSync, gzipSync } from "node:zlib";
+import { createPublicKey } from "node:crypto";
 import { Resend } from "resend";
 import { admin, advance, api, spawn, uniqueId, urls, type Run } from "./helpers.ts";
 
@@ -26,6 +27,12 @@ describe("control API", () => {
     expect(run.clones.twilio).toMatchObject({ url: urls().twilio, accountSid: expect.stringMatching(/^AC[0-9a-f]{32}$/), authToken: expect.any(String) });
     expect(run.clones.email).toMatchObject({ url: urls().email, apiKey: expect.stringMatching(/^re_/) });
     expect(run.clones.auth).toMatchObject({ url: urls().auth, secretKey: expect.stringMatching(/^sk_test_/), publishableKey: expect.stringMatching(/^pk_test_/) });
+    // The run's own RSA-2048 key, e=65537, in the PEM shape Clerk's verifyToken({ jwtKey }) accepts.
+    const jwk = createPublicKey(run.clones.auth.jwtKey).export({ format: "jwk" });
+    expect(run.clones.auth.jwtKey).toMatch(/^-----BEGIN PUBLIC KEY-----\n/);
+    expect(jwk).toMatchObject({ kty: "RSA", e: "AQAB" });
+    expect(Buffer.from(jwk.n as string, "base64url").length).toBe(256);
+    expect(JSON.stringify(run)).not.toContain("privateJwk");
     expect(run.clones.s3).toMatchObject({ url: urls().s3, region: "us-east-1", accessKeyId: expect.any(String), secretAccessKey: expect.any(String) });
     for (const K of ["STRIPE", "TWILIO", "EMAIL", "AUTH", "S3"]) {
       expect(run.env[`MOLAR_CLONE_${K}_URL`]).toMatch(/^http:/);

@@ -117,7 +117,12 @@ async function main(): Promise<number> {
     const quiesceOne = async (run: RunInfo, timeoutMs: number) => {
       const t = performance.now();
       for (;;) {
-        const next = await call<{ data: unknown[] }>("GET", `${run.adminUrl}/clock/next?limit=1`, { token: run.token });
+        // A long job drain can hold workerd's one thread for seconds; a kept-alive socket may then
+        // be closed under the request (ECONNRESET, or undici's "other side closed"). Ask again.
+        const next = await call<{ data: unknown[] }>("GET", `${run.adminUrl}/clock/next?limit=1`, { token: run.token }).catch((e: Error) => {
+          log(`bench:   (quiesce: ${e.message}; retrying)`);
+          return { data: [null] };
+        });
         if (next.data.length === 0) return performance.now() - t;
         if (performance.now() - t > timeoutMs) {
           log(`bench:   warning: run ${run.runId} still has scheduled work after ${timeoutMs} ms; going on`);

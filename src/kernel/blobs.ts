@@ -1,11 +1,11 @@
-import { sha256Hex } from "../lib/crypto.ts";
+import { sha256HexSync } from "../lib/crypto.ts";
 
 /** Content-addressed bytes: the same attachment stored twice is one row, referenced by sha256. */
 export class Blobs {
   constructor(private readonly sql: SqlStorage) {}
 
-  async put(bytes: Uint8Array): Promise<string> {
-    const sha = await sha256Hex(bytes);
+  put(bytes: Uint8Array): string {
+    const sha = sha256HexSync(bytes);
     this.sql.exec("INSERT OR IGNORE INTO kernel_blobs (sha256, size, bytes) VALUES (?, ?, ?)", sha, bytes.byteLength, bytes);
     return sha;
   }

@@ -38,13 +38,31 @@ export function svixSecret(): string {
 
 /** Webhook endpoints of dashboard-configured vendors (email, auth), shared by the admin API and the vendors' own APIs. */
 export class Endpoints {
+  /** Enabled endpoints by kind: consulted on every event, changed rarely. */
+  private enabledCache = new Map<string, Endpoint[]>();
+
   constructor(
     private readonly sql: SqlStorage,
     private readonly ids: Ids,
     private readonly clock: Clock,
   ) {}
 
+  invalidate(): void {
+    this.enabledCache.clear();
+  }
+
+  /** Enabled endpoints of `kind` subscribed to `type` (no list means every event). */
+  subscribers(kind: string, type: string): Endpoint[] {
+    let all = this.enabledCache.get(kind);
+    if (!all) {
+      all = this.list(kind).filter((e) => e.status === "enabled").reverse();
+      this.enabledCache.set(kind, all);
+    }
+    return all.filter((e) => !e.events || e.events.includes(type));
+  }
+
   create(kind: string, url: string, events: string[] | null, id?: string): Endpoint {
+    this.invalidate();
     const row: Row = { id: id ?? this.ids.make("ep_", 20), kind, url, events: events ? JSON.stringify(events) : null, status: "enabled", secret: svixSecret(), created_at: this.clock.now() };
     this.sql.exec(
       "INSERT INTO kernel_webhook_endpoints (id, kind, url, events, status, secret, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
@@ -63,12 +81,14 @@ export class Endpoints {
   }
 
   update(id: string, patch: { url?: string; events?: string[]; status?: "enabled" | "disabled" }): void {
+    this.invalidate();
     if (patch.url !== undefined) this.sql.exec("UPDATE kernel_webhook_endpoints SET url = ? WHERE id = ?", patch.url, id);
     if (patch.events !== undefined) this.sql.exec("UPDATE kernel_webhook_endpoints SET events = ? WHERE id = ?", JSON.stringify(patch.events), id);
     if (patch.status !== undefined) this.sql.exec("UPDATE kernel_webhook_endpoints SET status = ? WHERE id = ?", patch.status, id);
   }
 
   remove(id: string): boolean {
+    this.invalidate();
     return this.sql.exec("DELETE FROM kernel_webhook_endpoints WHERE id = ?", id).rowsWritten > 0;
   }
 }

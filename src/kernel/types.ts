@@ -57,6 +57,13 @@ export interface Kernel {
   readonly world: () => WorldIdentity;
 }
 
+/**
+ * What a vendor router's handlers get besides the request: the body, already read and capped by
+ * the platform. Handlers are synchronous, so the whole request runs in one SQLite transaction.
+ */
+export type VendorBindings = { body: Uint8Array };
+export type VendorHono = Hono<{ Bindings: VendorBindings }>;
+
 /** A table a vendor declares: snapshots dump it; `type` makes its rows resources for counts and diffs. */
 export interface DeclaredTable {
   name: string;
@@ -66,7 +73,8 @@ export interface DeclaredTable {
 
 /** Outcome of a job: what `POST /clock/advance` reports as fired. */
 export type JobResult = string | void;
-export type JobHandler = (payload: Record<string, unknown>, job: { id: number; dueAt: number; ref: string | null }) => JobResult | Promise<JobResult>;
+/** Job handlers are synchronous: each runs in one SQLite transaction. */
+export type JobHandler = (payload: Record<string, unknown>, job: { id: number; dueAt: number; ref: string | null }) => JobResult;
 
 /** A chaos preset a vendor offers. With `status` it is an HTTP failure; without, the domain consults it. */
 export interface PresetDef {
@@ -111,7 +119,9 @@ export interface VendorPlugin {
   mintCredentials(worldId: string): Promise<Record<string, string>>;
   /** Inside the world: are these the world's credentials? */
   authenticate(req: Request, creds: Record<string, string>, k: Kernel): boolean | Promise<boolean>;
-  router(k: Kernel): Hono;
+  router(k: Kernel): VendorHono;
+  /** The answer for a path no route matches: the vendor's "unrecognized URL", or its 501 for a known operation not built. */
+  unmatched(method: string, path: string): Response;
   jobs(k: Kernel): Record<string, JobHandler>;
   presets: Record<string, PresetDef>;
   /** Signature headers for a webhook delivery (wall-clock timestamps: real verifiers check them). */

@@ -1,3 +1,5 @@
+import { sha256 } from "@noble/hashes/sha2.js";
+
 const enc = new TextEncoder();
 
 export function hex(bytes: ArrayBuffer | Uint8Array): string {
@@ -23,6 +25,14 @@ export function randomBase62(length: number): string {
 export async function sha256Hex(data: string | ArrayBuffer | Uint8Array): Promise<string> {
   const buf = typeof data === "string" ? enc.encode(data) : data;
   return hex(await crypto.subtle.digest("SHA-256", buf));
+}
+
+/**
+ * SHA-256 without awaiting: vendor handlers run inside one synchronous SQLite transaction
+ * (workerd's async transaction costs ~0.4 ms a request), so they cannot await WebCrypto.
+ */
+export function sha256HexSync(data: string | Uint8Array): string {
+  return hex(sha256(typeof data === "string" ? enc.encode(data) : data));
 }
 
 /** Constant-time string equality, so credential checks leak no prefix length. */

@@ -1,5 +1,5 @@
 import { Hono } from "hono";
-import type { Kind, VendorErrors, VendorPlugin, DeclaredTable, PresetDef, Kernel } from "../kernel/types.ts";
+import type { Kind, VendorErrors, VendorPlugin, DeclaredTable, PresetDef, Kernel, VendorBindings } from "../kernel/types.ts";
 
 /**
  * A vendor whose API is not built yet: its credentials route and authenticate, and every
@@ -25,10 +25,7 @@ export function unbuiltVendor(spec: {
     authenticate: spec.authenticate,
     presets: spec.presets,
     jobs: () => ({}),
-    router() {
-      const app = new Hono();
-      app.all("*", (c) => spec.errors.notImplemented(c.req.method, new URL(c.req.url).pathname));
-      return app;
-    },
+    router: () => new Hono<{ Bindings: VendorBindings }>(),
+    unmatched: (method, path) => spec.errors.notImplemented(method, path),
   };
 }

@@ -57,7 +57,7 @@ describe("the run world", () => {
     await runInDurableObject(run.stub, async (instance, state) => {
       const w = worldOf(instance);
       const before = state.storage.sql.exec("SELECT count(*) AS n FROM email_domains").one().n;
-      const res = await w.inTransaction("email", async () => {
+      const res = w.inTransaction("email", () => {
         state.storage.sql.exec("INSERT INTO email_domains (id, seq, name, status, region, created_at) VALUES ('d1', 1, 'x.test', 'not_started', 'us-east-1', 0)");
         w.k.jobs.schedule("email", "email.domain_verify", 0, {}, "d1");
         throw new Error("boom after writing");

@@ -7,6 +7,7 @@ import { emails } from "./schema.ts";
 import { ResendError, invalid, missingField, notFound } from "./errors.ts";
 import { addressOf, asList, parseWhen, resendTime } from "./format.ts";
 import { emitEmailEvent, type EmailRow } from "./events.ts";
+import { emailQueries } from "./queries.ts";
 
 export const SETTLE_DELAY_MS = 2_000;
 export const DELAYED_DELIVERY_MS = 3_600_000;
@@ -152,7 +153,7 @@ function outcomeOf(k: Kernel, v: Validated): Outcome {
 }
 
 /** Stores and sends (or schedules) one message; answers its id. */
-export async function createEmail(k: Kernel, v: Validated): Promise<string> {
+export function createEmail(k: Kernel, v: Validated): string {
   const id = k.ids.uuid("email");
   const now = k.clock.now();
   const attachments: AttachmentMeta[] = [];
@@ -164,11 +165,11 @@ export async function createEmail(k: Kernel, v: Validated): Promise<string> {
       content_id: a.content_id,
       path: a.path,
       size: a.bytes?.byteLength ?? 0,
-      sha256: a.bytes ? await k.blobs.put(a.bytes) : null,
+      sha256: a.bytes ? k.blobs.put(a.bytes) : null,
     });
   }
   const outcome = outcomeOf(k, v);
-  const row = {
+  const row: EmailRow = {
     id,
     seq: nextSeq(k),
     createdAt: now,
@@ -187,12 +188,12 @@ export async function createEmail(k: Kernel, v: Validated): Promise<string> {
     lastEvent: v.scheduledAt !== null ? "scheduled" : "queued",
     messageId: `<${id}@email.molar.localhost>`,
   };
-  k.db.insert(emails).values(row).run();
+  emailQueries(k).insert.run(row);
   if (v.scheduledAt !== null && v.scheduledAt > now) {
     k.jobs.schedule("email", "email.send", v.scheduledAt, { outcome }, id);
-    emitEmailEvent(k, "email.scheduled", getRow(k, id));
+    emitEmailEvent(k, "email.scheduled", row);
   } else {
-    dispatch(k, id, outcome);
+    dispatch(k, row, outcome);
   }
   return id;
 }
@@ -202,15 +203,15 @@ function nextSeq(k: Kernel): number {
 }
 
 export function getRow(k: Kernel, id: string): EmailRow {
-  const row = k.db.select().from(emails).where(eq(emails.id, id)).get();
+  const row = emailQueries(k).byId.get({ id });
   if (!row) throw notFound("Email");
   return row;
 }
 
 /** Hands a message to "the recipient's server": sent now, its fate settled a moment later. */
-function dispatch(k: Kernel, id: string, outcome: Outcome): void {
-  k.db.update(emails).set({ lastEvent: "sent" }).where(eq(emails.id, id)).run();
-  const row = getRow(k, id);
+function dispatch(k: Kernel, scheduled: EmailRow, outcome: Outcome): void {
+  const row = setEvent(k, scheduled.id, "sent");
+  const id = row.id;
   for (const to of [...JSON.parse(row.to), ...JSON.parse(row.cc ?? "[]"), ...JSON.parse(row.bcc ?? "[]")] as string[]) {
     k.inbox.add({ kind: "email", channel: "email", to: addressOf(to) ?? to, from: row.from, subject: row.subject, text: row.text, html: row.html, ref: id });
   }
@@ -219,23 +220,24 @@ function dispatch(k: Kernel, id: string, outcome: Outcome): void {
 }
 
 function setEvent(k: Kernel, id: string, ev: string): EmailRow {
-  k.db.update(emails).set({ lastEvent: ev }).where(eq(emails.id, id)).run();
-  return getRow(k, id);
+  const row = emailQueries(k).setEvent.get({ id, ev });
+  if (!row) throw notFound("Email");
+  return row;
 }
 
 /** Job handlers of the email clone, run by the platform as the clock reaches them. */
 export function emailJobs(k: Kernel) {
   return {
     "email.send": (p: Record<string, unknown>, job: { ref: string | null }) => {
-      const row = k.db.select().from(emails).where(eq(emails.id, job.ref!)).get();
+      const row = emailQueries(k).byId.get({ id: job.ref! });
       if (!row || row.lastEvent !== "scheduled") return;
-      dispatch(k, row.id, p.outcome as Outcome);
+      dispatch(k, row, p.outcome as Outcome);
       return `email ${row.id} sent`;
     },
     "email.settle": (p: Record<string, unknown>, job: { ref: string | null }) => {
       const id = job.ref!;
       const outcome = p.outcome as Outcome;
-      if (!k.db.select({ id: emails.id }).from(emails).where(eq(emails.id, id)).get()) return;
+      if (!emailQueries(k).byId.get({ id })) return;
       if (outcome === "bounced") {
         emitEmailEvent(k, "email.bounced", setEvent(k, id, "bounced"), {
           bounce: {

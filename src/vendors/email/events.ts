@@ -3,24 +3,9 @@ import type { emails } from "./schema.ts";
 
 export type EmailRow = typeof emails.$inferSelect;
 
-type EndpointRow = {
-  id: string;
-  url: string;
-  events: string | null;
-  secret: string;
-};
-
-/** Endpoints of `kind` subscribed to `type` (no list means every event). */
-export function subscribers(k: Kernel, kind: string, type: string): EndpointRow[] {
-  return k.sql
-    .exec<EndpointRow>("SELECT id, url, events, secret FROM kernel_webhook_endpoints WHERE kind = ? AND status = 'enabled' ORDER BY created_at, id", kind)
-    .toArray()
-    .filter((e) => !e.events || (JSON.parse(e.events) as string[]).includes(type));
-}
-
 /** Queues one svix-signed message per subscribed endpoint; payloads follow Resend's webhook schemas. */
 export function emitEmailEvent(k: Kernel, type: string, row: EmailRow, extra: Record<string, unknown> = {}): void {
-  const targets = subscribers(k, "email", type);
+  const targets = k.endpoints.subscribers("email", type);
   if (targets.length === 0) return;
   const tags = row.tags ? Object.fromEntries((JSON.parse(row.tags) as { name: string; value: string }[]).map((t) => [t.name, t.value])) : undefined;
   const headers = row.headers ? Object.entries(JSON.parse(row.headers) as Record<string, string>).map(([name, value]) => ({ name, value })) : undefined;

@@ -4,7 +4,7 @@ import { SVIX_RETRIES } from "../../kernel/outbox.ts";
 import { bearer, isWorldId } from "../credentials.ts";
 import { randomBase62, safeEqual } from "../../lib/crypto.ts";
 import { resendErrors } from "./errors.ts";
-import { emailRouter } from "./routes.ts";
+import { emailRouter, emailUnmatched } from "./routes.ts";
 import { emailJobs } from "./domain.ts";
 import { apiKeyMatches } from "./resources.ts";
 
@@ -23,11 +23,12 @@ export const email: VendorPlugin = {
     return m && isWorldId(m[1]) ? m[1] : null;
   },
   mintCredentials: async (w) => ({ apiKey: `re_${w}_${randomBase62(24)}` }),
-  async authenticate(req, creds, k: Kernel) {
+  authenticate(req, creds, k: Kernel) {
     const key = bearer(req) ?? "";
-    return safeEqual(key, creds.apiKey) || (await apiKeyMatches(k, key));
+    return safeEqual(key, creds.apiKey) || apiKeyMatches(k, key);
   },
   router: emailRouter,
+  unmatched: emailUnmatched,
   jobs: (k) => emailJobs(k) as ReturnType<VendorPlugin["jobs"]>,
   presets: {
     bounce: { description: "Sends bounce (email.bounced) whatever the recipient" },

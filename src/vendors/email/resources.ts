@@ -1,7 +1,7 @@
 // Domains, API keys and webhooks of the email clone: as far as an app touches them.
 import { desc, eq } from "drizzle-orm";
 import type { Kernel } from "../../kernel/types.ts";
-import { randomBase62, sha256Hex } from "../../lib/crypto.ts";
+import { randomBase62, sha256HexSync } from "../../lib/crypto.ts";
 import { apiKeys, domains } from "./schema.ts";
 import { ResendError, invalid, missingField, notFound } from "./errors.ts";
 import { resendTime } from "./format.ts";
@@ -106,7 +106,7 @@ export function deleteDomain(k: Kernel, id: string) {
 }
 
 /** API keys minted here authenticate against this world like its own key. */
-export async function createApiKey(k: Kernel, b: Record<string, unknown>) {
+export function createApiKey(k: Kernel, b: Record<string, unknown>) {
   if (b.name === undefined || b.name === null) throw missingField("name");
   if (typeof b.name !== "string" || b.name.length === 0 || b.name.length > 50) throw invalid("Invalid `name` field. It must be 1 to 50 characters.");
   const permission = b.permission ?? "full_access";
@@ -118,7 +118,7 @@ export async function createApiKey(k: Kernel, b: Record<string, unknown>) {
   const id = k.ids.uuid("api_key");
   const seq = Number(k.sql.exec<{ v: number }>("SELECT COALESCE(MAX(seq), 0) + 1 AS v FROM email_api_keys").one().v);
   k.db.insert(apiKeys).values({
-    id, seq, name: b.name, permission, domainId: (b.domain_id as string | undefined) ?? null, tokenHash: await sha256Hex(token), createdAt: k.clock.now(),
+    id, seq, name: b.name, permission, domainId: (b.domain_id as string | undefined) ?? null, tokenHash: sha256HexSync(token), createdAt: k.clock.now(),
   }).run();
   return { id, token };
 }
@@ -143,8 +143,8 @@ export function deleteApiKey(k: Kernel, id: string) {
 }
 
 /** An extra key minted through the API, by hash; the world's own key is checked by the platform. */
-export async function apiKeyMatches(k: Kernel, token: string): Promise<boolean> {
-  const hash = await sha256Hex(token);
+export function apiKeyMatches(k: Kernel, token: string): boolean {
+  const hash = sha256HexSync(token);
   const row = k.sql.exec<{ id: string }>("SELECT id FROM email_api_keys WHERE token_hash = ?", hash).toArray()[0];
   return !!row;
 }

@@ -1,20 +1,19 @@
 // HTTP surface of the email clone (Resend API): decode, call the domain, encode.
 import { Hono, type Context } from "hono";
-import type { Kernel } from "../../kernel/types.ts";
-import { sha256Hex } from "../../lib/crypto.ts";
+import type { Kernel, VendorBindings, VendorHono } from "../../kernel/types.ts";
+import { sha256HexSync } from "../../lib/crypto.ts";
 import { ResendError, invalid, notFound, resendErrors } from "./errors.ts";
 import { cancelEmail, createEmail, emailJson, getRow, listEmails, rescheduleEmail, validateEmail } from "./domain.ts";
 import * as res from "./resources.ts";
 import { resendTime } from "./format.ts";
 
-async function jsonBody(c: Context): Promise<unknown> {
-  const text = await c.req.text();
-  if (text.trim() === "") return {};
-  try {
-    return JSON.parse(text);
-  } catch {
-    throw invalid("The request body is not valid JSON.");
-  }
+type C = Context<{ Bindings: VendorBindings }>;
+const decoder = new TextDecoder();
+const text = (c: C) => decoder.decode(c.env.body);
+
+function jsonBody(c: C): unknown {
+  const raw = text(c);
+  return raw.trim() === "" ? {} : parse(raw);
 }
 
 const asObject = (v: unknown): Record<string, unknown> => {
@@ -26,11 +25,11 @@ const asObject = (v: unknown): Record<string, unknown> => {
  * Idempotency-Key as Resend honours it: the same key and payload replay the first response;
  * the same key with another payload is a 409.
  */
-async function idempotent(k: Kernel, c: Context, raw: string, run: () => Promise<unknown>): Promise<Response> {
+function idempotent(k: Kernel, c: C, raw: string, run: () => unknown): Response {
   const key = c.req.header("idempotency-key");
-  if (key === undefined) return c.json(await run());
+  if (key === undefined) return c.json(run());
   if (key.length < 1 || key.length > 256) throw new ResendError(400, "invalid_idempotency_key", "The key must be between 1-256 chars.");
-  const fingerprint = await sha256Hex(`${c.req.path}\n${raw}`);
+  const fingerprint = sha256HexSync(`${c.req.path}\n${raw}`);
   const prior = k.idempotency.find("email", key);
   if (prior) {
     if (prior.fingerprint !== fingerprint) {
@@ -38,7 +37,7 @@ async function idempotent(k: Kernel, c: Context, raw: string, run: () => Promise
     }
     return new Response(prior.body, { status: prior.status, headers: { "content-type": "application/json" } });
   }
-  const body = JSON.stringify(await run());
+  const body = JSON.stringify(run());
   k.idempotency.save("email", key, { fingerprint, status: 200, body, headers: {} });
   return new Response(body, { status: 200, headers: { "content-type": "application/json" } });
 }
@@ -46,22 +45,22 @@ async function idempotent(k: Kernel, c: Context, raw: string, run: () => Promise
 // Resource families Resend has: under these, an operation we have not built is a 501, not a 404.
 const KNOWN_ROOTS = /^\/(emails|domains|api-keys|broadcasts|audiences|contacts|segments|topics|templates|webhooks|contact-properties|logs|automations|events|suppressions|oauth|inboxes)(\/|$)/;
 
-export function emailRouter(k: Kernel): Hono {
-  const app = new Hono();
+export function emailRouter(k: Kernel): VendorHono {
+  const app = new Hono<{ Bindings: VendorBindings }>();
 
-  app.post("/emails", async (c) => {
-    const raw = await c.req.text();
+  app.post("/emails", (c) => {
+    const raw = text(c);
     const body = parse(raw);
-    return idempotent(k, c, raw, async () => ({ id: await createEmail(k, validateEmail(k, body)) }));
+    return idempotent(k, c, raw, () => ({ id: createEmail(k, validateEmail(k, body)) }));
   });
 
-  app.post("/emails/batch", async (c) => {
-    const raw = await c.req.text();
+  app.post("/emails/batch", (c) => {
+    const raw = text(c);
     const body = parse(raw);
     if (!Array.isArray(body)) throw invalid("The request body must be an array of emails.");
     if (body.length === 0 || body.length > 100) throw invalid("A batch holds 1 to 100 emails.");
     const permissive = c.req.header("x-batch-validation") === "permissive";
-    return idempotent(k, c, raw, async () => {
+    return idempotent(k, c, raw, () => {
       const errors: { index: number; message: string }[] = [];
       const valid = body.map((item, index) => {
         try {
@@ -73,15 +72,15 @@ export function emailRouter(k: Kernel): Hono {
         }
       });
       const data: { id: string }[] = [];
-      for (const v of valid) if (v) data.push({ id: await createEmail(k, v) });
+      for (const v of valid) if (v) data.push({ id: createEmail(k, v) });
       return permissive ? { data, errors } : { data };
     });
   });
 
   app.get("/emails", (c) => c.json(listEmails(k, c.req.query())));
   app.get("/emails/:id", (c) => c.json(emailJson(getRow(k, c.req.param("id")))));
-  app.patch("/emails/:id", async (c) => {
-    const b = asObject(await jsonBody(c));
+  app.patch("/emails/:id", (c) => {
+    const b = asObject(jsonBody(c));
     rescheduleEmail(k, c.req.param("id"), b.scheduled_at);
     return c.json({ object: "email", id: c.req.param("id") });
   });
@@ -95,14 +94,14 @@ export function emailRouter(k: Kernel): Hono {
     return c.json({ object: "list", has_more: false, data: list.map((a) => ({ object: "attachment", id: a.id, filename: a.filename, content_type: a.content_type, size: a.size })) });
   });
 
-  app.post("/domains", async (c) => c.json(res.createDomain(k, asObject(await jsonBody(c)))));
+  app.post("/domains", (c) => c.json(res.createDomain(k, asObject(jsonBody(c)))));
   app.get("/domains", (c) => c.json(res.listDomains(k)));
   app.get("/domains/:id", (c) => c.json(res.getDomain(k, c.req.param("id"))));
-  app.patch("/domains/:id", async (c) => c.json(res.updateDomain(k, c.req.param("id"), asObject(await jsonBody(c)))));
+  app.patch("/domains/:id", (c) => c.json(res.updateDomain(k, c.req.param("id"), asObject(jsonBody(c)))));
   app.delete("/domains/:id", (c) => c.json(res.deleteDomain(k, c.req.param("id"))));
   app.post("/domains/:id/verify", (c) => c.json(res.verifyDomain(k, c.req.param("id"))));
 
-  app.post("/api-keys", async (c) => c.json(await res.createApiKey(k, asObject(await jsonBody(c)))));
+  app.post("/api-keys", (c) => c.json(res.createApiKey(k, asObject(jsonBody(c)))));
   app.get("/api-keys", (c) => c.json(res.listApiKeys(k)));
   app.delete("/api-keys/:id", (c) => c.json(res.deleteApiKey(k, c.req.param("id"))));
 
@@ -115,16 +114,16 @@ export function emailRouter(k: Kernel): Hono {
     if (!e) throw notFound("Webhook");
     return e;
   };
-  app.post("/webhooks", async (c) => {
-    const b = asObject(await jsonBody(c));
+  app.post("/webhooks", (c) => {
+    const b = asObject(jsonBody(c));
     const e = k.endpoints.create("email", res.validateUrl(b.endpoint, "endpoint"), res.validateEvents(b.events), k.ids.uuid("webhook"));
     return c.json({ object: "webhook", id: e.id, signing_secret: e.secret });
   });
   app.get("/webhooks", (c) => c.json({ object: "list", has_more: false, data: k.endpoints.list("email").map(hookJson) }));
   app.get("/webhooks/:id", (c) => c.json(hookJson(hook(c.req.param("id")))));
-  app.patch("/webhooks/:id", async (c) => {
+  app.patch("/webhooks/:id", (c) => {
     const e = hook(c.req.param("id"));
-    const b = asObject(await jsonBody(c));
+    const b = asObject(jsonBody(c));
     if (b.status !== undefined && b.status !== "enabled" && b.status !== "disabled") throw invalid("Invalid `status` field. Use `enabled` or `disabled`.");
     k.endpoints.update(e.id, {
       url: b.endpoint === undefined ? undefined : res.validateUrl(b.endpoint, "endpoint"),
@@ -139,11 +138,12 @@ export function emailRouter(k: Kernel): Hono {
     return c.json({ object: "webhook", id: e.id, deleted: true });
   });
 
-  app.all("*", (c) => {
-    const path = new URL(c.req.url).pathname;
-    return KNOWN_ROOTS.test(path) ? resendErrors.notImplemented(c.req.method, path) : resendErrors.notFound(c.req.method, path);
-  });
   return app;
+}
+
+/** Under Resend's resource families an unbuilt operation is a 501; elsewhere, Resend's 404. */
+export function emailUnmatched(method: string, path: string): Response {
+  return KNOWN_ROOTS.test(path) ? resendErrors.notImplemented(method, path) : resendErrors.notFound(method, path);
 }
 
 function parse(raw: string): unknown {

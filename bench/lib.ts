@@ -119,15 +119,28 @@ export async function load(spec: LoadSpec): Promise<Measure> {
 // timed admin calls.
 const agent = new http.Agent({ keepAlive: true, maxSockets: 16 });
 
-/** A JSON request that must answer 2xx; throws with the status and body otherwise. */
-export function call<T = any>(method: string, url: string, opts: { token?: string; body?: unknown } = {}): Promise<T> {
+/**
+ * A JSON request that must answer 2xx; throws with the status and body otherwise. A kept-alive
+ * socket the server closed just as we reused it fails with ECONNRESET before anything was
+ * processed: that one case is retried on a fresh socket.
+ */
+export async function call<T = any>(method: string, url: string, opts: { token?: string; body?: unknown } = {}): Promise<T> {
+  try {
+    return await callOnce<T>(method, url, opts, agent);
+  } catch (e) {
+    if (!/ECONNRESET|EPIPE|socket hang up/.test((e as Error).message)) throw e;
+    return callOnce<T>(method, url, opts, false);
+  }
+}
+
+function callOnce<T>(method: string, url: string, opts: { token?: string; body?: unknown }, agentOpt: http.Agent | false): Promise<T> {
   const body = opts.body === undefined ? undefined : Buffer.from(JSON.stringify(opts.body));
   const headers: Record<string, string | number> = { accept: "application/json" };
   if (opts.token) headers.authorization = `Bearer ${opts.token}`;
   if (body) Object.assign(headers, { "content-type": "application/json", "content-length": body.byteLength });
   else if (method !== "GET" && method !== "HEAD") headers["content-length"] = 0;
   return new Promise<T>((resolve, reject) => {
-    const req = http.request(url, { method, headers, agent }, (res) => {
+    const req = http.request(url, { method, headers, agent: agentOpt }, (res) => {
       const chunks: Buffer[] = [];
       res.on("data", (c: Buffer) => chunks.push(c));
       res.on("error", (e) => reject(new Error(`${method} ${url}: ${e.message}`)));

@@ -47,8 +47,7 @@ export class RunWorld extends DurableObject<AppEnv> {
   }
 
   async snapshotKey(snapshotId: string): Promise<string | null> {
-    if (!this.w.alive) return null;
-    return this.ctx.storage.sql.exec<{ r2_key: string }>("SELECT r2_key FROM kernel_snapshots WHERE id = ?", snapshotId).toArray()[0]?.r2_key ?? null;
+    return this.w.alive ? this.w.snapshotKey(snapshotId) : null;
   }
 
   async vendor(kind: Kind, req: Request): Promise<Response> {
@@ -58,6 +57,7 @@ export class RunWorld extends DurableObject<AppEnv> {
   /** An admin call; `path` is what follows /admin/v1/runs/{runId}. */
   async admin(req: Request, path: string): Promise<Response> {
     if (!this.w.alive) return new ApiError(401, "run_gone", "This run has been torn down or has expired.").getResponse();
+    await this.w.ensureSchema();
     this.adminApp ??= adminRouter(this.w);
     const url = new URL(req.url);
     return this.adminApp.fetch(new Request(`http://admin${path || "/"}${url.search}`, req));

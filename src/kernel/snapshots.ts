@@ -1,7 +1,14 @@
-import { sha256Hex, hex } from "../lib/crypto.ts";
+import { hex } from "../lib/crypto.ts";
 import type { DeclaredTable } from "./types.ts";
 
+/**
+ * A bundle is gzip(<manifest JSON> "\n" <data JSON>): the manifest's sha256 covers the data bytes
+ * exactly as stored, so checking it needs no re-serialisation.
+ */
 export const BUNDLE_FORMAT = "molar-clones/snapshot";
+
+const enc = new TextEncoder();
+const sha256Of = async (bytes: Uint8Array) => hex(await crypto.subtle.digest("SHA-256", bytes));
 
 /** Kernel tables that are world state (the request log and the snapshot catalogue are not). */
 export const KERNEL_TABLES: DeclaredTable[] = [
@@ -82,37 +89,55 @@ export async function encodeBundle(
   data: Record<string, TableDump>,
   info: { schemaVersion: number; runId: string; createdAt: string; counts: Manifest["counts"] },
 ): Promise<{ bytes: Uint8Array; manifest: Manifest }> {
-  const dataJson = JSON.stringify(data);
-  const manifest: Manifest = { format: BUNDLE_FORMAT, version: 1, ...info, sha256: await sha256Hex(dataJson) };
-  const text = `{"manifest":${JSON.stringify(manifest)},"data":${dataJson}}`;
-  return { bytes: await pipeBytes(new TextEncoder().encode(text), new CompressionStream("gzip")), manifest };
+  const dataBytes = enc.encode(JSON.stringify(data));
+  const manifest: Manifest = { format: BUNDLE_FORMAT, version: 1, ...info, sha256: await sha256Of(dataBytes) };
+  const head = enc.encode(`${JSON.stringify(manifest)}\n`);
+  const all = new Uint8Array(head.byteLength + dataBytes.byteLength);
+  all.set(head);
+  all.set(dataBytes, head.byteLength);
+  return { bytes: await pipeBytes(all, new CompressionStream("gzip")), manifest };
 }
 
 /** Opens a bundle and proves it ours and intact; anything else is a BundleError (a 422). */
 export async function decodeBundle(bytes: Uint8Array | ArrayBuffer, schemaVersion: number): Promise<Bundle> {
-  let parsed: unknown;
+  let raw: Uint8Array;
   try {
-    parsed = JSON.parse(new TextDecoder("utf-8", { fatal: true, ignoreBOM: false }).decode(await pipeBytes(bytes, new DecompressionStream("gzip"))));
+    raw = await pipeBytes(bytes, new DecompressionStream("gzip"));
   } catch {
     throw new BundleError("The bundle is not a gzip-compressed Molar Clones snapshot.");
   }
-  const b = parsed as Partial<Bundle> | null;
-  const m = b?.manifest;
-  if (!m || m.format !== BUNDLE_FORMAT || m.version !== 1 || typeof b?.data !== "object" || b.data === null) {
+  const utf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: false });
+  const nl = raw.indexOf(0x0a);
+  let m: Partial<Manifest> | null = null;
+  try {
+    m = nl > 0 ? (JSON.parse(utf8.decode(raw.subarray(0, nl))) as Partial<Manifest>) : null;
+  } catch {
+    m = null;
+  }
+  if (!m || typeof m !== "object" || m.format !== BUNDLE_FORMAT || m.version !== 1) {
     throw new BundleError("The bundle is not a Molar Clones snapshot (missing or foreign manifest).");
   }
   if (typeof m.schemaVersion !== "number" || m.schemaVersion > schemaVersion) {
     throw new BundleError(`The bundle was written by a newer schema (${m.schemaVersion} > ${schemaVersion}).`);
   }
-  if ((await sha256Hex(JSON.stringify(b.data))) !== m.sha256) {
+  const dataBytes = raw.subarray(nl + 1);
+  if ((await sha256Of(dataBytes)) !== m.sha256) {
     throw new BundleError("The bundle's sha256 does not match its manifest: it is corrupt.");
   }
+  let data: unknown;
+  try {
+    data = JSON.parse(utf8.decode(dataBytes));
+  } catch {
+    throw new BundleError("The bundle's data is not JSON.");
+  }
+  if (typeof data !== "object" || data === null || Array.isArray(data)) throw new BundleError("The bundle's data is malformed.");
+  const b = { manifest: m as Manifest, data: data as Record<string, TableDump> };
   for (const [name, t] of Object.entries(b.data)) {
     if (!/^[a-z0-9_]+$/.test(name) || !Array.isArray(t?.columns) || !Array.isArray(t?.rows) || !Array.isArray(t?.blobColumns)) {
       throw new BundleError(`The bundle's table ${JSON.stringify(name)} is malformed.`);
     }
   }
-  return b as Bundle;
+  return b;
 }
 
 /**
@@ -136,21 +161,30 @@ export function loadTables(sql: SqlStorage, tables: OwnedTable[], data: Record<s
     const cols = picks.map((p) => `"${p.col}"`).join(", ");
     const exprs = picks.map((p) => (p.blob ? `unhex(value->>${p.idx})` : `value->>${p.idx}`)).join(", ");
     const stmt = `INSERT INTO "${t.name}" (${cols}) SELECT ${exprs} FROM json_each(?)`;
-    let chunk: unknown[][] = [];
-    let size = 0;
     for (const row of dump.rows) {
       if (!Array.isArray(row) || row.length !== dump.columns.length) throw new BundleError(`A row of ${t.name} is malformed.`);
-      const len = JSON.stringify(row).length;
-      if (size + len > 256_000 && chunk.length) {
-        sql.exec(stmt, JSON.stringify(chunk));
-        chunk = [];
-        size = 0;
-      }
-      chunk.push(row);
-      size += len;
     }
-    if (chunk.length) sql.exec(stmt, JSON.stringify(chunk));
+    // Chunks sized from a sample of rows: one JSON.stringify per chunk, not per row.
+    const sample = dump.rows.slice(0, 32);
+    const avg = Math.max(1, JSON.stringify(sample).length / sample.length);
+    const per = Math.max(1, Math.floor(CHUNK_BYTES / avg));
+    for (let i = 0; i < dump.rows.length; i += per) insertChunk(sql, stmt, dump.rows.slice(i, i + per));
   }
+}
+
+const CHUNK_BYTES = 256_000;
+// A bound value must stay under SQLite's 2 MB: a chunk that came out larger is halved.
+const MAX_VALUE_BYTES = 1_800_000;
+
+function insertChunk(sql: SqlStorage, stmt: string, rows: unknown[][]): void {
+  const json = JSON.stringify(rows);
+  if (json.length > MAX_VALUE_BYTES && rows.length > 1) {
+    const mid = rows.length >> 1;
+    insertChunk(sql, stmt, rows.slice(0, mid));
+    insertChunk(sql, stmt, rows.slice(mid));
+    return;
+  }
+  sql.exec(stmt, json);
 }
 
 export interface DiffEntry {

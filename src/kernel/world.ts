@@ -25,6 +25,8 @@ import type { JobHandler, Kernel, Kind, VendorHono, WorldIdentity } from "./type
 
 export const SCHEMA_VERSION: number = (migrations as { journal: { entries: unknown[] } }).journal.entries.length;
 const IDENTITY_KEY = "world";
+/** Set once the world's tables exist: a new world gets them on first use, not at spawn. */
+const SCHEMA_KEY = "schema";
 const DELIVERY_TIMEOUT_MS = 10_000;
 /** Jobs an alarm runs before it lets requests in and re-arms: a backlog must not stall the world. */
 const ALARM_BATCH = 200;
@@ -79,24 +81,50 @@ export class World {
     this.log = new RequestLog(ctx.storage.sql);
   }
 
+  private schemaReady = false;
+
   /** Loads an existing world (constructor, under blockConcurrencyWhile); a blank object stays blank. */
   async open(): Promise<void> {
     const id = this.ctx.storage.kv.get<WorldIdentity>(IDENTITY_KEY);
     if (!id) return;
-    await migrate(this.db, migrations);
-    this.wire(id);
-    // Past-due alarms are not replayed after a restart: re-arm from the jobs table.
+    this.identity = id;
+    this.schemaReady = false;
     this.alarmAt = null;
+    // Past-due alarms are not replayed after a restart: re-arm from the jobs table.
+    if (this.ctx.storage.kv.get(SCHEMA_KEY)) await this.ensureSchema();
+    else this.armExpiry();
+  }
+
+  /**
+   * Makes the world. Its tables are created on first use (or now, to load a branch's bundle):
+   * creating them costs several milliseconds that a spawn should not wait for.
+   */
+  async create(identity: WorldIdentity, fromBundle: ArrayBuffer | null): Promise<void> {
+    this.ctx.storage.kv.put(IDENTITY_KEY, identity);
+    this.identity = identity;
+    this.schemaReady = false;
+    if (fromBundle) {
+      await this.ensureSchema();
+      await this.loadBundle(await decodeBundle(fromBundle, SCHEMA_VERSION));
+    } else {
+      this.armExpiry();
+    }
+  }
+
+  /** Creates or migrates the tables and wires the kernel, once. */
+  async ensureSchema(): Promise<void> {
+    if (this.schemaReady || !this.identity) return;
+    await migrate(this.db, migrations);
+    this.ctx.storage.kv.put(SCHEMA_KEY, SCHEMA_VERSION);
+    this.wire(this.identity);
+    this.schemaReady = true;
     this.rearm(true);
   }
 
-  async create(identity: WorldIdentity, fromBundle: ArrayBuffer | null): Promise<void> {
-    await migrate(this.db, migrations);
-    this.ctx.storage.kv.put(IDENTITY_KEY, identity);
-    this.wire(identity);
-    this.clock.load();
-    if (fromBundle) await this.loadBundle(await decodeBundle(fromBundle, SCHEMA_VERSION));
-    this.rearm(true);
+  private armExpiry(): void {
+    if (!this.identity || this.alarmAt === this.identity.expiresAt) return;
+    this.alarmAt = this.identity.expiresAt;
+    void this.ctx.storage.setAlarm(this.identity.expiresAt);
   }
 
   private wire(identity: WorldIdentity): void {
@@ -146,17 +174,19 @@ export class World {
     if (!this.identity) return;
     this.identity = { ...this.identity, expiresAt };
     this.ctx.storage.kv.put(IDENTITY_KEY, this.identity);
-    this.rearm(true);
+    if (this.schemaReady) this.rearm(true);
+    else this.armExpiry();
   }
 
   /** Deletes the world: its tables, its alarm and its snapshot bundles. The object is blank after. */
   async destroy(): Promise<void> {
-    if (this.identity) {
+    if (this.identity && this.schemaReady) {
       const keys = this.ctx.storage.sql.exec<{ r2_key: string }>("SELECT r2_key FROM kernel_snapshots").toArray().map((r) => r.r2_key);
       for (let i = 0; i < keys.length; i += 1000) await this.bucket.delete(keys.slice(i, i + 1000));
     }
     this.log.closeAll();
     this.identity = null;
+    this.schemaReady = false;
     this.routers.clear();
     await this.ctx.storage.deleteAlarm();
     await this.ctx.storage.deleteAll();
@@ -189,6 +219,7 @@ export class World {
     const id = this.identity;
     const missing = !req.headers.has("authorization") && !new URL(req.url).searchParams.has("X-Amz-Credential");
     if (!id || !this.alive || !id.credentials[kind]) return plugin.errors.unauthorized(missing);
+    await this.ensureSchema();
     const started = performance.now();
     const url = new URL(req.url);
     let injected = false;
@@ -294,7 +325,7 @@ export class World {
 
   /** Keeps the one alarm on the earliest of: the next due job (in wall time) and the run's expiry. */
   rearm(force = false): void {
-    if (!this.identity) return;
+    if (!this.identity || !this.schemaReady) return;
     if (!force && !this.jobs.dirty) return;
     this.jobs.dirty = false;
     const e = this.jobs.earliest();
@@ -313,8 +344,11 @@ export class World {
 
   async alarm(): Promise<void> {
     this.alarmAt = null;
-    if (!this.identity) return;
-    if (!this.alive) return;
+    if (!this.identity || !this.alive) return;
+    if (!this.schemaReady) {
+      this.armExpiry();
+      return;
+    }
     await this.serial(() => this.drain(this.clock.now(), [], ALARM_BATCH));
     this.rearm(true);
   }
@@ -410,6 +444,11 @@ export class World {
 
   private info(r: NonNullable<ReturnType<World["snapshotRow"]>>): SnapshotInfo {
     return { id: r.id, label: r.label, createdAt: new Date(r.created_at).toISOString(), sha256: r.sha256, bytes: r.bytes, counts: JSON.parse(r.counts) };
+  }
+
+  /** The R2 key of a snapshot, for branching another world from it. */
+  snapshotKey(id: string): string | null {
+    return this.schemaReady ? (this.snapshotRow(id)?.r2_key ?? null) : null;
   }
 
   listSnapshots(): SnapshotInfo[] {

@@ -1,7 +1,7 @@
 // The control API, the admin API and the kernel, end to end (CONTRACT sections 1, 2, 4, 5).
 import { describe, expect, it, inject } from "vitest";
 import { gunzipSync, gzipSync } from "node:zlib";
-import { createPublicKey } from "node:crypto";
+import { createHash, createPublicKey } from "node:crypto";
 import { Resend } from "resend";
 import { admin, advance, api, spawn, uniqueId, urls, type Run } from "./helpers.ts";
 
@@ -355,7 +355,8 @@ describe("snapshots", () => {
     const bundle = await fetch(`${run.adminUrl}/snapshots/${s2.json.id}`, { headers: { authorization: `Bearer ${run.token}`, accept: "application/gzip" } });
     expect(bundle.headers.get("content-type")).toBe("application/gzip");
     const bytes = new Uint8Array(await bundle.arrayBuffer());
-    const manifest = JSON.parse(gunzipSync(bytes).toString()).manifest;
+    const [manifestLine] = gunzipSync(bytes).toString().split("\n", 1);
+    const manifest = JSON.parse(manifestLine);
     expect(manifest).toMatchObject({ format: "molar-clones/snapshot", sha256: s2.json.sha256, counts: s2.json.counts });
 
     const other = await spawn({ kinds: ["email"] });
@@ -380,17 +381,26 @@ describe("snapshots", () => {
     const sent = await send(run);
     const snap = await admin(run, "POST", "/snapshots", {});
     const good = new Uint8Array(await (await fetch(`${run.adminUrl}/snapshots/${snap.json.id}`, { headers: { authorization: `Bearer ${run.token}`, accept: "application/gzip" } })).arrayBuffer());
-    const doc = JSON.parse(gunzipSync(good).toString());
-    const tampered = structuredClone(doc);
-    tampered.data.email_emails.rows[0][5] = "evil@acme.test";
-    const foreign = { manifest: { format: "someone-else/v9" }, data: {} };
-    const unknownTable = structuredClone(doc);
-    unknownTable.data.evil_table = { columns: ["a"], blobColumns: [], rows: [] };
+    const text = gunzipSync(good).toString();
+    const nl = text.indexOf("\n");
+    const manifest = JSON.parse(text.slice(0, nl));
+    const data = JSON.parse(text.slice(nl + 1));
+    const tampered = structuredClone(data);
+    tampered.email_emails.rows[0][5] = "evil@acme.test";
+    // A bundle re-hashed after adding a table this schema does not know.
+    const withForeignTable = structuredClone(data);
+    withForeignTable.evil_table = { columns: ["a"], blobColumns: [], rows: [] };
+    const rehash = (d: unknown) => {
+      const body = JSON.stringify(d);
+      return gzipSync(`${JSON.stringify({ ...manifest, sha256: createHash("sha256").update(body).digest("hex") })}\n${body}`);
+    };
     const bodies = [
       new Uint8Array([1, 2, 3, 4]),
       gzipSync("not json"),
-      gzipSync(JSON.stringify(foreign)),
-      gzipSync(JSON.stringify(tampered)),
+      gzipSync(`${JSON.stringify({ format: "someone-else/v9" })}\n{}`),
+      gzipSync(`${JSON.stringify(manifest)}\n${JSON.stringify(tampered)}`),
+      gzipSync(`${JSON.stringify({ ...manifest, schemaVersion: 999 })}\n${JSON.stringify(data)}`),
+      rehash(withForeignTable),
       good.slice(0, good.length - 10),
     ];
     for (const b of bodies) {

@@ -56,6 +56,7 @@ describe("the run world", () => {
     const run = await spawn();
     await runInDurableObject(run.stub, async (instance, state) => {
       const w = worldOf(instance);
+      await w.ensureSchema();
       const before = state.storage.sql.exec("SELECT count(*) AS n FROM email_domains").one().n;
       const res = w.inTransaction("email", () => {
         state.storage.sql.exec("INSERT INTO email_domains (id, seq, name, status, region, created_at) VALUES ('d1', 1, 'x.test', 'not_started', 'us-east-1', 0)");

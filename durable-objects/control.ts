@@ -3,7 +3,7 @@
 import { DurableObject } from "cloudflare:workers";
 import { drizzle, type DrizzleSqliteDODatabase } from "drizzle-orm/durable-sqlite";
 import { migrate } from "drizzle-orm/durable-sqlite/migrator";
-import { and, asc, desc, eq, lte } from "drizzle-orm";
+import { desc, eq } from "drizzle-orm";
 import migrations from "../migrations/control/migrations.js";
 import * as schema from "../src/control/schema.ts";
 import type { AppEnv } from "../src/env.ts";
@@ -36,6 +36,14 @@ export interface SpawnInput {
 const fail = (status: number, code: string, message: string, retryAfter?: number): ControlError => ({ error: { status, code, message, retryAfter } });
 
 type Row = typeof schema.runs.$inferSelect;
+type RawRow = {
+  world_id: string; run_id: string; status: string; seed: string; kinds: string; metadata: string; clones: string;
+  created_at: number; expires_at: number; ended_at: number | null; actor: string;
+};
+const fromRaw = (r: RawRow): Row => ({
+  worldId: r.world_id, runId: r.run_id, status: r.status, seed: r.seed, kinds: r.kinds, metadata: r.metadata, clones: r.clones,
+  createdAt: r.created_at, expiresAt: r.expires_at, endedAt: r.ended_at, actor: r.actor,
+});
 
 export class Control extends DurableObject<AppEnv> {
   private db: DrizzleSqliteDODatabase<typeof schema>;
@@ -88,9 +96,9 @@ export class Control extends DurableObject<AppEnv> {
     }
     const now = Date.now();
     if (this.active(runId)) return fail(409, "run_exists", `A run named ${runId} is already active.`);
-    const live = this.db.select({ expiresAt: schema.runs.expiresAt }).from(schema.runs).where(eq(schema.runs.status, "active")).orderBy(asc(schema.runs.expiresAt)).all();
-    if (live.length >= ctx.quotas.concurrentRuns) {
-      return fail(429, "quota_concurrent_runs", `The org's limit of ${ctx.quotas.concurrentRuns} concurrent runs is reached.`, Math.max(1, Math.ceil((live[0].expiresAt - now) / 1000)));
+    const live = this.sql.exec<{ n: number; first: number | null }>("SELECT COUNT(*) AS n, MIN(expires_at) AS first FROM ctl_runs WHERE status = 'active'").one();
+    if (live.n >= ctx.quotas.concurrentRuns) {
+      return fail(429, "quota_concurrent_runs", `The org's limit of ${ctx.quotas.concurrentRuns} concurrent runs is reached.`, Math.max(1, Math.ceil(((live.first ?? now) - now) / 1000)));
     }
     const worldId = randomHex(16);
     const credentials: Partial<Record<Kind, Record<string, string>>> = {};
@@ -112,10 +120,10 @@ export class Control extends DurableObject<AppEnv> {
     };
     const created = await this.env.RUN.get(this.env.RUN.idFromName(worldId)).create(identity, branchKey);
     if (created !== true) return fail(422, "invalid_bundle", created);
-    this.db.insert(schema.runs).values({
-      worldId, runId, status: "active", seed, kinds: JSON.stringify(kinds), metadata: JSON.stringify(metadata), clones: JSON.stringify(credentials),
-      createdAt: now, expiresAt: rec.expiresAt, endedAt: null, actor: ctx.actor,
-    }).run();
+    this.sql.exec(
+      "INSERT INTO ctl_runs (world_id, run_id, status, seed, kinds, metadata, clones, created_at, expires_at, ended_at, actor) VALUES (?, ?, 'active', ?, ?, ?, ?, ?, ?, NULL, ?)",
+      worldId, runId, seed, JSON.stringify(kinds), JSON.stringify(metadata), JSON.stringify(credentials), now, rec.expiresAt, ctx.actor,
+    );
     this.audit(ctx.actor, branchKey ? "branch" : "spawn", runId, branchKey ? JSON.stringify(input.fromSnapshot) : null);
     await this.rearm();
     return rec;
@@ -142,12 +150,18 @@ export class Control extends DurableObject<AppEnv> {
     }
   }
 
+  // Hot paths (every spawn and admin call) use plain SQL: drizzle rebuilds each query's SQL per call.
+  private get sql(): SqlStorage {
+    return this.ctx.storage.sql;
+  }
+
   private active(runId: string): Row | undefined {
-    return this.db.select().from(schema.runs).where(and(eq(schema.runs.runId, runId), eq(schema.runs.status, "active"))).get();
+    const r = this.sql.exec<RawRow>("SELECT * FROM ctl_runs WHERE run_id = ? AND status = 'active'", runId).toArray()[0];
+    return r ? fromRaw(r) : undefined;
   }
 
   private audit(actor: string, action: string, runId: string, detail: string | null = null): void {
-    this.db.insert(schema.audit).values({ at: Date.now(), actor, action, runId, detail }).run();
+    this.sql.exec("INSERT INTO ctl_audit (at, actor, action, run_id, detail) VALUES (?, ?, ?, ?, ?)", Date.now(), actor, action, runId, detail);
   }
 
   async list(filter: { status?: string; kind?: string }): Promise<RunRecord[]> {
@@ -201,18 +215,22 @@ export class Control extends DurableObject<AppEnv> {
 
   /** Tears down every run past its TTL; called by the alarm and, since local alarms can lapse, by every call. */
   private async expireDue(): Promise<void> {
-    const due = this.db.select().from(schema.runs).where(and(eq(schema.runs.status, "active"), lte(schema.runs.expiresAt, Date.now()))).all();
-    for (const r of due) await this.end(r, "expired", "ttl");
+    const due = this.sql.exec<RawRow>("SELECT * FROM ctl_runs WHERE status = 'active' AND expires_at <= ?", Date.now()).toArray();
+    for (const r of due) await this.end(fromRaw(r), "expired", "ttl");
     if (due.length) await this.rearm();
   }
 
+  private alarmAt: number | null | undefined = undefined;
   private async rearm(): Promise<void> {
-    const next = this.db.select({ e: schema.runs.expiresAt }).from(schema.runs).where(eq(schema.runs.status, "active")).orderBy(asc(schema.runs.expiresAt)).get();
-    if (next) await this.ctx.storage.setAlarm(next.e);
+    const next = this.sql.exec<{ e: number | null }>("SELECT MIN(expires_at) AS e FROM ctl_runs WHERE status = 'active'").one().e;
+    if (next === this.alarmAt) return;
+    this.alarmAt = next;
+    if (next !== null) await this.ctx.storage.setAlarm(next);
     else await this.ctx.storage.deleteAlarm();
   }
 
   override async alarm(): Promise<void> {
+    this.alarmAt = undefined;
     await this.expireDue();
     await this.rearm();
   }

@@ -6,7 +6,8 @@ import { World } from "../src/kernel/world.ts";
 import { BundleError } from "../src/kernel/snapshots.ts";
 import { adminRouter } from "../src/admin/router.ts";
 import { ApiError } from "../src/lib/http-error.ts";
-import type { Kind, WorldIdentity } from "../src/kernel/types.ts";
+import { isKind, type Kind, type WorldIdentity } from "../src/kernel/types.ts";
+import { KIND_HEADER } from "../src/vendors/gateway.ts";
 
 export class RunWorld extends DurableObject<AppEnv> {
   private readonly w: World;
@@ -48,6 +49,13 @@ export class RunWorld extends DurableObject<AppEnv> {
 
   async snapshotKey(snapshotId: string): Promise<string | null> {
     return this.w.alive ? this.w.snapshotKey(snapshotId) : null;
+  }
+
+  /** Vendor traffic from the gateway (src/vendors/gateway.ts), which alone sets the kind header. */
+  override async fetch(req: Request): Promise<Response> {
+    const kind = req.headers.get(KIND_HEADER);
+    if (!isKind(kind)) return new Response("Not found", { status: 404 });
+    return this.w.vendor(kind, req);
   }
 
   async vendor(kind: Kind, req: Request): Promise<Response> {

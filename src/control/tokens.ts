@@ -12,12 +12,15 @@ export interface RunClaims {
   worldId: string;
 }
 
-let cached: { secret: string; key: Uint8Array } | null = null;
-function key(env: AppEnv): Uint8Array {
+let cached: { secret: string; key: Promise<CryptoKey> } | null = null;
+/** The HMAC key, imported once per isolate (jose would import raw bytes on every call). */
+function key(env: AppEnv): Promise<CryptoKey> {
   const secret = env.MOLAR_JWT_SECRET;
   // Fail closed: without a signing secret no token can be minted or trusted.
   if (!secret || secret.length < 32) throw new ApiError(503, "misconfigured", "MOLAR_JWT_SECRET is not set (32+ characters); no run token can be minted or checked.");
-  if (cached?.secret !== secret) cached = { secret, key: new TextEncoder().encode(secret) };
+  if (cached?.secret !== secret) {
+    cached = { secret, key: crypto.subtle.importKey("raw", new TextEncoder().encode(secret), { name: "HMAC", hash: "SHA-256" }, false, ["sign", "verify"]) };
+  }
   return cached.key;
 }
 
@@ -30,13 +33,13 @@ export async function mintRunToken(env: AppEnv, c: RunClaims): Promise<string> {
     .setAudience(AUDIENCE)
     .setIssuedAt()
     .setExpirationTime(`${TOKEN_TTL_SECONDS}s`)
-    .sign(key(env));
+    .sign(await key(env));
 }
 
 /** The claims of a valid run token, or null (bad signature, other algorithm, expired, malformed). */
 export async function verifyRunToken(env: AppEnv, token: string): Promise<RunClaims | null> {
   try {
-    const { payload } = await jwtVerify(token, key(env), { algorithms: ["HS256"], issuer: ISSUER, audience: AUDIENCE });
+    const { payload } = await jwtVerify(token, await key(env), { algorithms: ["HS256"], issuer: ISSUER, audience: AUDIENCE });
     if (payload.scope !== "admin" || typeof payload.org !== "string" || typeof payload.wid !== "string" || typeof payload.sub !== "string") return null;
     return { org: payload.org, runId: payload.sub, worldId: payload.wid };
   } catch (e) {

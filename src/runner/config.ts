@@ -23,6 +23,8 @@ export interface RunnerConfig {
   apiToken: string | null;
   jwtSecret: string | null;
   env: Record<string, string>;
+  /** Chrome DevTools / CDP port into workerd, for profiling (MOLAR_CLONES_INSPECTOR_PORT). */
+  inspectorPort: number | null;
 }
 
 export function parseAddr(name: string, value: string): Addr {
@@ -66,7 +68,9 @@ export function readConfig(env: NodeJS.ProcessEnv, argv: string[], cwd = process
   const all = [control, ...Object.values(vendors)].map((a) => a.port);
   const dup = all.find((port, i) => port !== 0 && all.indexOf(port) !== i);
   if (dup !== undefined) throw new ConfigError(`port ${dup} is given to two listeners (check MOLAR_CLONES_ADDR and MOLAR_CLONE_<KIND>_ADDR)`);
-  return { control, vendors, persist, stateDir, apiToken: token ?? null, jwtSecret: jwt ?? null, env: passthrough };
+  const insp = env.MOLAR_CLONES_INSPECTOR_PORT;
+  if (insp !== undefined && !/^\d{1,5}$/.test(insp)) throw new ConfigError(`MOLAR_CLONES_INSPECTOR_PORT=${JSON.stringify(insp)} must be a port number`);
+  return { control, vendors, persist, stateDir, apiToken: token ?? null, jwtSecret: jwt ?? null, env: passthrough, inspectorPort: insp ? Number(insp) : null };
 }
 
 /** Fails with the setting's name when a port is taken, before anything starts. */

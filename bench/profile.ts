@@ -1,0 +1,69 @@
+// CPU profile of workerd under one load (a developer tool, not part of `npm run bench`):
+//   node bench/profile.ts [send|get|spawn] [seconds]
+// Starts the runner with its inspector open, samples V8 while autocannon drives the scenario, and
+// prints the functions with the most self time.
+import autocannon from "autocannon";
+import { readConfig } from "../src/runner/config.ts";
+import { startServer } from "../src/runner/server.ts";
+import { freePorts } from "./lib.ts";
+
+const what = process.argv[2] ?? "send";
+const seconds = Number(process.argv[3] ?? 5);
+const ports = await freePorts(7);
+const KEY = "profile-org-key-0123456789abcdef";
+const cfg = readConfig(
+  {
+    MOLAR_CLONES_ADDR: `127.0.0.1:${ports[0]}`, MOLAR_CLONE_STRIPE_ADDR: `127.0.0.1:${ports[1]}`, MOLAR_CLONE_TWILIO_ADDR: `127.0.0.1:${ports[2]}`,
+    MOLAR_CLONE_EMAIL_ADDR: `127.0.0.1:${ports[3]}`, MOLAR_CLONE_AUTH_ADDR: `127.0.0.1:${ports[4]}`, MOLAR_CLONE_S3_ADDR: `127.0.0.1:${ports[5]}`,
+    MOLAR_CLONES_INSPECTOR_PORT: String(ports[6]), MOLAR_CLONES_API_TOKEN: KEY, MOLAR_QUOTA_CONCURRENT_RUNS: "1000000", MOLAR_QUOTA_REQUESTS_PER_MINUTE: "1000000000",
+  },
+  ["--in-memory"],
+);
+const s = await startServer(cfg);
+try {
+  const run = (await (await fetch(`${s.urls.control}/v1/runs`, { method: "POST", headers: { authorization: `Bearer ${KEY}` }, body: JSON.stringify({ kinds: ["email"] }) })).json()) as {
+    clones: { email: { url: string; apiKey: string } };
+  };
+  const targets = (await (await fetch(`http://127.0.0.1:${ports[6]}/json`)).json()) as { id: string; title: string; webSocketDebuggerUrl: string }[];
+  const target = targets.find((t) => !/miniflare|entry|proxy/i.test(t.title)) ?? targets[0];
+  const ws = new WebSocket(target.webSocketDebuggerUrl);
+  await new Promise((r) => ws.addEventListener("open", r, { once: true }));
+  let seq = 0;
+  const pending = new Map<number, (v: any) => void>();
+  ws.addEventListener("message", (e) => {
+    const m = JSON.parse(String(e.data));
+    if (m.id && pending.has(m.id)) pending.get(m.id)!(m.result);
+  });
+  const cdp = (method: string, params: object = {}) => new Promise<any>((resolve) => { const id = ++seq; pending.set(id, resolve); ws.send(JSON.stringify({ id, method, params })); });
+  await cdp("Profiler.enable");
+  await cdp("Profiler.setSamplingInterval", { interval: 50 });
+  const email = JSON.stringify({ from: "a@acme.test", to: "b@acme.test", subject: "hi", text: "hello" });
+  const opts: { url: string; method?: "GET" | "POST"; headers: Record<string, string>; body?: string } =
+    what === "spawn"
+      ? { url: `${s.urls.control}/v1/runs`, method: "POST" as const, headers: { authorization: `Bearer ${KEY}` }, body: JSON.stringify({ kinds: ["email"] }) }
+      : what === "get"
+        ? { url: `${run.clones.email.url}/emails`, headers: { authorization: `Bearer ${run.clones.email.apiKey}` } }
+        : { url: `${run.clones.email.url}/emails`, method: "POST" as const, headers: { authorization: `Bearer ${run.clones.email.apiKey}`, "content-type": "application/json" }, body: email };
+  await cdp("Profiler.start");
+  const result = await autocannon({ ...opts, connections: 1, duration: seconds });
+  const { profile } = await cdp("Profiler.stop");
+  ws.close();
+  console.log(`${what}: p50 ${result.latency.p50} ms, ${result.requests.average} req/s over ${seconds}s (target: ${target.title})`);
+  const self = new Map<string, number>();
+  const dt = profile.timeDeltas as number[];
+  const byId = new Map<number, { callFrame: { functionName: string; url: string; lineNumber: number } }>();
+  for (const n of profile.nodes) byId.set(n.id, n);
+  const samples = profile.samples as number[];
+  let total = 0;
+  for (let i = 0; i < samples.length; i++) {
+    const n = byId.get(samples[i])!;
+    const f = n.callFrame;
+    const key = `${f.functionName || "(anonymous)"} ${f.url.split("/").pop()}:${f.lineNumber + 1}`;
+    self.set(key, (self.get(key) ?? 0) + (dt[i] ?? 0));
+    total += dt[i] ?? 0;
+  }
+  const top = [...self.entries()].sort((a, b) => b[1] - a[1]).slice(0, 40);
+  for (const [k, us] of top) console.log(`${((us / total) * 100).toFixed(1).padStart(5)}%  ${k}`);
+} finally {
+  await s.stop();
+}

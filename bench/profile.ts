@@ -1,5 +1,5 @@
 // CPU profile of workerd under one load (a developer tool, not part of `npm run bench`):
-//   node bench/profile.ts [send|get|spawn] [seconds]
+//   node bench/profile.ts [send|get|spawn|snapshot|restore] [seconds]
 // Starts the runner with its inspector open, samples V8 while autocannon drives the scenario, and
 // prints the functions with the most self time.
 import autocannon from "autocannon";
@@ -44,11 +44,33 @@ try {
       : what === "get"
         ? { url: `${run.clones.email.url}/emails`, headers: { authorization: `Bearer ${run.clones.email.apiKey}` } }
         : { url: `${run.clones.email.url}/emails`, method: "POST" as const, headers: { authorization: `Bearer ${run.clones.email.apiKey}`, "content-type": "application/json" }, body: email };
-  await cdp("Profiler.start");
-  const result = await autocannon({ ...opts, connections: 1, duration: seconds });
-  const { profile } = await cdp("Profiler.stop");
+  let profile: any;
+  if (what === "snapshot" || what === "restore") {
+    // A 10,000-email world, then timed snapshots and restores under the profiler.
+    const r = run as unknown as { adminUrl: string; token: string; clones: { email: { url: string; apiKey: string } } };
+    const admin = (m: string, p: string, b?: unknown) =>
+      fetch(`${r.adminUrl}${p}`, { method: m, headers: { authorization: `Bearer ${r.token}` }, body: b === undefined ? undefined : JSON.stringify(b) }).then((x) => x.json() as Promise<any>);
+    await admin("POST", "/clock/freeze");
+    const batch = JSON.stringify(Array.from({ length: 100 }, () => JSON.parse(email)));
+    for (let i = 0; i < 100; i++) {
+      await fetch(`${r.clones.email.url}/emails/batch`, { method: "POST", headers: { authorization: `Bearer ${r.clones.email.apiKey}`, "content-type": "application/json" }, body: batch });
+    }
+    const snap = await admin("POST", "/snapshots", {});
+    await cdp("Profiler.start");
+    for (let i = 0; i < 5; i++) {
+      const t0 = performance.now();
+      if (what === "snapshot") await admin("POST", "/snapshots", {});
+      else await admin("POST", `/snapshots/${snap.id}/restore`);
+      console.log(`${what} ${i}: ${(performance.now() - t0).toFixed(1)} ms`);
+    }
+    profile = (await cdp("Profiler.stop")).profile;
+  } else {
+    await cdp("Profiler.start");
+    const result = await autocannon({ ...opts, connections: 1, duration: seconds });
+    profile = (await cdp("Profiler.stop")).profile;
+    console.log(`${what}: p50 ${result.latency.p50} ms, ${result.requests.average} req/s over ${seconds}s (target: ${target.title})`);
+  }
   ws.close();
-  console.log(`${what}: p50 ${result.latency.p50} ms, ${result.requests.average} req/s over ${seconds}s (target: ${target.title})`);
   const self = new Map<string, number>();
   const dt = profile.timeDeltas as number[];
   const byId = new Map<number, { callFrame: { functionName: string; url: string; lineNumber: number } }>();

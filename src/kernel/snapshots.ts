@@ -2,13 +2,20 @@ import { hex } from "../lib/crypto.ts";
 import type { DeclaredTable } from "./types.ts";
 
 /**
- * A bundle is gzip(<manifest JSON> "\n" <data JSON>): the manifest's sha256 covers the data bytes
- * exactly as stored, so checking it needs no re-serialisation.
+ * A bundle is gzip of text lines:
+ *
+ *   <manifest JSON>                                   format, version, schemaVersion, sha256, counts
+ *   {"table":"<name>","columns":[...],"blob":[...],"rows":N}
+ *   [<row values>]                                    N lines, one JSON array per row, blobs as hex
+ *   ...                                               (the next table)
+ *
+ * The sha256 covers every byte after the manifest's newline, exactly as stored. JSON never holds a
+ * raw newline, so lines split safely. Rows are written and compared as SQLite's own json_array()
+ * text: a snapshot never walks a row value by value in JS, and a restore touches only the rows
+ * that differ from the live world.
  */
 export const BUNDLE_FORMAT = "molar-clones/snapshot";
-
-const enc = new TextEncoder();
-const sha256Of = async (bytes: Uint8Array) => hex(await crypto.subtle.digest("SHA-256", bytes));
+export const BUNDLE_VERSION = 1;
 
 /** Kernel tables that are world state (the request log and the snapshot catalogue are not). */
 export const KERNEL_TABLES: DeclaredTable[] = [
@@ -27,15 +34,9 @@ export interface OwnedTable extends DeclaredTable {
   kind: string;
 }
 
-export interface TableDump {
-  columns: string[];
-  blobColumns: string[];
-  rows: unknown[][];
-}
-
 export interface Manifest {
   format: typeof BUNDLE_FORMAT;
-  version: 1;
+  version: typeof BUNDLE_VERSION;
   schemaVersion: number;
   runId: string;
   createdAt: string;
@@ -43,63 +44,75 @@ export interface Manifest {
   counts: Record<string, Record<string, number>>;
 }
 
+/** One table of a bundle: its columns and its rows as JSON array text, one string a row. */
+export interface TableLines {
+  columns: string[];
+  blob: string[];
+  rows: string[];
+}
+
 export interface Bundle {
   manifest: Manifest;
-  data: Record<string, TableDump>;
+  tables: Map<string, TableLines>;
 }
 
 export class BundleError extends Error {}
+
+const enc = new TextEncoder();
+const sha256Of = async (bytes: Uint8Array) => hex(await crypto.subtle.digest("SHA-256", bytes));
 
 async function pipeBytes(bytes: Uint8Array | ArrayBuffer, stream: CompressionStream | DecompressionStream): Promise<Uint8Array> {
   return new Uint8Array(await new Response(new Blob([bytes]).stream().pipeThrough(stream)).arrayBuffer());
 }
 
-/** Dumps every declared table in one read; blobs travel as hex. */
-export function dumpTables(sql: SqlStorage, tables: OwnedTable[]): Record<string, TableDump> {
-  const data: Record<string, TableDump> = {};
-  for (const t of tables) {
-    const cursor = sql.exec(`SELECT * FROM "${t.name}"`);
-    const columns = cursor.columnNames;
-    const blobIdx = new Set<number>();
-    const rows = Array.from(cursor.raw()) as unknown[][];
-    for (const row of rows) {
-      for (let i = 0; i < row.length; i++) {
-        const v = row[i];
-        if (v instanceof ArrayBuffer) {
-          blobIdx.add(i);
-          row[i] = hex(v);
-        }
-      }
-    }
-    data[t.name] = { columns, blobColumns: [...blobIdx].map((i) => columns[i]), rows };
-  }
-  return data;
+interface Shape {
+  columns: string[];
+  blob: string[];
+  /** json_array(...) over the columns, blobs as hex, in column order. */
+  rowExpr: string;
 }
 
-export function countResources(data: Record<string, TableDump>, tables: OwnedTable[]): Record<string, Record<string, number>> {
-  const counts: Record<string, Record<string, number>> = {};
+function shapeOf(sql: SqlStorage, table: string): Shape {
+  const info = sql.exec<{ name: string; type: string }>(`PRAGMA table_info("${table}")`).toArray();
+  const columns = info.map((c) => c.name);
+  const blob = info.filter((c) => /BLOB/i.test(c.type)).map((c) => c.name);
+  const rowExpr = `json_array(${info.map((c) => (blob.includes(c.name) ? `CASE WHEN "${c.name}" IS NULL THEN NULL ELSE hex("${c.name}") END` : `"${c.name}"`)).join(", ")})`;
+  return { columns, blob, rowExpr };
+}
+
+/** Every declared table as bundle lines, and the resource counts. */
+export function dumpTables(sql: SqlStorage, tables: OwnedTable[]): { text: string; counts: Manifest["counts"] } {
+  const parts: string[] = [];
+  const counts: Manifest["counts"] = {};
   for (const t of tables) {
-    if (!t.type) continue;
-    (counts[t.kind] ??= {})[t.type] = data[t.name]?.rows.length ?? 0;
+    const shape = shapeOf(sql, t.name);
+    const rows: string[] = [];
+    for (const r of sql.exec(`SELECT ${shape.rowExpr} FROM "${t.name}"`).raw()) rows.push(r[0] as string);
+    parts.push(JSON.stringify({ table: t.name, columns: shape.columns, blob: shape.blob, rows: rows.length }));
+    for (const r of rows) parts.push(r);
+    if (t.type) (counts[t.kind] ??= {})[t.type] = rows.length;
   }
-  return counts;
+  return { text: parts.join("\n"), counts };
 }
 
 export async function encodeBundle(
-  data: Record<string, TableDump>,
+  text: string,
   info: { schemaVersion: number; runId: string; createdAt: string; counts: Manifest["counts"] },
 ): Promise<{ bytes: Uint8Array; manifest: Manifest }> {
-  const dataBytes = enc.encode(JSON.stringify(data));
-  const manifest: Manifest = { format: BUNDLE_FORMAT, version: 1, ...info, sha256: await sha256Of(dataBytes) };
+  const data = enc.encode(text);
+  const manifest: Manifest = { format: BUNDLE_FORMAT, version: BUNDLE_VERSION, ...info, sha256: await sha256Of(data) };
   const head = enc.encode(`${JSON.stringify(manifest)}\n`);
-  const all = new Uint8Array(head.byteLength + dataBytes.byteLength);
+  const all = new Uint8Array(head.byteLength + data.byteLength);
   all.set(head);
-  all.set(dataBytes, head.byteLength);
+  all.set(data, head.byteLength);
   return { bytes: await pipeBytes(all, new CompressionStream("gzip")), manifest };
 }
 
-/** Opens a bundle and proves it ours and intact; anything else is a BundleError (a 422). */
-export async function decodeBundle(bytes: Uint8Array | ArrayBuffer, schemaVersion: number): Promise<Bundle> {
+/**
+ * Opens a bundle and proves it ours and intact; anything else is a BundleError (a 422). `deep`
+ * also parses every row (imports: a foreign bundle is refused before it is catalogued).
+ */
+export async function decodeBundle(bytes: Uint8Array | ArrayBuffer, schemaVersion: number, known: OwnedTable[], deep = false): Promise<Bundle> {
   let raw: Uint8Array;
   try {
     raw = await pipeBytes(bytes, new DecompressionStream("gzip"));
@@ -110,81 +123,134 @@ export async function decodeBundle(bytes: Uint8Array | ArrayBuffer, schemaVersio
   const nl = raw.indexOf(0x0a);
   let m: Partial<Manifest> | null = null;
   try {
-    m = nl > 0 ? (JSON.parse(utf8.decode(raw.subarray(0, nl))) as Partial<Manifest>) : null;
+    m = JSON.parse(utf8.decode(nl < 0 ? raw : raw.subarray(0, nl))) as Partial<Manifest>;
   } catch {
     m = null;
   }
-  if (!m || typeof m !== "object" || m.format !== BUNDLE_FORMAT || m.version !== 1) {
+  if (!m || typeof m !== "object" || m.format !== BUNDLE_FORMAT || m.version !== BUNDLE_VERSION) {
     throw new BundleError("The bundle is not a Molar Clones snapshot (missing or foreign manifest).");
   }
   if (typeof m.schemaVersion !== "number" || m.schemaVersion > schemaVersion) {
     throw new BundleError(`The bundle was written by a newer schema (${m.schemaVersion} > ${schemaVersion}).`);
   }
-  const dataBytes = raw.subarray(nl + 1);
-  if ((await sha256Of(dataBytes)) !== m.sha256) {
-    throw new BundleError("The bundle's sha256 does not match its manifest: it is corrupt.");
-  }
-  let data: unknown;
+  const data = nl < 0 ? new Uint8Array(0) : raw.subarray(nl + 1);
+  if ((await sha256Of(data)) !== m.sha256) throw new BundleError("The bundle's sha256 does not match its manifest: it is corrupt.");
+  let text: string;
   try {
-    data = JSON.parse(utf8.decode(dataBytes));
+    text = utf8.decode(data);
   } catch {
-    throw new BundleError("The bundle's data is not JSON.");
+    throw new BundleError("The bundle's data is not UTF-8.");
   }
-  if (typeof data !== "object" || data === null || Array.isArray(data)) throw new BundleError("The bundle's data is malformed.");
-  const b = { manifest: m as Manifest, data: data as Record<string, TableDump> };
-  for (const [name, t] of Object.entries(b.data)) {
-    if (!/^[a-z0-9_]+$/.test(name) || !Array.isArray(t?.columns) || !Array.isArray(t?.rows) || !Array.isArray(t?.blobColumns)) {
-      throw new BundleError(`The bundle's table ${JSON.stringify(name)} is malformed.`);
+  const names = new Set(known.map((t) => t.name));
+  const lines = text.length ? text.split("\n") : [];
+  const tables = new Map<string, TableLines>();
+  for (let i = 0; i < lines.length; ) {
+    let head: { table?: unknown; columns?: unknown; blob?: unknown; rows?: unknown };
+    try {
+      head = JSON.parse(lines[i]);
+    } catch {
+      throw new BundleError(`Line ${i + 2} of the bundle should open a table.`);
     }
+    const { table, columns, blob, rows } = head;
+    if (typeof table !== "string" || !names.has(table)) throw new BundleError(`The bundle holds a table this schema does not know: ${String(table)}.`);
+    if (!isStrings(columns) || !isStrings(blob) || typeof rows !== "number" || !Number.isInteger(rows) || rows < 0 || i + 1 + rows > lines.length) {
+      throw new BundleError(`The bundle's table ${table} is malformed.`);
+    }
+    const body = lines.slice(i + 1, i + 1 + rows);
+    for (const r of body) {
+      if (r[0] !== "[" || r[r.length - 1] !== "]") throw new BundleError(`A row of ${table} is malformed.`);
+      if (deep) {
+        let v: unknown;
+        try {
+          v = JSON.parse(r);
+        } catch {
+          v = null;
+        }
+        if (!Array.isArray(v) || v.length !== columns.length) throw new BundleError(`A row of ${table} does not have ${columns.length} values.`);
+      }
+    }
+    tables.set(table, { columns, blob, rows: body });
+    i += 1 + rows;
   }
-  return b;
+  return { manifest: m as Manifest, tables };
 }
+
+const isStrings = (v: unknown): v is string[] => Array.isArray(v) && v.every((x) => typeof x === "string");
 
 /**
- * Replaces every declared table with the bundle's rows. Must run inside one transaction. Rows go
- * in through json_each in chunks: one statement per ~256 KB instead of one per row.
+ * Makes every declared table hold exactly the bundle's rows; runs inside one transaction. Only
+ * the difference is written: rows the world holds unchanged stay, so a restore costs what changed
+ * since the snapshot, not the size of the world. A table whose columns differ from the bundle's
+ * (a bundle from an older schema) is replaced whole, its missing columns taking their defaults.
  */
-export function loadTables(sql: SqlStorage, tables: OwnedTable[], data: Record<string, TableDump>): void {
-  const known = new Set(tables.map((t) => t.name));
-  for (const name of Object.keys(data)) {
-    if (!known.has(name)) throw new BundleError(`The bundle holds a table this schema does not know: ${name}.`);
-  }
+export function loadTables(sql: SqlStorage, tables: OwnedTable[], bundle: Bundle): void {
   for (const t of tables) {
-    sql.exec(`DELETE FROM "${t.name}"`);
-    const dump = data[t.name];
-    if (!dump || dump.rows.length === 0) continue;
-    const current = new Set(sql.exec(`PRAGMA table_info("${t.name}")`).toArray().map((r) => String(r.name)));
-    const picks: { col: string; idx: number; blob: boolean }[] = [];
-    dump.columns.forEach((col, idx) => {
-      if (current.has(col)) picks.push({ col, idx, blob: dump.blobColumns.includes(col) });
-    });
-    const cols = picks.map((p) => `"${p.col}"`).join(", ");
-    const exprs = picks.map((p) => (p.blob ? `unhex(value->>${p.idx})` : `value->>${p.idx}`)).join(", ");
-    const stmt = `INSERT INTO "${t.name}" (${cols}) SELECT ${exprs} FROM json_each(?)`;
-    for (const row of dump.rows) {
-      if (!Array.isArray(row) || row.length !== dump.columns.length) throw new BundleError(`A row of ${t.name} is malformed.`);
+    const want = bundle.tables.get(t.name) ?? { columns: [], blob: [], rows: [] };
+    const shape = shapeOf(sql, t.name);
+    const sameShape = shape.columns.length === want.columns.length && shape.columns.every((c, i) => c === want.columns[i]);
+    if (!sameShape) {
+      sql.exec(`DELETE FROM "${t.name}"`);
+      insertRows(sql, t.name, shape, want, want.rows);
+      continue;
     }
-    // Chunks sized from a sample of rows: one JSON.stringify per chunk, not per row.
-    const sample = dump.rows.slice(0, 32);
-    const avg = Math.max(1, JSON.stringify(sample).length / sample.length);
-    const per = Math.max(1, Math.floor(CHUNK_BYTES / avg));
-    for (let i = 0; i < dump.rows.length; i += per) insertChunk(sql, stmt, dump.rows.slice(i, i + per));
+    // A multiset difference on row text: what the world has that the bundle lacks goes, what the
+    // bundle has that the world lacks comes.
+    const need = new Map<string, number>();
+    for (const r of want.rows) need.set(r, (need.get(r) ?? 0) + 1);
+    const stale: number[] = [];
+    for (const [rowid, r] of sql.exec(`SELECT rowid, ${shape.rowExpr} FROM "${t.name}"`).raw()) {
+      const n = need.get(r as string);
+      if (n) need.set(r as string, n - 1);
+      else stale.push(rowid as number);
+    }
+    for (let i = 0; i < stale.length; i += 10_000) {
+      sql.exec(`DELETE FROM "${t.name}" WHERE rowid IN (SELECT value FROM json_each(?))`, JSON.stringify(stale.slice(i, i + 10_000)));
+    }
+    const missing: string[] = [];
+    for (const r of want.rows) {
+      const n = need.get(r);
+      if (n) {
+        need.set(r, n - 1);
+        missing.push(r);
+      }
+    }
+    insertRows(sql, t.name, shape, want, missing);
   }
 }
 
-const CHUNK_BYTES = 256_000;
-// A bound value must stay under SQLite's 2 MB: a chunk that came out larger is halved.
-const MAX_VALUE_BYTES = 1_800_000;
+const CHUNK_BYTES = 512_000;
 
-function insertChunk(sql: SqlStorage, stmt: string, rows: unknown[][]): void {
-  const json = JSON.stringify(rows);
-  if (json.length > MAX_VALUE_BYTES && rows.length > 1) {
-    const mid = rows.length >> 1;
-    insertChunk(sql, stmt, rows.slice(0, mid));
-    insertChunk(sql, stmt, rows.slice(mid));
-    return;
+/** Inserts row text through json_each, ~512 KB a statement; a row of the wrong width is refused. */
+function insertRows(sql: SqlStorage, table: string, shape: Shape, from: TableLines, rows: string[]): void {
+  if (rows.length === 0) return;
+  const picks: string[] = [];
+  from.columns.forEach((col, idx) => {
+    if (!shape.columns.includes(col)) return;
+    picks.push(from.blob.includes(col) ? `unhex(value->>${idx})` : `value->>${idx}`);
+  });
+  const cols = from.columns.filter((c) => shape.columns.includes(c)).map((c) => `"${c}"`).join(", ");
+  const width = from.columns.length;
+  const stmt = `INSERT INTO "${table}" (${cols}) SELECT ${picks.join(", ")} FROM json_each(?) WHERE json_array_length(value) = ${width}`;
+  let chunk: string[] = [];
+  let size = 0;
+  const flush = () => {
+    if (!chunk.length) return;
+    let written: number;
+    try {
+      written = sql.exec(stmt, `[${chunk.join(",")}]`).rowsWritten;
+    } catch (e) {
+      throw new BundleError(`The rows of ${table} do not fit its schema (${e instanceof Error ? e.message : String(e)}).`);
+    }
+    if (written < chunk.length) throw new BundleError(`A row of ${table} does not have ${width} values.`);
+    chunk = [];
+    size = 0;
+  };
+  for (const r of rows) {
+    if (size + r.length > CHUNK_BYTES) flush();
+    chunk.push(r);
+    size += r.length + 1;
   }
-  sql.exec(stmt, json);
+  flush();
 }
 
 export interface DiffEntry {
@@ -198,15 +264,15 @@ export function diffBundles(a: Bundle, b: Bundle, tables: OwnedTable[]): { added
   const out = { added: [] as DiffEntry[], removed: [] as DiffEntry[], changed: [] as DiffEntry[] };
   for (const t of tables) {
     if (!t.type || !t.idColumn) continue;
-    const index = (d: TableDump | undefined) => {
+    const index = (d: TableLines | undefined) => {
       const m = new Map<string, string>();
       if (!d) return m;
       const i = d.columns.indexOf(t.idColumn!);
-      for (const r of d.rows) m.set(String(r[i]), JSON.stringify(Object.fromEntries(d.columns.map((c, j) => [c, r[j]]))));
+      for (const r of d.rows) m.set(String((JSON.parse(r) as unknown[])[i]), r);
       return m;
     };
-    const ra = index(a.data[t.name]);
-    const rb = index(b.data[t.name]);
+    const ra = index(a.tables.get(t.name));
+    const rb = index(b.tables.get(t.name));
     for (const [id, row] of rb) {
       const before = ra.get(id);
       if (before === undefined) out.added.push({ kind: t.kind, type: t.type, id });
@@ -215,4 +281,11 @@ export function diffBundles(a: Bundle, b: Bundle, tables: OwnedTable[]): { added
     for (const id of ra.keys()) if (!rb.has(id)) out.removed.push({ kind: t.kind, type: t.type, id });
   }
   return out;
+}
+
+/** Resource counts of a bundle, for catalogue rows of imported bundles. */
+export function countBundle(bundle: Bundle, tables: OwnedTable[]): Manifest["counts"] {
+  const counts: Manifest["counts"] = {};
+  for (const t of tables) if (t.type) (counts[t.kind] ??= {})[t.type] = bundle.tables.get(t.name)?.rows.length ?? 0;
+  return counts;
 }

@@ -19,7 +19,7 @@ import { Blobs } from "./blobs.ts";
 import { Endpoints } from "./endpoints.ts";
 import { RequestLog } from "./log.ts";
 import {
-  KERNEL_TABLES, BundleError, countResources, decodeBundle, diffBundles, dumpTables, encodeBundle, loadTables, type OwnedTable,
+  KERNEL_TABLES, countBundle, decodeBundle, diffBundles, dumpTables, encodeBundle, loadTables, type Bundle, type OwnedTable,
 } from "./snapshots.ts";
 import type { JobHandler, Kernel, Kind, VendorHono, WorldIdentity } from "./types.ts";
 
@@ -105,7 +105,7 @@ export class World {
     this.schemaReady = false;
     if (fromBundle) {
       await this.ensureSchema();
-      await this.loadBundle(await decodeBundle(fromBundle, SCHEMA_VERSION));
+      await this.loadBundle(await decodeBundle(fromBundle, SCHEMA_VERSION, SNAPSHOT_TABLES));
     } else {
       this.armExpiry();
     }
@@ -432,8 +432,8 @@ export class World {
 
   // ---- snapshots -------------------------------------------------------------------------
 
-  private async loadBundle(bundle: Awaited<ReturnType<typeof decodeBundle>>): Promise<void> {
-    this.ctx.storage.transactionSync(() => loadTables(this.ctx.storage.sql, SNAPSHOT_TABLES, bundle.data));
+  private async loadBundle(bundle: Bundle): Promise<void> {
+    this.ctx.storage.transactionSync(() => loadTables(this.ctx.storage.sql, SNAPSHOT_TABLES, bundle));
     this.reloadCaches();
     this.rearm(true);
   }
@@ -474,9 +474,8 @@ export class World {
 
   saveSnapshot(label: string | null): Promise<SnapshotInfo> {
     return this.serial(async () => {
-      const data = dumpTables(this.ctx.storage.sql, SNAPSHOT_TABLES);
-      const counts = countResources(data, SNAPSHOT_TABLES);
-      const { bytes, manifest } = await encodeBundle(data, { schemaVersion: SCHEMA_VERSION, runId: this.identity!.runId, createdAt: this.clock.iso(), counts });
+      const { text, counts } = dumpTables(this.ctx.storage.sql, SNAPSHOT_TABLES);
+      const { bytes, manifest } = await encodeBundle(text, { schemaVersion: SCHEMA_VERSION, runId: this.identity!.runId, createdAt: this.clock.iso(), counts });
       return this.store(bytes, manifest, label);
     });
   }
@@ -492,7 +491,7 @@ export class World {
     return this.serial(async () => {
       const bytes = await this.bundleBytes(id);
       if (!bytes) return false;
-      await this.loadBundle(await decodeBundle(bytes, SCHEMA_VERSION));
+      await this.loadBundle(await decodeBundle(bytes, SCHEMA_VERSION, SNAPSHOT_TABLES));
       return true;
     });
   }
@@ -500,10 +499,8 @@ export class World {
   /** Verifies a downloaded bundle and catalogues it; the world itself is untouched. */
   importSnapshot(bytes: ArrayBuffer, label: string | null): Promise<SnapshotInfo> {
     return this.serial(async () => {
-      const bundle = await decodeBundle(bytes, SCHEMA_VERSION);
-      const known = new Set(SNAPSHOT_TABLES.map((t) => t.name));
-      for (const name of Object.keys(bundle.data)) if (!known.has(name)) throw new BundleError(`The bundle holds a table this schema does not know: ${name}.`);
-      return this.store(new Uint8Array(bytes), { sha256: bundle.manifest.sha256, counts: countResources(bundle.data, SNAPSHOT_TABLES) }, label ?? "imported");
+      const bundle = await decodeBundle(bytes, SCHEMA_VERSION, SNAPSHOT_TABLES, true);
+      return this.store(new Uint8Array(bytes), { sha256: bundle.manifest.sha256, counts: countBundle(bundle, SNAPSHOT_TABLES) }, label ?? "imported");
     });
   }
 
@@ -518,7 +515,7 @@ export class World {
   async diffSnapshots(a: string, b: string) {
     const [ba, bb] = await Promise.all([this.bundleBytes(a), this.bundleBytes(b)]);
     if (!ba || !bb) return null;
-    return diffBundles(await decodeBundle(ba, SCHEMA_VERSION), await decodeBundle(bb, SCHEMA_VERSION), SNAPSHOT_TABLES);
+    return diffBundles(await decodeBundle(ba, SCHEMA_VERSION, SNAPSHOT_TABLES), await decodeBundle(bb, SCHEMA_VERSION, SNAPSHOT_TABLES), SNAPSHOT_TABLES);
   }
 
   get jobsView() {

@@ -357,6 +357,7 @@ describe("snapshots", () => {
     const bytes = new Uint8Array(await bundle.arrayBuffer());
     const [manifestLine] = gunzipSync(bytes).toString().split("\n", 1);
     const manifest = JSON.parse(manifestLine);
+    expect(gunzipSync(bytes).toString().split("\n")[1]).toMatch(/^\{"table":"kernel_meta","columns":/);
     expect(manifest).toMatchObject({ format: "molar-clones/snapshot", sha256: s2.json.sha256, counts: s2.json.counts });
 
     const other = await spawn({ kinds: ["email"] });
@@ -381,31 +382,28 @@ describe("snapshots", () => {
     const sent = await send(run);
     const snap = await admin(run, "POST", "/snapshots", {});
     const good = new Uint8Array(await (await fetch(`${run.adminUrl}/snapshots/${snap.json.id}`, { headers: { authorization: `Bearer ${run.token}`, accept: "application/gzip" } })).arrayBuffer());
-    const text = gunzipSync(good).toString();
-    const nl = text.indexOf("\n");
-    const manifest = JSON.parse(text.slice(0, nl));
-    const data = JSON.parse(text.slice(nl + 1));
-    const tampered = structuredClone(data);
-    tampered.email_emails.rows[0][5] = "evil@acme.test";
-    // A bundle re-hashed after adding a table this schema does not know.
-    const withForeignTable = structuredClone(data);
-    withForeignTable.evil_table = { columns: ["a"], blobColumns: [], rows: [] };
-    const rehash = (d: unknown) => {
-      const body = JSON.stringify(d);
-      return gzipSync(`${JSON.stringify({ ...manifest, sha256: createHash("sha256").update(body).digest("hex") })}\n${body}`);
-    };
+    const [manifestLine, ...lines] = gunzipSync(good).toString().split("\n");
+    const manifest = JSON.parse(manifestLine);
+    const bundle = (m: object, body: string[]) => gzipSync(`${JSON.stringify(m)}\n${body.join("\n")}`);
+    const rehashed = (body: string[]) => bundle({ ...manifest, sha256: createHash("sha256").update(body.join("\n")).digest("hex") }, body);
+    const emailRow = lines.findIndex((l) => l.includes(sent.data!.id) && l.includes("b@acme.test"));
+    expect(emailRow).toBeGreaterThan(0);
+    const tampered = lines.map((l, i) => (i === emailRow ? l.replace("b@acme.test", "evil@acme.test") : l));
+    const foreignTable = [...lines, JSON.stringify({ table: "evil_table", columns: ["a"], blob: [], rows: 0 })];
+    const wrongWidth = lines.map((l, i) => (i === emailRow ? l.replace(/^\[/, '["extra",') : l));
     const bodies = [
       new Uint8Array([1, 2, 3, 4]),
       gzipSync("not json"),
-      gzipSync(`${JSON.stringify({ format: "someone-else/v9" })}\n{}`),
-      gzipSync(`${JSON.stringify(manifest)}\n${JSON.stringify(tampered)}`),
-      gzipSync(`${JSON.stringify({ ...manifest, schemaVersion: 999 })}\n${JSON.stringify(data)}`),
-      rehash(withForeignTable),
+      gzipSync(`${JSON.stringify({ format: "someone-else/v9" })}\n`),
+      bundle(manifest, tampered),
+      bundle({ ...manifest, schemaVersion: 999 }, lines),
+      rehashed(foreignTable),
+      rehashed(wrongWidth),
       good.slice(0, good.length - 10),
     ];
-    for (const b of bodies) {
+    for (const [i, b] of bodies.entries()) {
       const r = await admin(run, "POST", "/snapshots/import", b);
-      expect(r.status).toBe(422);
+      expect(r.status, `bundle ${i}`).toBe(422);
       expect(r.json.error.code).toBe("invalid_bundle");
     }
     expect((await admin(run, "GET", "/snapshots")).json.data).toHaveLength(1);

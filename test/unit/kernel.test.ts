@@ -110,6 +110,39 @@ describe("the run world", () => {
   });
 });
 
+describe("snapshots", () => {
+  it("restore writes only the difference, keeps blobs byte-exact and handles duplicate rows", async () => {
+    const run = await spawn();
+    await runInDurableObject(run.stub, async (instance, state) => {
+      const w = worldOf(instance);
+      await w.ensureSchema();
+      const sql = state.storage.sql;
+      const bytes = new Uint8Array([0, 1, 2, 255, 10, 13, 34, 92]);
+      const sha = state.storage.transactionSync(() => w.k.blobs.put(bytes));
+      state.storage.transactionSync(() => {
+        // Two identical attempt rows: a multiset, not a set.
+        for (let i = 0; i < 2; i++) sql.exec("INSERT INTO kernel_delivery_attempts (delivery_id, at, status, error, duration_ms) VALUES ('d', 1, 500, 'x', 1.5)");
+        sql.exec("INSERT INTO kernel_meta (key, value) VALUES ('probe', 'before')");
+      });
+      const snap = await w.saveSnapshot("unit");
+      const rowidOf = () => sql.exec<{ r: number }>("SELECT rowid AS r FROM kernel_blobs WHERE sha256 = ?", sha).one().r;
+      const blobRowid = rowidOf();
+      state.storage.transactionSync(() => {
+        sql.exec("DELETE FROM kernel_delivery_attempts WHERE rowid = (SELECT MIN(rowid) FROM kernel_delivery_attempts)");
+        sql.exec("UPDATE kernel_meta SET value = 'after' WHERE key = 'probe'");
+        w.k.blobs.put(new Uint8Array([9, 9, 9]));
+      });
+      expect(await w.restoreSnapshot(snap.id)).toBe(true);
+      expect(sql.exec("SELECT count(*) AS n FROM kernel_delivery_attempts").one().n).toBe(2);
+      expect(sql.exec("SELECT value FROM kernel_meta WHERE key = 'probe'").one().value).toBe("before");
+      expect(sql.exec("SELECT count(*) AS n FROM kernel_blobs").one().n).toBe(1);
+      expect([...w.k.blobs.get(sha)!]).toEqual([...bytes]);
+      // The unchanged blob row was left where it was, not deleted and written again.
+      expect(rowidOf()).toBe(blobRowid);
+    });
+  });
+});
+
 describe("TTL expiry", () => {
   it("tears the world down from the control object's alarm; its credentials then answer 401", async () => {
     const run = await spawn({ ttlSeconds: 600 });

@@ -235,6 +235,18 @@ export class Control extends DurableObject<AppEnv> {
     await this.rearm();
   }
 
+  /**
+   * Wakes every active world (after a restart): an object re-arms its alarm when it opens, and
+   * workerd does not replay alarms that fell due while it was down. Runs past their TTL end here.
+   */
+  async wake(): Promise<number> {
+    await this.expireDue();
+    const live = this.sql.exec<{ world_id: string }>("SELECT world_id FROM ctl_runs WHERE status = 'active'").toArray();
+    await Promise.all(live.map((r) => this.env.RUN.get(this.env.RUN.idFromName(r.world_id)).wake()));
+    await this.rearm();
+    return live.length;
+  }
+
   async auditTrail(limit = 100) {
     return this.db.select().from(schema.audit).orderBy(desc(schema.audit.id)).limit(limit).all()
       .map((a) => ({ at: new Date(a.at).toISOString(), actor: a.actor, action: a.action, runId: a.runId, detail: a.detail }));

@@ -39,6 +39,11 @@ export class RunWorld extends DurableObject<AppEnv> {
     }
   }
 
+  /** Nothing to do: being constructed re-armed the alarm (see World.open). */
+  async wake(): Promise<boolean> {
+    return this.w.alive;
+  }
+
   async destroy(): Promise<void> {
     await this.w.destroy();
   }

@@ -12,7 +12,7 @@ export { RunWorld } from "../durable-objects/run-world.ts";
 export { Control } from "../durable-objects/control.ts";
 
 const app = controlRouter();
-app.get("/", (c) => c.html(homePage()));
+app.get("/", (c) => c.html(homePage(new URL(c.req.url).origin)));
 
 let hostMap: { src: string; map: Map<string, Kind> } | null = null;
 function vendorForHost(env: AppEnv, host: string): Kind | null {
@@ -31,31 +31,20 @@ export default {
   },
 } satisfies ExportedHandler<AppEnv>;
 
-export class StripeApi extends WorkerEntrypoint<AppEnv> {
-  override fetch(req: Request) {
-    return vendorFetch("stripe", req, this.env);
-  }
+/** A vendor's WorkerEntrypoint: all it does is hand the request to the credential gateway. */
+function entrypointFor(kind: Kind) {
+  return class extends WorkerEntrypoint<AppEnv> {
+    override fetch(req: Request) {
+      return vendorFetch(kind, req, this.env);
+    }
+  };
 }
-export class TwilioApi extends WorkerEntrypoint<AppEnv> {
-  override fetch(req: Request) {
-    return vendorFetch("twilio", req, this.env);
-  }
-}
-export class EmailApi extends WorkerEntrypoint<AppEnv> {
-  override fetch(req: Request) {
-    return vendorFetch("email", req, this.env);
-  }
-}
-export class AuthApi extends WorkerEntrypoint<AppEnv> {
-  override fetch(req: Request) {
-    return vendorFetch("auth", req, this.env);
-  }
-}
-export class S3Api extends WorkerEntrypoint<AppEnv> {
-  override fetch(req: Request) {
-    return vendorFetch("s3", req, this.env);
-  }
-}
+
+export const StripeApi = entrypointFor("stripe");
+export const TwilioApi = entrypointFor("twilio");
+export const EmailApi = entrypointFor("email");
+export const AuthApi = entrypointFor("auth");
+export const S3Api = entrypointFor("s3");
 
 /** Entrypoint class per vendor, for the local runner's per-port sockets. */
 export const ENTRYPOINTS: Record<Kind, string> = { stripe: "StripeApi", twilio: "TwilioApi", email: "EmailApi", auth: "AuthApi", s3: "S3Api" };

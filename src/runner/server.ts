@@ -53,6 +53,7 @@ export async function startServer(cfg: RunnerConfig): Promise<Running> {
     unsafeDirectSockets: KINDS.map((k) => ({ host: cfg.vendors[k].host, port: cfg.vendors[k].port, entrypoint: ENTRYPOINTS[k] })),
   });
   await mf.ready;
+  if (cfg.persist) await wakeWorlds(mf, cfg);
   const cleanup = () => {
     if (ram) fs.rmSync(ram, { recursive: true, force: true });
   };
@@ -68,6 +69,19 @@ export async function startServer(cfg: RunnerConfig): Promise<Running> {
       process.off("exit", cleanup);
     },
   };
+}
+
+/**
+ * After a restart, wakes the worlds of every configured org so their alarms are set again
+ * (workerd does not fire alarms that fell due while it was down).
+ */
+async function wakeWorlds(mf: Miniflare, cfg: RunnerConfig): Promise<void> {
+  const orgs = new Set(["default", ...Object.keys(cfg.env.MOLAR_CLONES_ORGS ? (JSON.parse(cfg.env.MOLAR_CLONES_ORGS) as object) : {})]);
+  const ns = await mf.getDurableObjectNamespace("CONTROL");
+  for (const org of orgs) {
+    const stub = ns.get(ns.idFromName(org)) as unknown as { wake(): Promise<number> };
+    await stub.wake();
+  }
 }
 
 /**

@@ -1,13 +1,22 @@
 // `npm start` as a user meets it: the printed key works with the contract's POST /v1/runs, state
 // survives a restart, and bad configuration fails with one line naming the setting.
 import { describe, expect, it } from "vitest";
-import { spawn as spawnProcess, type ChildProcess } from "node:child_process";
+import { execFileSync, spawn as spawnProcess } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import net from "node:net";
 import os from "node:os";
 import path from "node:path";
 
 const ROOT = path.resolve(import.meta.dirname, "../..");
+
+function hasCurl(): boolean {
+  try {
+    execFileSync("curl", ["--version"], { stdio: "ignore" });
+    return true;
+  } catch {
+    return false;
+  }
+}
 
 async function freePorts(n: number): Promise<number[]> {
   const servers = await Promise.all(
@@ -76,9 +85,13 @@ describe("npm start", () => {
       expect(key).toMatch(/^mck_dev_/);
       const control = `http://${env.MOLAR_CLONES_ADDR}`;
       expect((await fetch(`${control}/healthz`)).status).toBe(200);
-      const res = await fetch(`${control}/v1/runs`, { method: "POST", headers: { authorization: `Bearer ${key}` }, body: JSON.stringify({ runId: "kept" }) });
-      expect(res.status).toBe(201);
-      const run = (await res.json()) as { clones: { email: { url: string; apiKey: string } } };
+      // The README's own command, with curl where the machine has it.
+      const created = hasCurl()
+        ? execFileSync("curl", ["-s", "-w", "\n%{http_code}", "-X", "POST", "-H", `Authorization: Bearer ${key}`, `${control}/v1/runs`, "-d", '{"runId":"kept"}'], { encoding: "utf8" })
+        : await fetch(`${control}/v1/runs`, { method: "POST", headers: { authorization: `Bearer ${key}` }, body: '{"runId":"kept"}' }).then(async (r) => `${await r.text()}\n${r.status}`);
+      const [body, code] = created.trim().split(/\n(?=\d{3}$)/);
+      expect(code).toBe("201");
+      const run = JSON.parse(body) as { clones: { email: { url: string; apiKey: string } } };
       const sent = await fetch(`${run.clones.email.url}/emails`, {
         method: "POST",
         headers: { authorization: `Bearer ${run.clones.email.apiKey}`, "content-type": "application/json" },

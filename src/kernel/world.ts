@@ -111,14 +111,27 @@ export class World {
     }
   }
 
-  /** Creates or migrates the tables and wires the kernel, once. */
-  async ensureSchema(): Promise<void> {
-    if (this.schemaReady || !this.identity) return;
-    await migrate(this.db, migrations);
-    this.ctx.storage.kv.put(SCHEMA_KEY, SCHEMA_VERSION);
-    this.wire(this.identity);
-    this.schemaReady = true;
-    this.rearm(true);
+  private schemaPending: Promise<void> | null = null;
+
+  /**
+   * Creates or migrates the tables and wires the kernel, once, under blockConcurrencyWhile: two
+   * first requests arriving together must not both migrate and rewire the kernel under each other.
+   */
+  ensureSchema(): Promise<void> {
+    if (this.schemaReady || !this.identity) return Promise.resolve();
+    this.schemaPending ??= this.ctx
+      .blockConcurrencyWhile(async () => {
+        if (this.schemaReady || !this.identity) return;
+        await migrate(this.db, migrations);
+        this.ctx.storage.kv.put(SCHEMA_KEY, SCHEMA_VERSION);
+        this.wire(this.identity);
+        this.schemaReady = true;
+        this.rearm(true);
+      })
+      .finally(() => {
+        this.schemaPending = null;
+      });
+    return this.schemaPending;
   }
 
   private armExpiry(): void {

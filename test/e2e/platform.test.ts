@@ -156,6 +156,14 @@ describe("vendors not built yet", () => {
 });
 
 describe("isolation", () => {
+  it("serves a new world's first requests arriving together (its tables are made once)", async () => {
+    const run = await spawn({ kinds: ["email"] });
+    const sent = await Promise.all(Array.from({ length: 8 }, (_, i) => send(run, `first${i}@acme.test`)));
+    expect(sent.map((r) => r.error)).toEqual(Array(8).fill(null));
+    expect(new Set(sent.map((r) => r.data!.id)).size).toBe(8);
+    expect((await resendOf(run).emails.list()).data?.data).toHaveLength(8);
+  });
+
   it("never lets two runs see each other's data, nor one run's token act on another", async () => {
     const a = await spawn({ kinds: ["email"] });
     const b = await spawn({ kinds: ["email"] });

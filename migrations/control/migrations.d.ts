@@ -1,2 +1,1 @@
-declare const m: { journal: { entries: { idx: number; when: number; tag: string; breakpoints: boolean }[] }; migrations: Record<string, string> };
-export default m;
+export { default } from "../migration-set.d.ts";

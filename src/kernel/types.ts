@@ -9,6 +9,7 @@ import type { Inbox } from "./inbox.ts";
 import type { Idempotency } from "./idempotency.ts";
 import type { Blobs } from "./blobs.ts";
 import type { Endpoints } from "./endpoints.ts";
+import type { MigrationSet } from "./migrate.ts";
 
 export const KINDS = ["stripe", "twilio", "email", "auth", "s3"] as const;
 export type Kind = (typeof KINDS)[number];
@@ -109,6 +110,8 @@ export interface SignInput {
 /** The vendor plug-in: a name, tables, a router, jobs, presets, errors and its webhook signer. */
 export interface VendorPlugin {
   kind: Kind;
+  /** Its tables, `<kind>_` prefixed, as drizzle-kit generated them into migrations/<kind>. */
+  migrations?: MigrationSet;
   tables: DeclaredTable[];
   /** Request body cap in bytes; the platform answers `errors.tooLarge` above it. */
   maxBodyBytes: number;

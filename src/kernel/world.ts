@@ -2,9 +2,8 @@
 // behind the platform's middleware (auth, quotas, body caps, chaos, transaction, log), the job
 // drain that the clock and the alarm share, and snapshots.
 import { drizzle, type DrizzleSqliteDODatabase } from "drizzle-orm/durable-sqlite";
-import { migrate } from "drizzle-orm/durable-sqlite/migrator";
 import { HTTPException } from "hono/http-exception";
-import migrations from "../../migrations/run/migrations.js";
+import { KERNEL_MIGRATIONS, applyMigrations, schemaVersionOf, type MigrationSet } from "./migrate.ts";
 import { VENDORS } from "../vendors/index.ts";
 import { randomBase62 } from "../lib/crypto.ts";
 import { Meta } from "./meta.ts";
@@ -23,7 +22,12 @@ import {
 } from "./snapshots.ts";
 import type { JobHandler, Kernel, Kind, VendorHono, WorldIdentity } from "./types.ts";
 
-export const SCHEMA_VERSION: number = (migrations as { journal: { entries: unknown[] } }).journal.entries.length;
+/** Every migration set of a world: the kernel's, then each vendor's. */
+const MIGRATION_SETS: [string, MigrationSet][] = [
+  ["kernel", KERNEL_MIGRATIONS],
+  ...Object.values(VENDORS).flatMap((v): [string, MigrationSet][] => (v.migrations ? [[v.kind, v.migrations]] : [])),
+];
+export const SCHEMA_VERSION: number = schemaVersionOf(MIGRATION_SETS);
 const IDENTITY_KEY = "world";
 /** Set once the world's tables exist: a new world gets them on first use, not at spawn. */
 const SCHEMA_KEY = "schema";
@@ -122,7 +126,7 @@ export class World {
     this.schemaPending ??= this.ctx
       .blockConcurrencyWhile(async () => {
         if (this.schemaReady || !this.identity) return;
-        await migrate(this.db, migrations);
+        this.ctx.storage.transactionSync(() => applyMigrations(this.ctx.storage.sql, MIGRATION_SETS));
         this.ctx.storage.kv.put(SCHEMA_KEY, SCHEMA_VERSION);
         this.wire(this.identity);
         this.schemaReady = true;

@@ -7,10 +7,12 @@ import { resendErrors } from "./errors.ts";
 import { emailRouter, emailUnmatched } from "./routes.ts";
 import { emailJobs } from "./domain.ts";
 import { apiKeyMatches } from "./resources.ts";
+import migrations from "../../../migrations/email/migrations.js";
 
 /** The email clone: Resend's API, svix-signed webhooks, delivery on the run clock. */
 export const email: VendorPlugin = {
   kind: "email",
+  migrations,
   tables: [
     { name: "email_emails", type: "email", idColumn: "id" },
     { name: "email_domains", type: "domain", idColumn: "id" },

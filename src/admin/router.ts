@@ -249,6 +249,18 @@ export function adminRouter(w: World): Hono {
     return c.json(deliveryJson(w.outboxView.get(d.id)!));
   });
 
+  // Vendor-specific admin calls, each vendor under its own prefix.
+  for (const v of Object.values(VENDORS)) {
+    if (!v.admin) continue;
+    const sub = v.admin(w.k);
+    sub.onError((err) => {
+      if (err instanceof ApiError) return err.getResponse();
+      console.error(`molar: ${v.kind} admin error`, err instanceof Error ? err.stack : err);
+      return new ApiError(500, "internal", "Internal error.").getResponse();
+    });
+    app.route(`/${v.kind}`, sub);
+  }
+
   app.all("*", (c) => new ApiError(404, "unknown_route", `No admin route ${c.req.method} ${c.req.path}.`).getResponse());
   return app;
 }

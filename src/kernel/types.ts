@@ -56,7 +56,28 @@ export interface Kernel {
   readonly blobs: Blobs;
   readonly endpoints: Endpoints;
   readonly world: () => WorldIdentity;
+  /** One synchronous SQLite transaction, for work outside a vendor request (admin calls, deferred work). */
+  tx<T>(fn: () => T): T;
+  /**
+   * A request to the app under test (its webhook or TwiML URL). Refuses live vendor hosts: the
+   * clones never call a real vendor.
+   */
+  fetchApp(url: string, init?: RequestInit): Promise<Response>;
 }
+
+/**
+ * A vendor handler's answer when part of it must await (WebCrypto signing, a call to the app):
+ * the handler does its reads and writes synchronously inside the request's transaction, then
+ * returns `deferred(async () => response)`; the platform runs it after the commit. Writes made
+ * in there need `k.tx`.
+ * @example return deferred(async () => c.json({ jwt: await sign(claims) }));
+ */
+export class Deferred extends Response {
+  constructor(readonly run: () => Promise<Response>) {
+    super(null, { status: 202 });
+  }
+}
+export const deferred = (run: () => Promise<Response>) => new Deferred(run);
 
 /**
  * What a vendor router's handlers get besides the request: the body, already read and capped by
@@ -131,4 +152,9 @@ export interface VendorPlugin {
   sign?(input: SignInput): Promise<Record<string, string>>;
   /** Delays, in ms after the first attempt fails, of each retry. */
   retrySchedule?: number[];
+  /**
+   * Vendor-specific admin calls (e.g. simulate an inbound SMS), served under the run's admin URL
+   * at `/<kind>/...`. Handlers may await; they write through `k.tx`. Errors: the admin API's shape.
+   */
+  admin?(k: Kernel): Hono;
 }

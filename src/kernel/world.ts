@@ -12,6 +12,7 @@ import { Ids, Rng } from "./rng.ts";
 import { Jobs, type JobRow } from "./jobs.ts";
 import { Chaos } from "./chaos.ts";
 import { DELIVER_JOB, Outbox, SVIX_RETRIES, isLiveVendorUrl } from "./outbox.ts";
+import { HTTPException as LiveVendorRefusal } from "hono/http-exception";
 import { Inbox } from "./inbox.ts";
 import { Idempotency } from "./idempotency.ts";
 import { Blobs } from "./blobs.ts";
@@ -20,7 +21,7 @@ import { RequestLog } from "./log.ts";
 import {
   KERNEL_TABLES, countBundle, decodeBundle, diffBundles, dumpTables, encodeBundle, loadTables, type Bundle, type OwnedTable,
 } from "./snapshots.ts";
-import type { JobHandler, Kernel, Kind, VendorHono, WorldIdentity } from "./types.ts";
+import { Deferred, type JobHandler, type Kernel, type Kind, type VendorHono, type WorldIdentity } from "./types.ts";
 
 /** Every migration set of a world: the kernel's, then each vendor's. */
 const MIGRATION_SETS: [string, MigrationSet][] = [
@@ -168,6 +169,14 @@ export class World {
       blobs: new Blobs(sql),
       endpoints: new Endpoints(sql, ids, this.clock),
       world: () => this.identity!,
+      tx: <T>(fn: () => T): T => this.ctx.storage.transactionSync(fn),
+      fetchApp: (url, init) => {
+        if (isLiveVendorUrl(url)) {
+          this.ctx.storage.transactionSync(() => this.outbox.countRefused());
+          throw new LiveVendorRefusal(502, { message: `refused: ${new URL(url).hostname} is a live vendor host; the clones never call one` });
+        }
+        return fetch(url, { ...init, redirect: "manual", signal: init?.signal ?? AbortSignal.timeout(DELIVERY_TIMEOUT_MS) });
+      },
     };
     this.routers.clear();
     this.handlers.clear();
@@ -261,6 +270,7 @@ export class World {
           res = plugin.errors.injected(chaos.fail.status, chaos.fail.preset);
         } else {
           res = this.route(kind, req, body);
+          if (res instanceof Deferred) res = await this.afterCommit(kind, res);
         }
       }
     }
@@ -285,6 +295,18 @@ export class World {
     if (app.router.match(r.method, path)[0].length === 0) return VENDORS[kind].unmatched(req.method, path);
     const res = this.inTransaction(kind, () => app.fetch(r, { body }));
     return head ? new Response(null, { status: res.status, headers: res.headers }) : res;
+  }
+
+  /** Runs a handler's deferred part after its transaction committed; its errors render like any. */
+  private async afterCommit(kind: Kind, d: Deferred): Promise<Response> {
+    try {
+      return await d.run();
+    } catch (err) {
+      this.reloadCaches();
+      if (err instanceof HTTPException) return err.getResponse();
+      console.error(`molar: unhandled error in ${kind} deferred work`, err instanceof Error ? err.stack : err);
+      return VENDORS[kind].errors.internal();
+    }
   }
 
   /**

@@ -1,6 +1,7 @@
-// `npm run db:generate`: drizzle-kit migrations for every schema, each in its own folder:
-// migrations/kernel, migrations/<vendor> (one set per vendor, so vendors evolve apart) and
-// migrations/control. Never edit a generated migration that has been applied.
+// `npm run db:generate [-- <name>]`: drizzle-kit migrations for every schema, each in its own
+// folder: migrations/kernel, migrations/<vendor> (one set per vendor, so vendors evolve apart) and
+// migrations/control. A name that starts with a set's name and "_" (`twilio_add_media`) generates
+// that set only. Never edit a generated migration that has been applied.
 import { execFileSync } from "node:child_process";
 import { existsSync } from "node:fs";
 import path from "node:path";
@@ -12,7 +13,9 @@ const sets: [string, string][] = [
   ["control", "src/control/schema.ts"],
 ];
 const bin = path.join(ROOT, "node_modules/.bin/drizzle-kit");
+const only = sets.find(([name]) => process.argv[2]?.startsWith(`${name}_`))?.[0];
 for (const [name, schema] of sets) {
+  if (only && name !== only) continue;
   if (!existsSync(path.join(ROOT, schema))) continue;
   const args = ["generate", "--dialect", "sqlite", "--driver", "durable-sqlite", "--schema", schema, "--out", `migrations/${name}`];
   if (process.argv[2]) args.push("--name", process.argv[2]);

@@ -1,0 +1,343 @@
+// The SDK (`@molar/clones`): one call from a test to a fresh world, in-process or against a
+// running service. Library mode starts the clones through Miniflare once per process (in memory,
+// free ports) and spawns a run per call; service mode (MOLAR_CLONES_CTRL_URL) spawns nothing
+// locally and talks to that control API.
+import { writeFile } from "node:fs/promises";
+import net from "node:net";
+
+export type Kind = "stripe" | "twilio" | "email" | "auth" | "s3";
+
+export interface StartOptions {
+  runId?: string;
+  kinds?: Kind[];
+  seed?: string;
+  /** Seconds, or a duration such as "2h". Default 3600. */
+  ttl?: number | string;
+  metadata?: Record<string, string>;
+  /** Seed of the run's random draws (chaos rates, ids): the same seed replays the same run. */
+  rngSeed?: string;
+  fromSnapshot?: { runId: string; snapshotId: string };
+}
+
+export interface InboxMessage {
+  id: string;
+  channel: "email" | "sms";
+  kind: string;
+  to: string;
+  from: string;
+  subject?: string;
+  text?: string;
+  html?: string;
+  code?: string;
+  ref?: string;
+  createdAt: string;
+}
+
+export interface Snapshot {
+  id: string;
+  label: string | null;
+  createdAt: string;
+  sha256: string;
+  bytes: number;
+  counts: Record<string, Record<string, number>>;
+}
+
+export interface LogEntry {
+  at: string;
+  kind: string;
+  method: string;
+  path: string;
+  status: number;
+  durationMs: number;
+  errorInjected: boolean;
+  requestId: string;
+}
+
+interface RunJson {
+  runId: string;
+  status: string;
+  token: string;
+  adminUrl: string;
+  createdAt: string;
+  expiresAt: string;
+  clones: Partial<Record<Kind, Record<string, string>>>;
+  env: Record<string, string>;
+}
+
+/** An error of the control or admin API, with its code and what to do. */
+export class ClonesError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+    this.name = "ClonesError";
+  }
+}
+
+const UNITS: Record<string, number> = { s: 1, m: 60, h: 3600, d: 86400 };
+function ttlSeconds(ttl: number | string | undefined): number | undefined {
+  if (ttl === undefined || typeof ttl === "number") return ttl;
+  let total = 0;
+  const re = /(\d+)([smhd])/gy;
+  let end = 0;
+  for (let m = re.exec(ttl); m; m = re.exec(ttl)) {
+    total += Number(m[1]) * UNITS[m[2]];
+    end = re.lastIndex;
+  }
+  if (end !== ttl.length || total === 0) throw new ClonesError(0, "invalid_ttl", `ttl ${JSON.stringify(ttl)} is not a duration such as "90s", "2h" or "1d".`);
+  return total;
+}
+
+async function call<T>(method: string, url: string, token: string, body?: unknown, raw = false): Promise<T> {
+  const init: RequestInit = { method, headers: { authorization: `Bearer ${token}`, "x-molar-actor": "sdk" } };
+  if (body instanceof Uint8Array) init.body = body;
+  else if (body !== undefined) {
+    init.body = JSON.stringify(body);
+    (init.headers as Record<string, string>)["content-type"] = "application/json";
+  }
+  if (raw) (init.headers as Record<string, string>).accept = "application/gzip";
+  const res = await fetch(url, init);
+  if (!res.ok) {
+    const text = await res.text();
+    let err: { code?: string; message?: string } = {};
+    try {
+      err = (JSON.parse(text) as { error?: typeof err }).error ?? {};
+    } catch {
+      err = { message: text };
+    }
+    throw new ClonesError(res.status, err.code ?? `http_${res.status}`, `${method} ${url}: ${err.message ?? res.statusText}`);
+  }
+  if (raw) return new Uint8Array(await res.arrayBuffer()) as T;
+  const ct = res.headers.get("content-type") ?? "";
+  if (ct.includes("ndjson")) return (await res.text()).split("\n").filter(Boolean).map((l) => JSON.parse(l)) as T;
+  return (await res.json()) as T;
+}
+
+/** A handle on one run: vendor configs for the official SDKs and the admin API as methods. */
+export class Run {
+  readonly runId: string;
+  readonly token: string;
+  readonly adminUrl: string;
+  readonly env: Record<string, string>;
+  readonly clones: Partial<Record<Kind, Record<string, string>>>;
+  private readonly control: { url: string; key: string } | null;
+
+  constructor(json: RunJson, control: { url: string; key: string } | null) {
+    this.runId = json.runId;
+    this.token = json.token;
+    this.adminUrl = json.adminUrl;
+    this.env = json.env;
+    this.clones = json.clones;
+    this.control = control;
+  }
+
+  private clone(kind: Kind): Record<string, string> {
+    const c = this.clones[kind];
+    if (!c) throw new ClonesError(0, "kind_not_in_run", `This run has no ${kind} clone; start it with kinds including "${kind}".`);
+    return c;
+  }
+
+  private admin<T>(method: string, path: string, body?: unknown, raw = false): Promise<T> {
+    return call<T>(method, `${this.adminUrl}${path}`, this.token, body, raw);
+  }
+
+  /** `new Stripe(run.stripe.secretKey, run.stripe.config)` */
+  get stripe() {
+    const c = this.clone("stripe");
+    const u = new URL(c.url);
+    const protocol = u.protocol.replace(":", "") as "http" | "https";
+    return { url: c.url, secretKey: c.secretKey, publishableKey: c.publishableKey, config: { host: u.hostname, port: Number(u.port || (protocol === "https" ? 443 : 80)), protocol } };
+  }
+
+  /** `new Resend(run.email.apiKey, run.email.config)` */
+  get email() {
+    const c = this.clone("email");
+    return { url: c.url, apiKey: c.apiKey, config: { baseUrl: c.url } };
+  }
+
+  /** `createClerkClient(run.auth.config)`; `verifyToken(token, { jwtKey: run.auth.jwtKey })` */
+  get auth() {
+    const c = this.clone("auth");
+    return { url: c.url, secretKey: c.secretKey, publishableKey: c.publishableKey, jwtKey: c.jwtKey, config: { secretKey: c.secretKey, publishableKey: c.publishableKey, apiUrl: c.url } };
+  }
+
+  /** `new S3Client(run.s3.config)` */
+  get s3() {
+    const c = this.clone("s3");
+    const credentials = { accessKeyId: c.accessKeyId, secretAccessKey: c.secretAccessKey };
+    return { url: c.url, region: c.region, ...credentials, config: { endpoint: c.url, region: c.region, forcePathStyle: true, credentials } };
+  }
+
+  /** Twilio credentials and base URL. */
+  get twilio() {
+    const c = this.clone("twilio");
+    return { url: c.url, accountSid: c.accountSid, authToken: c.authToken };
+  }
+
+  /** Writes the env block as a .env file an app under test can load. */
+  async writeEnv(path: string): Promise<void> {
+    const lines = Object.entries(this.env).map(([k, v]) => `${k}=${/[\s#"'=]/.test(v) ? JSON.stringify(v) : v}`);
+    await writeFile(path, lines.join("\n") + "\n", { mode: 0o600 });
+  }
+
+  readonly clock = {
+    now: () => this.admin<{ now: string; frozen: boolean; offsetMs: number }>("GET", "/clock"),
+    /** `advance("30d")` or `advance({ to: "2027-01-01T00:00:00Z" })`: fires everything due, in order. */
+    advance: (by: string | { to: string | Date }) =>
+      this.admin<{ now: string; fired: { at: string; kind: string; what: string }[] }>(
+        "POST",
+        "/clock/advance",
+        typeof by === "string" ? { by } : { to: by.to instanceof Date ? by.to.toISOString() : by.to },
+      ),
+    freeze: () => this.admin<{ now: string; frozen: boolean }>("POST", "/clock/freeze"),
+    resume: () => this.admin<{ now: string; frozen: boolean }>("POST", "/clock/resume"),
+  };
+
+  readonly chaos = {
+    preset: (kind: Kind, preset: string, opts: { rate?: number; times?: number } = {}) => this.admin<{ id: string }>("POST", `/chaos/presets/${kind}/${preset}`, opts),
+    add: (rule: { kind: Kind; method?: string; path?: string; status?: number; latencyMs?: number; rate?: number; times?: number; preset?: string }) =>
+      this.admin<{ id: string }>("POST", "/chaos/rules", rule),
+    list: () => this.admin<{ data: { id: string; kind: string; fired: number }[] }>("GET", "/chaos/rules").then((r) => r.data),
+    remove: (id: string) => this.admin("DELETE", `/chaos/rules/${encodeURIComponent(id)}`),
+  };
+
+  readonly snapshots = {
+    save: (label?: string) => this.admin<Snapshot>("POST", "/snapshots", label ? { label } : {}),
+    list: () => this.admin<{ data: Snapshot[] }>("GET", "/snapshots").then((r) => r.data),
+    restore: (id: string) => this.admin("POST", `/snapshots/${encodeURIComponent(id)}/restore`),
+    diff: (a: string, b: string) =>
+      this.admin<{ added: { kind: string; type: string; id: string }[]; removed: { kind: string; type: string; id: string }[]; changed: { kind: string; type: string; id: string }[] }>(
+        "GET",
+        `/snapshots/${encodeURIComponent(a)}/diff/${encodeURIComponent(b)}`,
+      ),
+    /** The bundle's bytes (gzip), to keep or to import elsewhere. */
+    export: (id: string) => this.admin<Uint8Array>("GET", `/snapshots/${encodeURIComponent(id)}`, undefined, true),
+    import: (bundle: Uint8Array) => this.admin<Snapshot>("POST", "/snapshots/import", bundle),
+    remove: (id: string) => this.admin("DELETE", `/snapshots/${encodeURIComponent(id)}`),
+  };
+
+  readonly inbox = {
+    list: (filter: { to?: string; channel?: "email" | "sms" } = {}) => {
+      const q = new URLSearchParams(Object.entries(filter).filter(([, v]) => v !== undefined) as [string, string][]);
+      return this.admin<{ data: InboxMessage[] }>("GET", `/inbox${q.size ? `?${q}` : ""}`).then((r) => r.data);
+    },
+    /**
+     * The newest message to `to` (on `channel`, passing `match`), waiting up to `timeoutMs`
+     * (default 5 s) for one to arrive. Its `code` is the OTP, when one was sent.
+     */
+    waitFor: async (filter: { to: string; channel?: "email" | "sms"; timeoutMs?: number; match?: (m: InboxMessage) => boolean }): Promise<InboxMessage> => {
+      const deadline = Date.now() + (filter.timeoutMs ?? 5000);
+      for (;;) {
+        const found = (await this.inbox.list({ to: filter.to, channel: filter.channel })).filter((m) => !filter.match || filter.match(m));
+        if (found.length) return found[found.length - 1];
+        if (Date.now() > deadline) throw new ClonesError(0, "inbox_timeout", `No ${filter.channel ?? "message"} to ${filter.to} arrived within ${filter.timeoutMs ?? 5000} ms.`);
+        await new Promise((r) => setTimeout(r, 25));
+      }
+    },
+  };
+
+  readonly webhooks = {
+    /** Registers an endpoint for a dashboard-configured vendor (email, auth); answers its svix secret. */
+    endpoint: (kind: "email" | "auth", url: string, events?: string[]) => this.admin<{ id: string; secret: string }>("POST", "/webhooks/endpoints", { kind, url, events }),
+    deliveries: () =>
+      this.admin<{ data: { id: string; kind: string; url: string; event: string; status: string; attempts: number; nextAttemptAt?: string; lastError?: string }[] }>(
+        "GET",
+        "/webhooks/deliveries",
+      ).then((r) => r.data),
+    redeliver: (id: string) => this.admin("POST", `/webhooks/deliveries/${encodeURIComponent(id)}/redeliver`),
+  };
+
+  logs(filter: { kind?: Kind; status?: number; path?: string; errorInjected?: boolean } = {}): Promise<LogEntry[]> {
+    const q = new URLSearchParams(Object.entries(filter).filter(([, v]) => v !== undefined).map(([k, v]) => [k, String(v)]));
+    return this.admin<LogEntry[]>("GET", `/logs${q.size ? `?${q}` : ""}`);
+  }
+
+  /** Tears the run down: its world and snapshots are gone, its credentials answer 401. */
+  async teardown(): Promise<void> {
+    if (!this.control) throw new ClonesError(0, "no_control_api", "This run was not spawned through a control API; tear it down where it was made.");
+    await call("DELETE", `${this.control.url}/v1/runs/${encodeURIComponent(this.runId)}`, this.control.key);
+  }
+}
+
+interface Backend {
+  url: string;
+  key: string;
+  stop?: () => Promise<void>;
+}
+
+let library: Promise<Backend> | null = null;
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = net.createServer();
+    s.once("error", reject);
+    s.listen(0, "127.0.0.1", () => {
+      const { port } = s.address() as net.AddressInfo;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+/** Library mode: the clones in this process, in memory, on free ports; started once. */
+async function startLibrary(): Promise<Backend> {
+  const [{ readConfig }, { startServer }] = await Promise.all([import("../runner/config.ts"), import("../runner/server.ts")]);
+  const ports = await Promise.all(Array.from({ length: 6 }, () => freePort()));
+  const key = `mck_lib_${crypto.randomUUID().replaceAll("-", "")}`;
+  const kinds = ["STRIPE", "TWILIO", "EMAIL", "AUTH", "S3"];
+  const env: NodeJS.ProcessEnv = { MOLAR_CLONES_ADDR: `127.0.0.1:${ports[0]}`, MOLAR_CLONES_API_TOKEN: key };
+  kinds.forEach((k, i) => (env[`MOLAR_CLONE_${k}_ADDR`] = `127.0.0.1:${ports[i + 1]}`));
+  for (const [k, v] of Object.entries(process.env)) if (v !== undefined && (/^MOLAR_QUOTA_/.test(k) || k === "MOLAR_CLONES_ORGS")) env[k] = v;
+  const s = await startServer(readConfig(env, ["--in-memory"]));
+  return { url: s.urls.control, key, stop: s.stop };
+}
+
+function backend(): Promise<Backend> {
+  const url = process.env.MOLAR_CLONES_CTRL_URL;
+  if (url) {
+    const key = process.env.MOLAR_CLONES_API_TOKEN;
+    if (!key) throw new ClonesError(0, "missing_api_token", "MOLAR_CLONES_CTRL_URL is set but MOLAR_CLONES_API_TOKEN is not: set it to the org API key of that service.");
+    return Promise.resolve({ url: url.replace(/\/$/, ""), key });
+  }
+  library ??= startLibrary().catch((e) => {
+    library = null;
+    throw e;
+  });
+  return library;
+}
+
+/**
+ * @example
+ * const run = await clones.start({ kinds: ["email"] });
+ * const resend = new Resend(run.email.apiKey, run.email.config);
+ * await run.clock.advance("5s");
+ * await run.teardown();
+ */
+export const clones = {
+  async start(opts: StartOptions = {}): Promise<Run> {
+    const b = await backend();
+    const json = await call<RunJson>("POST", `${b.url}/v1/runs`, b.key, {
+      runId: opts.runId,
+      kinds: opts.kinds,
+      seed: opts.seed,
+      ttlSeconds: ttlSeconds(opts.ttl),
+      metadata: opts.metadata,
+      rngSeed: opts.rngSeed,
+      fromSnapshot: opts.fromSnapshot,
+    });
+    return new Run(json, { url: b.url, key: b.key });
+  },
+  /** Where runs are spawned: the library instance's control URL, or MOLAR_CLONES_CTRL_URL. */
+  async controlUrl(): Promise<string> {
+    return (await backend()).url;
+  },
+  /** Stops the library instance (if this process started one). */
+  async stop(): Promise<void> {
+    const b = library;
+    library = null;
+    if (b) await (await b).stop?.();
+  },
+};
+
+export default clones;

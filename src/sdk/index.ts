@@ -66,13 +66,13 @@ interface RunJson {
 
 /** An error of the control or admin API, with its code and what to do. */
 export class ClonesError extends Error {
-  constructor(
-    readonly status: number,
-    readonly code: string,
-    message: string,
-  ) {
+  readonly status: number;
+  readonly code: string;
+  constructor(status: number, code: string, message: string) {
     super(message);
     this.name = "ClonesError";
+    this.status = status;
+    this.code = code;
   }
 }
 

@@ -56,6 +56,12 @@ export interface Kernel {
   readonly blobs: Blobs;
   readonly endpoints: Endpoints;
   readonly world: () => WorldIdentity;
+  /**
+   * The object store (R2) for bytes too big for a row: use keys under `blobs/` for content
+   * addressed by sha256 (shared by every world, so snapshots and branches reference them) and
+   * `worlds/<worldId>/` for bytes of this world only (deleted with it).
+   */
+  readonly bucket: R2Bucket;
   /** One synchronous SQLite transaction, for work outside a vendor request (admin calls, deferred work). */
   tx<T>(fn: () => T): T;
   /**
@@ -83,7 +89,11 @@ export const deferred = (run: () => Promise<Response>) => new Deferred(run);
  * What a vendor router's handlers get besides the request: the body, already read and capped by
  * the platform. Handlers are synchronous, so the whole request runs in one SQLite transaction.
  */
-export type VendorBindings = { body: Uint8Array };
+export type VendorBindings = {
+  body: Uint8Array;
+  /** The unread body, for plug-ins that stream (`streamBodies`): `body` is then empty. */
+  stream: ReadableStream<Uint8Array> | null;
+};
 export type VendorHono = Hono<{ Bindings: VendorBindings }>;
 
 /** A table a vendor declares: snapshots dump it; `type` makes its rows resources for counts and diffs. */
@@ -136,6 +146,12 @@ export interface VendorPlugin {
   tables: DeclaredTable[];
   /** Request body cap in bytes; the platform answers `errors.tooLarge` above it. */
   maxBodyBytes: number;
+  /**
+   * Bodies this vendor streams rather than has buffered (S3 objects): the handler gets
+   * `c.env.stream` and reads it in its `deferred` part. The cap is still enforced on the declared
+   * Content-Length by the gateway.
+   */
+  streamBodies?: (method: string, path: string) => boolean;
   errors: VendorErrors;
   /** Worker side, before any Durable Object: which world the credentials name, if any. */
   worldIdOf(req: Request): string | null;

@@ -169,6 +169,7 @@ export class World {
       blobs: new Blobs(sql),
       endpoints: new Endpoints(sql, ids, this.clock),
       world: () => this.identity!,
+      bucket: this.bucket,
       tx: <T>(fn: () => T): T => this.ctx.storage.transactionSync(fn),
       fetchApp: (url, init) => {
         if (isLiveVendorUrl(url)) {
@@ -206,9 +207,15 @@ export class World {
 
   /** Deletes the world: its tables, its alarm and its snapshot bundles. The object is blank after. */
   async destroy(): Promise<void> {
-    if (this.identity && this.schemaReady) {
-      const keys = this.ctx.storage.sql.exec<{ r2_key: string }>("SELECT r2_key FROM kernel_snapshots").toArray().map((r) => r.r2_key);
-      for (let i = 0; i < keys.length; i += 1000) await this.bucket.delete(keys.slice(i, i + 1000));
+    if (this.identity) {
+      // Everything under the world's prefix: snapshot bundles and world-only bytes of any vendor.
+      const prefix = `worlds/${this.identity.worldId}/`;
+      for (let cursor: string | undefined; ; ) {
+        const page = await this.bucket.list({ prefix, cursor, limit: 1000 });
+        if (page.objects.length) await this.bucket.delete(page.objects.map((o) => o.key));
+        if (!page.truncated) break;
+        cursor = page.cursor;
+      }
     }
     this.log.closeAll();
     this.identity = null;
@@ -259,7 +266,8 @@ export class World {
     } else if (req.method !== "GET" && req.method !== "HEAD" && this.ctx.storage.sql.databaseSize > id.quotas.storedBytes) {
       res = plugin.errors.rateLimited(3600, "Stored bytes quota of this run exceeded.");
     } else {
-      const body = await this.readBody(req, plugin.maxBodyBytes);
+      const streaming = plugin.streamBodies?.(req.method, url.pathname) ?? false;
+      const body = streaming ? EMPTY : await this.readBody(req, plugin.maxBodyBytes);
       if (body === "too-large") {
         res = plugin.errors.tooLarge(plugin.maxBodyBytes);
       } else {
@@ -269,7 +277,7 @@ export class World {
           injected = true;
           res = plugin.errors.injected(chaos.fail.status, chaos.fail.preset);
         } else {
-          res = this.route(kind, req, body);
+          res = this.route(kind, req, body, streaming ? req.body : null);
           if (res instanceof Deferred) res = await this.afterCommit(kind, res);
         }
       }
@@ -287,13 +295,13 @@ export class World {
    * Dispatches to the vendor's router synchronously. Hono answers synchronously only when exactly
    * one handler matches, so unmatched paths and HEAD (served by the GET route) are handled here.
    */
-  private route(kind: Kind, req: Request, body: Uint8Array): Response {
+  private route(kind: Kind, req: Request, body: Uint8Array, stream: ReadableStream<Uint8Array> | null): Response {
     const app = this.router(kind);
     const head = req.method === "HEAD";
     const r = head ? new Request(req.url, { method: "GET", headers: req.headers }) : req;
     const path = app.getPath(r);
     if (app.router.match(r.method, path)[0].length === 0) return VENDORS[kind].unmatched(req.method, path);
-    const res = this.inTransaction(kind, () => app.fetch(r, { body }));
+    const res = this.inTransaction(kind, () => app.fetch(r, { body, stream }));
     return head ? new Response(null, { status: res.status, headers: res.headers }) : res;
   }
 

@@ -37,6 +37,8 @@ export function controlRouter(): Hono<Env> {
     return new ApiError(500, "internal", "Internal error.").getResponse();
   });
 
+  app.notFound((c) => new ApiError(404, "unknown_route", `No route ${c.req.method} ${c.req.path}.`).getResponse());
+
   app.get("/healthz", (c) => c.json({ ok: true, service: "molar-clones", kinds: ["stripe", "twilio", "email", "auth", "s3"] }));
 
   // ---- admin API: the run token, or the org key

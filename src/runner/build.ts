@@ -23,7 +23,8 @@ export const WORKER_BUILD = {
   entryPoints: [path.join(ROOT, "src/index.ts")],
   bundle: true,
   format: "esm" as const,
-  platform: "neutral" as const,
+  // "browser" so packages' browser maps apply (qs → object-inspect drops its Node `util` import).
+  platform: "browser" as const,
   target: "es2023",
   conditions: ["workerd", "worker", "browser", "import"],
   mainFields: ["module", "main"],

@@ -46,7 +46,8 @@ function idempotent(k: Kernel, c: C, raw: string, run: () => unknown): Response 
 const KNOWN_ROOTS = /^\/(emails|domains|api-keys|broadcasts|audiences|contacts|segments|topics|templates|webhooks|contact-properties|logs|automations|events|suppressions|oauth|inboxes)(\/|$)/;
 
 export function emailRouter(k: Kernel): VendorHono {
-  const app = new Hono<{ Bindings: VendorBindings }>();
+  // Not strict: `/emails/` is `/emails`, as at Resend.
+  const app = new Hono<{ Bindings: VendorBindings }>({ strict: false });
 
   app.post("/emails", (c) => {
     const raw = text(c);

@@ -225,6 +225,49 @@ async function snapshotRestore(ctx: Ctx): Promise<Measure> {
   };
 }
 
+// ---- the SDK in library mode: each row in a fresh Node process, as a test runner would be
+
+const SDK_STARTS = 50;
+const FIXTURE_TESTS = 60;
+
+async function sdkStarts(ctx: Ctx): Promise<{ first: number; next: number[] }> {
+  if (!ctx.state.sdk) {
+    const { execFile } = await import("node:child_process");
+    const path = await import("node:path");
+    const out = await new Promise<string>((resolve, reject) =>
+      execFile(process.execPath, [path.join(import.meta.dirname, "sdk-start.ts"), String(SDK_STARTS)], { maxBuffer: 1 << 20 }, (e, stdout) => (e ? reject(e) : resolve(stdout))),
+    );
+    ctx.state.sdk = JSON.parse(out.trim().split("\n").pop()!);
+  }
+  return ctx.state.sdk as { first: number; next: number[] };
+}
+
+/** A Vitest file of 60 tests, each with its own run through the fixture, timed end to end. */
+async function fixtureFile(): Promise<number> {
+  const { execFile } = await import("node:child_process");
+  const fs = await import("node:fs");
+  const os = await import("node:os");
+  const path = await import("node:path");
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "molar-bench-vitest-"));
+  const sdk = path.join(import.meta.dirname, "../src/sdk/vitest.ts");
+  fs.writeFileSync(path.join(dir, "vitest.config.mjs"), "export default { test: { include: ['*.test.ts'] } };\n");
+  fs.writeFileSync(
+    path.join(dir, "sixty.test.ts"),
+    `import { expect } from "vitest";\nimport { test } from ${JSON.stringify(sdk)};\ntest.scoped({ runOptions: { kinds: ["email"] } });\n` +
+      Array.from({ length: FIXTURE_TESTS }, (_, i) => `test("t${i}", async ({ run }) => { expect(run.email.apiKey).toMatch(/^re_/); });`).join("\n") + "\n",
+  );
+  const vitest = path.join(import.meta.dirname, "../node_modules/vitest/vitest.mjs");
+  const t0 = performance.now();
+  await new Promise<void>((resolve, reject) =>
+    execFile(process.execPath, [vitest, "run", "--root", dir, "--config", path.join(dir, "vitest.config.mjs")], { env: { ...process.env, MOLAR_CLONES_CTRL_URL: "" } }, (e, stdout, stderr) =>
+      e ? reject(new Error(`${stdout}${stderr}`)) : resolve(),
+    ),
+  );
+  const ms = performance.now() - t0;
+  fs.rmSync(dir, { recursive: true, force: true });
+  return ms;
+}
+
 // ---- the list; rows run, and are printed, in this order. The email GET rows run before the send
 // rows so that they meet a small, idle world; every email row waits for the run's job queue to
 // drain first (each send schedules a delivery job 2 s later on the run's clock), and run.ts
@@ -303,6 +346,31 @@ export const SCENARIOS: Scenario[] = [
     async run(ctx) {
       const x = need(ctx, "snapshot-restore").extra!;
       return { ...derived(x.restoreMedianMs as number), p99: x.restoreMaxMs as number };
+    },
+  },
+  {
+    id: "sdk-first-start",
+    name: "SDK library mode: first clones.start() in a process",
+    target: { label: "≤ 1.5 s", check: (m) => m.p50 !== null && m.p50 <= 1500 },
+    async run(ctx) {
+      return derived((await sdkStarts(ctx)).first);
+    },
+  },
+  {
+    id: "sdk-next-start",
+    name: `SDK library mode: each further clones.start() (median/p99 of ${SDK_STARTS})`,
+    target: { label: "≤ 10 ms", check: (m) => m.p50 !== null && m.p50 <= 10 },
+    async run(ctx) {
+      const next = [...(await sdkStarts(ctx)).next].sort((a, b) => a - b);
+      return { ...derived(quantile(next, 0.5)!), p99: quantile(next, 0.99) };
+    },
+  },
+  {
+    id: "sdk-vitest-60",
+    name: `SDK: a Vitest file of ${FIXTURE_TESTS} tests, each with its own run (wall time)`,
+    target: { label: "≤ 5 s", check: (m) => m.p50 !== null && m.p50 <= 5000 },
+    async run() {
+      return derived(await fixtureFile());
     },
   },
 ];

@@ -1,6 +1,7 @@
 // Bundles the Worker for Miniflare with esbuild: the same entry wrangler deploys. A packed
 // package ships it prebuilt (dist/worker.js), so library mode starts without bundling.
-import { existsSync, readFileSync } from "node:fs";
+import { createHash } from "node:crypto";
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import path from "node:path";
 
@@ -34,12 +35,43 @@ export const WORKER_BUILD = {
   legalComments: "none" as const,
 };
 
-/** The bundled Worker as one ES module's source: prebuilt in a packed package, else built now. */
+/** A fingerprint of the sources (paths, sizes, mtimes): a rebuild is needed when it changes. */
+function sourceKey(): string {
+  const h = createHash("sha256");
+  const walk = (dir: string) => {
+    for (const e of readdirSync(dir, { withFileTypes: true })) {
+      const p = path.join(dir, e.name);
+      if (e.isDirectory()) walk(p);
+      else {
+        const st = statSync(p);
+        h.update(`${p}\0${st.size}\0${st.mtimeMs}\n`);
+      }
+    }
+  };
+  for (const d of ["src", "migrations", "durable-objects"]) if (existsSync(path.join(ROOT, d))) walk(path.join(ROOT, d));
+  h.update(readFileSync(path.join(ROOT, "package-lock.json"), "utf8"));
+  return h.digest("hex").slice(0, 16);
+}
+
+/**
+ * The bundled Worker as one ES module's source: prebuilt in a packed package; in a checkout,
+ * built with esbuild and cached under node_modules/.cache until a source file changes, so only
+ * the first process after an edit pays for bundling.
+ */
 export async function buildWorker(): Promise<string> {
-  if (!existsSync(path.join(ROOT, "src")) || (existsSync(PREBUILT) && process.env.MOLAR_CLONES_REBUILD !== "1" && !existsSync(path.join(ROOT, ".git")))) {
-    return readFileSync(PREBUILT, "utf8");
-  }
+  if (!existsSync(path.join(ROOT, "src")) && existsSync(PREBUILT)) return readFileSync(PREBUILT, "utf8");
+  const cacheDir = path.join(ROOT, "node_modules", ".cache", "molar-clones");
+  const cached = path.join(cacheDir, `worker-${sourceKey()}.js`);
+  if (existsSync(cached)) return readFileSync(cached, "utf8");
   const { build } = await import("esbuild");
   const out = await build({ ...WORKER_BUILD, write: false });
-  return out.outputFiles[0].text;
+  const code = out.outputFiles[0].text;
+  try {
+    mkdirSync(cacheDir, { recursive: true });
+    for (const f of readdirSync(cacheDir)) if (f.startsWith("worker-")) rmSync(path.join(cacheDir, f), { force: true });
+    writeFileSync(cached, code);
+  } catch {
+    /* a read-only install still works, just without the cache */
+  }
+  return code;
 }

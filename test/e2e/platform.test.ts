@@ -2,6 +2,8 @@
 import { describe, expect, it, inject } from "vitest";
 import { gunzipSync, gzipSync } from "node:zlib";
 import { createHash, createPublicKey } from "node:crypto";
+import { readFileSync } from "node:fs";
+import path from "node:path";
 import { Resend } from "resend";
 import { admin, advance, api, spawn, uniqueId, urls, type Run } from "./helpers.ts";
 
@@ -404,6 +406,27 @@ describe("snapshots", () => {
 
     expect((await admin(run, "DELETE", `/snapshots/${s3.json.id}`)).status).toBe(200);
     expect((await admin(run, "GET", `/snapshots/${s3.json.id}`)).status).toBe(404);
+  });
+
+  it("restores a bundle written by the first schema version (test/fixtures/make-bundle.ts)", async () => {
+    const bytes = new Uint8Array(readFileSync(path.join(import.meta.dirname, "../fixtures/bundle-first-schema.json.gz")));
+    const run = await spawn({ kinds: ["email"] });
+    const imported = await admin(run, "POST", "/snapshots/import", bytes);
+    expect(imported.status).toBe(201);
+    expect(imported.json.counts.email).toMatchObject({ email: 2 });
+    expect((await admin(run, "POST", `/snapshots/${imported.json.id}/restore`)).status).toBe(200);
+    const resend = resendOf(run);
+    const list = (await resend.emails.list()).data!.data;
+    expect(list.map((e) => e.subject).sort()).toEqual(["Kept across upgrades", "Scheduled"]);
+    const kept = list.find((e) => e.subject === "Kept across upgrades")!;
+    expect((await resend.emails.attachments.list({ emailId: kept.id })).data?.data).toEqual([expect.objectContaining({ filename: "a.txt", size: 14 })]);
+    expect((await admin(run, "GET", "/clock")).json.frozen).toBe(true);
+    expect((await admin(run, "GET", "/chaos/rules")).json.data).toEqual([expect.objectContaining({ kind: "email", preset: "bounce", fired: 1 })]);
+    // The world goes on from where it was: its pending work fires on this schema.
+    const fired = (await advance(run, "2h")).json.fired.map((f: { what: string }) => f.what);
+    expect(fired).toContain(`email ${list.find((e) => e.subject === "Scheduled")!.id} sent`);
+    // The snapshot's bounce preset had already decided the first email's fate when it was sent.
+    expect((await resend.emails.get(kept.id)).data?.last_event).toBe("bounced");
   });
 
   it("refuses a corrupt or foreign bundle with 422 and leaves the world untouched", async () => {

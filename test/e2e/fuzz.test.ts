@@ -84,3 +84,44 @@ describe("fuzzing (fast-check)", () => {
     console.log(`fuzz: ${tried} control requests`);
   });
 });
+
+describe("isolation, property-based", () => {
+  it("random interleavings of several runs in two orgs never show one world's data to another", async () => {
+    const worlds = await Promise.all([
+      spawn({ kinds: ["email"] }),
+      spawn({ kinds: ["email"] }),
+      spawn({ kinds: ["email"] }, inject("otherKey")),
+      spawn({ kinds: ["email"] }, inject("otherKey")),
+    ]);
+    const mine = worlds.map(() => new Set<string>());
+    const op = fc.record({ w: fc.integer({ min: 0, max: worlds.length - 1 }), what: fc.constantFrom("send", "list", "inbox", "get-other", "admin-other") , other: fc.integer({ min: 0, max: worlds.length - 1 }) });
+    let tried = 0;
+    await fc.assert(
+      fc.asyncProperty(fc.array(op, { minLength: 5, maxLength: 25 }), async (ops) => {
+        for (const { w, what, other } of ops) {
+          tried++;
+          const run = worlds[w];
+          const resend = new Resend(run.clones.email.apiKey, { baseUrl: run.clones.email.url });
+          if (what === "send") {
+            const r = await resend.emails.send({ from: "a@acme.test", to: `w${w}@acme.test`, subject: `world ${w}`, text: "x" });
+            mine[w].add(r.data!.id);
+          } else if (what === "list") {
+            const ids = (await resend.emails.list({ limit: 100 })).data!.data.map((e) => e.id);
+            for (const id of ids) expect(mine[w].has(id), `world ${w} saw ${id}`).toBe(true);
+          } else if (what === "inbox") {
+            const inbox = (await (await fetch(`${run.adminUrl}/inbox`, { headers: { authorization: `Bearer ${run.token}` } })).json()) as { data: { to: string }[] };
+            for (const m of inbox.data) expect(m.to).toBe(`w${w}@acme.test`);
+          } else if (what === "get-other" && other !== w && mine[other].size) {
+            const id = [...mine[other]][0];
+            expect((await resend.emails.get(id)).error).toMatchObject({ statusCode: 404 });
+          } else if (what === "admin-other" && other !== w) {
+            const r = await fetch(`${worlds[other].adminUrl}/inbox`, { headers: { authorization: `Bearer ${run.token}` } });
+            expect(r.status).toBe(401);
+          }
+        }
+      }),
+      { numRuns: Math.max(5, Math.round(RUNS / 15)) },
+    );
+    console.log(`isolation: ${tried} operations across ${worlds.length} runs in 2 orgs`);
+  });
+});

@@ -23,6 +23,7 @@ export default defineConfig({
               bindings: {
                 MOLAR_CLONES_API_TOKEN: "unit-test-org-key-0123456789",
                 MOLAR_JWT_SECRET: "unit-test-jwt-secret-0123456789abcdef0123456789",
+                MOLAR_AUTH_FAILURES_PER_MINUTE: "5",
                 MOLAR_URLS: JSON.stringify({ control: "http://control.test", stripe: "http://stripe.test", twilio: "http://twilio.test", email: "http://email.test", auth: "http://auth.test", s3: "http://s3.test" }),
               },
             },

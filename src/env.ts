@@ -16,6 +16,8 @@ export type AppEnv = Omit<Env, "RUN" | "CONTROL" | "MOLAR_URLS" | "MOLAR_CLONES_
   MOLAR_CLONES_DEV_KEY?: string;
   /** HS256 key for per-run admin tokens. */
   MOLAR_JWT_SECRET?: string;
+  /** Failed authentications a client may make per minute before it is refused (default 60). */
+  MOLAR_AUTH_FAILURES_PER_MINUTE?: string;
   /** Vendor hostnames on Cloudflare, JSON {"stripe": "stripe.example.com", ...}. */
   MOLAR_VENDOR_HOSTS?: string;
 };

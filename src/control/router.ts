@@ -9,6 +9,22 @@ import { looksLikeJwt, mintRunToken, verifyRunToken } from "./tokens.ts";
 import { runJson, type RunRecord } from "./run-json.ts";
 import { urlsOf } from "./urls.ts";
 import type { ControlError } from "../../durable-objects/control.ts";
+import { FailureLimiter } from "./limiter.ts";
+
+let limiter: { limit: number; l: FailureLimiter } | null = null;
+function failures(env: AppEnv): FailureLimiter {
+  const limit = Math.max(1, Number(env.MOLAR_AUTH_FAILURES_PER_MINUTE ?? 60) || 60);
+  if (limiter?.limit !== limit) limiter = { limit, l: new FailureLimiter(limit) };
+  return limiter.l;
+}
+// On Cloudflare the client's address; locally every caller is the same loopback client.
+const clientOf = (c: Context) => c.req.header("cf-connecting-ip") ?? "local";
+
+/** A 401 that also counts against the caller's failure budget. */
+function refuse(c: Context<Env>, code: string, message: string): never {
+  failures(c.env).fail(clientOf(c));
+  throw new ApiError(401, code, message);
+}
 
 type Env = { Bindings: AppEnv; Variables: { org: string; quotas: import("../kernel/types.ts").Quotas } };
 
@@ -41,19 +57,28 @@ export function controlRouter(): Hono<Env> {
 
   app.get("/healthz", (c) => c.json({ ok: true, service: "molar-clones", kinds: ["stripe", "twilio", "email", "auth", "s3"] }));
 
+  // Callers that failed to authenticate too often are refused before any key is looked at.
+  app.use("*", async (c, next) => {
+    const wait = failures(c.env).blocked(clientOf(c));
+    if (wait !== null && (c.req.path.startsWith("/v1/") || c.req.path.startsWith("/admin/"))) {
+      throw new ApiError(429, "too_many_failed_attempts", "Too many failed authentications from this address; wait and check the key.", { "retry-after": String(wait) });
+    }
+    await next();
+  });
+
   // ---- admin API: the run token, or the org key
   app.all("/admin/v1/runs/:runId/*", async (c) => {
     const runId = c.req.param("runId");
     const presented = bearer(c.req.raw);
-    if (!presented) throw new ApiError(401, "missing_token", "Send `Authorization: Bearer <run token or org API key>`.");
+    if (!presented) refuse(c, "missing_token", "Send `Authorization: Bearer <run token or org API key>`.");
     let worldId: string | null = null;
     if (looksLikeJwt(presented)) {
       const claims = await verifyRunToken(c.env, presented);
-      if (!claims || claims.runId !== runId) throw new ApiError(401, "invalid_token", "The token is invalid, expired, or for another run.");
+      if (!claims || claims.runId !== runId) refuse(c, "invalid_token", "The token is invalid, expired, or for another run.");
       worldId = claims.worldId;
     } else {
       const org = await orgForKey(c.env, presented);
-      if (!org) throw new ApiError(401, "invalid_api_key", "Invalid API key.");
+      if (!org) refuse(c, "invalid_api_key", "Invalid API key.");
       worldId = await control(c.env, org.org).resolve(runId);
       if (!worldId) throw new ApiError(404, "run_not_found", `No active run ${runId}.`);
     }
@@ -66,7 +91,7 @@ export function controlRouter(): Hono<Env> {
   // ---- control API: the org key
   app.use("/v1/*", async (c, next) => {
     const org = await orgForKey(c.env, bearer(c.req.raw));
-    if (!org) throw new ApiError(401, "invalid_api_key", bearer(c.req.raw) ? "Invalid API key." : "Send `Authorization: Bearer <org API key>`.");
+    if (!org) refuse(c, "invalid_api_key", bearer(c.req.raw) ? "Invalid API key." : "Send `Authorization: Bearer <org API key>`.");
     c.set("org", org.org);
     c.set("quotas", org.quotas);
     await next();

@@ -31,6 +31,8 @@ export default async function setup(project: TestProject) {
     MOLAR_CLONE_AUTH_ADDR: `127.0.0.1:${ports[4]}`,
     MOLAR_CLONE_S3_ADDR: `127.0.0.1:${ports[5]}`,
     MOLAR_CLONES_API_TOKEN: ORG_KEY,
+    // The suite presents wrong keys on purpose, from one loopback address.
+    MOLAR_AUTH_FAILURES_PER_MINUTE: "1000000",
     MOLAR_CLONES_ORGS: JSON.stringify({
       tiny: { key: TINY_KEY, concurrentRuns: 2, requestsPerMinute: 5, storedBytes: 64 * 1024 * 1024 },
       other: { key: OTHER_KEY },

@@ -162,3 +162,17 @@ describe("TTL expiry", () => {
     expect(((await audit.json()) as { data: { action: string; runId: string; actor: string }[] }).data).toContainEqual(expect.objectContaining({ action: "expire", runId: run.runId, actor: "ttl" }));
   });
 });
+
+describe("guessing keys", () => {
+  it("refuses an address after too many failed authentications, with Retry-After", async () => {
+    const attempt = (key: string, ip: string) =>
+      exports.default.fetch("http://control.test/v1/runs", { headers: { authorization: `Bearer ${key}`, "cf-connecting-ip": ip } });
+    for (let i = 0; i < 5; i++) expect((await attempt(`guess-${i}-0123456789`, "203.0.113.9")).status).toBe(401);
+    const blocked = await attempt(ORG, "203.0.113.9");
+    expect(blocked.status).toBe(429);
+    expect(Number(blocked.headers.get("retry-after"))).toBeGreaterThan(0);
+    expect(((await blocked.json()) as { error: { code: string } }).error.code).toBe("too_many_failed_attempts");
+    // Another address is unaffected.
+    expect((await attempt(ORG, "198.51.100.7")).status).toBe(200);
+  });
+});

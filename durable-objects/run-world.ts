@@ -53,7 +53,9 @@ export class RunWorld extends DurableObject<AppEnv> {
   }
 
   async snapshotKey(snapshotId: string): Promise<string | null> {
-    return this.w.alive ? this.w.snapshotKey(snapshotId) : null;
+    if (!this.w.alive) return null;
+    await this.w.ensureSchema();
+    return this.w.snapshots.key(snapshotId);
   }
 
   /** Vendor traffic from the gateway (src/vendors/gateway.ts), which alone sets the kind header. */

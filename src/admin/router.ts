@@ -129,23 +129,23 @@ export function adminRouter(w: World): Hono {
     if (len > MAX_BUNDLE_BYTES) throw new ApiError(413, "too_large", `Bundles are capped at ${MAX_BUNDLE_BYTES} bytes.`);
     const bytes = await c.req.arrayBuffer();
     if (bytes.byteLength > MAX_BUNDLE_BYTES) throw new ApiError(413, "too_large", `Bundles are capped at ${MAX_BUNDLE_BYTES} bytes.`);
-    return c.json(await w.importSnapshot(bytes, c.req.query("label") ?? null), 201);
+    return c.json(await w.snapshots.import(bytes, c.req.query("label") ?? null), 201);
   });
   app.post("/snapshots", async (c) => {
     const b = await jsonObject(c.req.raw);
-    return c.json(await w.saveSnapshot(str(b.label, "label", 200)), 201);
+    return c.json(await w.snapshots.save(str(b.label, "label", 200)), 201);
   });
-  app.get("/snapshots", (c) => c.json({ data: w.listSnapshots() }));
+  app.get("/snapshots", (c) => c.json({ data: w.snapshots.list() }));
   app.get("/snapshots/:a/diff/:b", async (c) => {
-    const d = await w.diffSnapshots(c.req.param("a"), c.req.param("b"));
+    const d = await w.snapshots.diff(c.req.param("a"), c.req.param("b"));
     if (!d) throw new ApiError(404, "not_found", "No such snapshot.");
     return c.json(d);
   });
   app.get("/snapshots/:id", async (c) => {
-    const info = w.getSnapshot(c.req.param("id"));
+    const info = w.snapshots.get(c.req.param("id"));
     if (!info) throw new ApiError(404, "not_found", "No such snapshot.");
     if ((c.req.header("accept") ?? "").includes("application/gzip")) {
-      const bytes = await w.bundleBytes(info.id);
+      const bytes = await w.snapshots.bytes(info.id);
       if (!bytes) throw new ApiError(404, "not_found", "The snapshot's bundle is gone.");
       return new Response(bytes, {
         headers: { "content-type": "application/gzip", "content-disposition": `attachment; filename="${info.id}.json.gz"`, "x-molar-sha256": info.sha256 },
@@ -154,11 +154,11 @@ export function adminRouter(w: World): Hono {
     return c.json(info);
   });
   app.post("/snapshots/:id/restore", async (c) => {
-    if (!(await w.restoreSnapshot(c.req.param("id")))) throw new ApiError(404, "not_found", "No such snapshot.");
+    if (!(await w.snapshots.restore(c.req.param("id")))) throw new ApiError(404, "not_found", "No such snapshot.");
     return c.json({ id: c.req.param("id"), restored: true, clock: clockJson() });
   });
   app.delete("/snapshots/:id", async (c) => {
-    if (!(await w.deleteSnapshot(c.req.param("id")))) throw new ApiError(404, "not_found", "No such snapshot.");
+    if (!(await w.snapshots.remove(c.req.param("id")))) throw new ApiError(404, "not_found", "No such snapshot.");
     return c.json({ id: c.req.param("id"), deleted: true });
   });
 

@@ -3,6 +3,8 @@
 // drain that the clock and the alarm share, and snapshots.
 import { drizzle, type DrizzleSqliteDODatabase } from "drizzle-orm/durable-sqlite";
 import { HTTPException } from "hono/http-exception";
+import { SnapshotCatalogue } from "./catalogue.ts";
+export type { SnapshotInfo } from "./catalogue.ts";
 import { KERNEL_MIGRATIONS, applyMigrations, schemaVersionOf, type MigrationSet } from "./migrate.ts";
 import { VENDORS } from "../vendors/index.ts";
 import { randomBase62 } from "../lib/crypto.ts";
@@ -19,7 +21,7 @@ import { Blobs } from "./blobs.ts";
 import { Endpoints } from "./endpoints.ts";
 import { RequestLog } from "./log.ts";
 import {
-  KERNEL_TABLES, countBundle, decodeBundle, diffBundles, dumpTables, encodeBundle, loadTables, type Bundle, type OwnedTable,
+  KERNEL_TABLES, decodeBundle, loadTables, type Bundle, type OwnedTable,
 } from "./snapshots.ts";
 import { Deferred, type JobHandler, type Kernel, type Kind, type VendorHono, type WorldIdentity } from "./types.ts";
 
@@ -44,14 +46,6 @@ export interface Fired {
   what: string;
 }
 
-export interface SnapshotInfo {
-  id: string;
-  label: string | null;
-  createdAt: string;
-  sha256: string;
-  bytes: number;
-  counts: Record<string, Record<string, number>>;
-}
 
 /** Every table a snapshot carries, with its owner; the snapshot code knows no vendor's internals. */
 export const SNAPSHOT_TABLES: OwnedTable[] = [
@@ -76,6 +70,7 @@ export class World {
   private queue: Promise<unknown> = Promise.resolve();
   private alarmAt: number | null = null;
   private rpm = { windowStart: 0, count: 0 };
+  readonly snapshots: SnapshotCatalogue;
 
   constructor(
     readonly ctx: DurableObjectState,
@@ -84,6 +79,16 @@ export class World {
     this.db = drizzle(ctx.storage, { logger: false }) as unknown as DrizzleSqliteDODatabase<Record<string, unknown>>;
     this.meta = new Meta(ctx.storage.sql);
     this.log = new RequestLog(ctx.storage.sql);
+    this.snapshots = new SnapshotCatalogue({
+      ctx,
+      bucket,
+      tables: SNAPSHOT_TABLES,
+      schemaVersion: SCHEMA_VERSION,
+      identity: () => this.identity!,
+      clock: () => this.clock,
+      serial: (fn) => this.serial(fn),
+      load: (b) => this.loadBundle(b),
+    });
   }
 
   private schemaReady = false;
@@ -477,92 +482,10 @@ export class World {
     return d;
   }
 
-  // ---- snapshots -------------------------------------------------------------------------
-
   private async loadBundle(bundle: Bundle): Promise<void> {
     this.ctx.storage.transactionSync(() => loadTables(this.ctx.storage.sql, SNAPSHOT_TABLES, bundle));
     this.reloadCaches();
     this.rearm(true);
-  }
-
-  private snapshotRow(id: string): { id: string; label: string | null; created_at: number; sha256: string; bytes: number; counts: string; r2_key: string } | null {
-    return this.ctx.storage.sql.exec<{ id: string; label: string | null; created_at: number; sha256: string; bytes: number; counts: string; r2_key: string }>("SELECT * FROM kernel_snapshots WHERE id = ?", id).toArray()[0] ?? null;
-  }
-
-  private info(r: NonNullable<ReturnType<World["snapshotRow"]>>): SnapshotInfo {
-    return { id: r.id, label: r.label, createdAt: new Date(r.created_at).toISOString(), sha256: r.sha256, bytes: r.bytes, counts: JSON.parse(r.counts) };
-  }
-
-  /** The R2 key of a snapshot, for branching another world from it. */
-  snapshotKey(id: string): string | null {
-    return this.schemaReady ? (this.snapshotRow(id)?.r2_key ?? null) : null;
-  }
-
-  listSnapshots(): SnapshotInfo[] {
-    return this.ctx.storage.sql.exec<NonNullable<ReturnType<World["snapshotRow"]>>>("SELECT * FROM kernel_snapshots ORDER BY created_at, id").toArray().map((r) => this.info(r));
-  }
-
-  getSnapshot(id: string): SnapshotInfo | null {
-    const r = this.snapshotRow(id);
-    return r ? this.info(r) : null;
-  }
-
-  private async store(bytes: Uint8Array, manifest: { sha256: string; counts: Record<string, Record<string, number>> }, label: string | null): Promise<SnapshotInfo> {
-    const id = `snap_${randomBase62(16)}`;
-    const key = `worlds/${this.identity!.worldId}/${id}.json.gz`;
-    await this.bucket.put(key, bytes, { customMetadata: { sha256: manifest.sha256 } });
-    const createdAt = this.clock.now();
-    this.ctx.storage.sql.exec(
-      "INSERT INTO kernel_snapshots (id, label, created_at, sha256, bytes, counts, r2_key) VALUES (?, ?, ?, ?, ?, ?, ?)",
-      id, label, createdAt, manifest.sha256, bytes.byteLength, JSON.stringify(manifest.counts), key,
-    );
-    return this.getSnapshot(id)!;
-  }
-
-  saveSnapshot(label: string | null): Promise<SnapshotInfo> {
-    return this.serial(async () => {
-      const { text, counts } = dumpTables(this.ctx.storage.sql, SNAPSHOT_TABLES);
-      const { bytes, manifest } = await encodeBundle(text, { schemaVersion: SCHEMA_VERSION, runId: this.identity!.runId, createdAt: this.clock.iso(), counts });
-      return this.store(bytes, manifest, label);
-    });
-  }
-
-  async bundleBytes(id: string): Promise<ArrayBuffer | null> {
-    const r = this.snapshotRow(id);
-    if (!r) return null;
-    const obj = await this.bucket.get(r.r2_key);
-    return obj ? obj.arrayBuffer() : null;
-  }
-
-  restoreSnapshot(id: string): Promise<boolean> {
-    return this.serial(async () => {
-      const bytes = await this.bundleBytes(id);
-      if (!bytes) return false;
-      await this.loadBundle(await decodeBundle(bytes, SCHEMA_VERSION, SNAPSHOT_TABLES));
-      return true;
-    });
-  }
-
-  /** Verifies a downloaded bundle and catalogues it; the world itself is untouched. */
-  importSnapshot(bytes: ArrayBuffer, label: string | null): Promise<SnapshotInfo> {
-    return this.serial(async () => {
-      const bundle = await decodeBundle(bytes, SCHEMA_VERSION, SNAPSHOT_TABLES, true);
-      return this.store(new Uint8Array(bytes), { sha256: bundle.manifest.sha256, counts: countBundle(bundle, SNAPSHOT_TABLES) }, label ?? "imported");
-    });
-  }
-
-  async deleteSnapshot(id: string): Promise<boolean> {
-    const r = this.snapshotRow(id);
-    if (!r) return false;
-    await this.bucket.delete(r.r2_key);
-    this.ctx.storage.sql.exec("DELETE FROM kernel_snapshots WHERE id = ?", id);
-    return true;
-  }
-
-  async diffSnapshots(a: string, b: string) {
-    const [ba, bb] = await Promise.all([this.bundleBytes(a), this.bundleBytes(b)]);
-    if (!ba || !bb) return null;
-    return diffBundles(await decodeBundle(ba, SCHEMA_VERSION, SNAPSHOT_TABLES), await decodeBundle(bb, SCHEMA_VERSION, SNAPSHOT_TABLES), SNAPSHOT_TABLES);
   }
 
   get jobsView() {

@@ -124,7 +124,7 @@ describe("snapshots", () => {
         for (let i = 0; i < 2; i++) sql.exec("INSERT INTO kernel_delivery_attempts (delivery_id, at, status, error, duration_ms) VALUES ('d', 1, 500, 'x', 1.5)");
         sql.exec("INSERT INTO kernel_meta (key, value) VALUES ('probe', 'before')");
       });
-      const snap = await w.saveSnapshot("unit");
+      const snap = await w.snapshots.save("unit");
       const rowidOf = () => sql.exec<{ r: number }>("SELECT rowid AS r FROM kernel_blobs WHERE sha256 = ?", sha).one().r;
       const blobRowid = rowidOf();
       state.storage.transactionSync(() => {
@@ -132,7 +132,7 @@ describe("snapshots", () => {
         sql.exec("UPDATE kernel_meta SET value = 'after' WHERE key = 'probe'");
         w.k.blobs.put(new Uint8Array([9, 9, 9]));
       });
-      expect(await w.restoreSnapshot(snap.id)).toBe(true);
+      expect(await w.snapshots.restore(snap.id)).toBe(true);
       expect(sql.exec("SELECT count(*) AS n FROM kernel_delivery_attempts").one().n).toBe(2);
       expect(sql.exec("SELECT value FROM kernel_meta WHERE key = 'probe'").one().value).toBe("before");
       expect(sql.exec("SELECT count(*) AS n FROM kernel_blobs").one().n).toBe(1);

@@ -1,9 +1,28 @@
+import { HTTPException } from "hono/http-exception";
 import type { VendorErrors } from "../../kernel/types.ts";
 
 // Twilio's error body: { code, message, more_info, status }.
 export function twilioError(status: number, code: number, message: string, headers: Record<string, string> = {}): Response {
   return Response.json({ code, message, more_info: `https://www.twilio.com/docs/errors/${code}`, status }, { status, headers });
 }
+
+/** A Twilio error thrown from the domain; the platform renders it and rolls the request back. */
+export class TwilioError extends HTTPException {
+  constructor(
+    status: number,
+    readonly code: number,
+    message: string,
+  ) {
+    super(status as 400, { res: twilioError(status, code, message), message });
+  }
+}
+
+export const badRequest = (code: number, message: string) => new TwilioError(400, code, message);
+/** Twilio's 20404, naming the path the way Twilio does (without the version prefix for Verify). */
+export const notFound = (path: string) => new TwilioError(404, 20404, `The requested resource ${path} was not found`);
+/** Verify's "Invalid parameter" (60200). */
+export const invalidParam = (name: string, value?: string) =>
+  new TwilioError(400, 60200, value === undefined ? `Invalid parameter: ${name}` : `Invalid parameter \`${name}\`: ${value}`);
 
 export const twilioErrors: VendorErrors = {
   unauthorized: () => twilioError(401, 20003, "Authenticate", { "www-authenticate": 'Basic realm="Twilio API"' }),

@@ -258,6 +258,11 @@ export function adminRouter(w: World): Hono {
       console.error(`molar: ${v.kind} admin error`, err instanceof Error ? err.stack : err);
       return new ApiError(500, "internal", "Internal error.").getResponse();
     });
+    // Their writes go through k.tx, outside a vendor request: re-arm the alarm after each.
+    app.use(`/${v.kind}/*`, async (_c, next) => {
+      await next();
+      w.rearm(true);
+    });
     app.route(`/${v.kind}`, sub);
   }
 

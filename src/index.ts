@@ -6,13 +6,15 @@ import type { AppEnv } from "./env.ts";
 import { controlRouter } from "./control/router.ts";
 import { vendorFetch } from "./vendors/gateway.ts";
 import { KINDS, type Kind } from "./kernel/types.ts";
-import { homePage } from "./dashboard/home.ts";
+import { dashboardRouter } from "./dashboard/router.tsx";
 
 export { RunWorld } from "../durable-objects/run-world.ts";
 export { Control } from "../durable-objects/control.ts";
 
-const app = controlRouter();
-app.get("/", (c) => c.html(homePage(new URL(c.req.url).origin)));
+const api = controlRouter();
+const dashboard = dashboardRouter();
+// The APIs own their prefixes; every other path of the control origin is the dashboard.
+const API_PATH = /^\/(v1|admin|healthz)(\/|$)/;
 
 let hostMap: { src: string; map: Map<string, Kind> } | null = null;
 function vendorForHost(env: AppEnv, host: string): Kind | null {
@@ -27,7 +29,8 @@ function vendorForHost(env: AppEnv, host: string): Kind | null {
 export default {
   fetch(req: Request, env: AppEnv, ctx: ExecutionContext) {
     const kind = vendorForHost(env, new URL(req.url).hostname);
-    return kind ? vendorFetch(kind, req, env) : app.fetch(req, env, ctx);
+    if (kind) return vendorFetch(kind, req, env);
+    return API_PATH.test(new URL(req.url).pathname) ? api.fetch(req, env, ctx) : dashboard.fetch(req, env, ctx);
   },
 } satisfies ExportedHandler<AppEnv>;
 

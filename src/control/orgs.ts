@@ -51,6 +51,12 @@ async function table(env: AppEnv): Promise<Map<string, OrgConfig>> {
   return byHash;
 }
 
+/** The quotas of an org by name (for callers that hold a session, not its key). */
+export async function quotasOf(env: AppEnv, org: string): Promise<Quotas> {
+  for (const c of (await table(env)).values()) if (c.org === org) return c.quotas;
+  return defaultQuotas(env);
+}
+
 export async function orgForKey(env: AppEnv, key: string | null): Promise<OrgConfig | null> {
   if (!key) return null;
   return (await table(env)).get(await sha256Hex(key)) ?? null;

@@ -1,0 +1,537 @@
+// The dashboard: server-rendered pages on the control origin, one small island (the live request
+// stream, over SSE). It reuses the control objects and each run's admin API; it never reaches a run
+// of another org (runs are resolved through the signed-in org's control object only).
+import { Hono, type Context } from "hono";
+import type { Child, FC } from "hono/jsx";
+import type { AppEnv } from "../env.ts";
+import { orgForKey, quotasOf } from "../control/orgs.ts";
+import { urlsOf } from "../control/urls.ts";
+import { runJson, type RunRecord } from "../control/run-json.ts";
+import { KINDS } from "../kernel/types.ts";
+import { VENDORS } from "../vendors/index.ts";
+import { csrfOk, endSession, readSession, startSession, type DashSession } from "./session.ts";
+
+type Env = { Bindings: AppEnv; Variables: { session: DashSession; nonce: string } };
+type C = Context<Env>;
+
+const control = (env: AppEnv, org: string) => env.CONTROL.get(env.CONTROL.idFromName(org));
+
+const CSS = `
+:root{--fg:#111;--muted:#555;--bg:#fff;--line:#d0d0d0;--accent:#0b57d0;--bad:#a50e0e;--ok:#0d652d}
+*{box-sizing:border-box}body{margin:0;font:15px/1.5 system-ui,sans-serif;color:var(--fg);background:var(--bg)}
+header{display:flex;gap:1.5rem;align-items:center;padding:.75rem 1.25rem;border-bottom:1px solid var(--line);flex-wrap:wrap}
+header strong{font-size:1.05rem}nav a{margin-right:1rem;color:var(--accent)}main{padding:1.25rem;max-width:80rem}
+table{border-collapse:collapse;width:100%;margin:.5rem 0 1.25rem}th,td{text-align:left;padding:.35rem .5rem;border-bottom:1px solid var(--line);vertical-align:top}
+th{font-weight:600}code,pre{font-family:ui-monospace,monospace;font-size:.85rem}pre{background:#f4f4f4;padding:.75rem;overflow:auto;max-height:16rem}
+section{margin-bottom:1.75rem}h1{font-size:1.4rem}h2{font-size:1.1rem;border-bottom:1px solid var(--line);padding-bottom:.25rem}
+form.inline{display:inline-flex;gap:.4rem;align-items:center;flex-wrap:wrap;margin:.2rem 0}
+label{font-weight:600;margin-right:.25rem}input,select,button{font:inherit;padding:.3rem .5rem;border:1px solid #767676;border-radius:4px;background:#fff;color:var(--fg)}
+button{background:var(--accent);color:#fff;border-color:var(--accent);cursor:pointer}button.danger{background:var(--bad);border-color:var(--bad)}
+:focus-visible{outline:3px solid #f9ab00;outline-offset:2px}.muted{color:var(--muted)}.err{color:var(--bad);font-weight:600}.ok{color:var(--ok)}
+.grid{display:grid;grid-template-columns:repeat(auto-fit,minmax(18rem,1fr));gap:1.25rem}iframe{width:100%;height:14rem;border:1px solid var(--line)}
+.cards{display:flex;gap:1rem;flex-wrap:wrap}.card{border:1px solid var(--line);padding:.75rem 1rem;border-radius:6px;min-width:10rem}.card b{font-size:1.4rem;display:block}
+@media (max-width:600px){main{padding:.75rem}th,td{padding:.25rem}.hide-sm{display:none}}`;
+
+const Page: FC<{ title: string; session?: DashSession | null; nonce: string; children?: Child }> = ({ title, session, nonce, children }) => (
+  <html lang="en">
+    <head>
+      <meta charset="utf-8" />
+      <meta name="viewport" content="width=device-width,initial-scale=1" />
+      <title>{`${title} · Molar Clones`}</title>
+      <style nonce={nonce} dangerouslySetInnerHTML={{ __html: CSS }} />
+    </head>
+    <body>
+      <header>
+        <strong>Molar Clones</strong>
+        {session ? (
+          <>
+            <nav aria-label="Main">
+              <a href="/">Overview</a>
+              <a href="/sessions">Sessions</a>
+            </nav>
+            <span class="muted">org {session.org}</span>
+            <form method="post" action="/logout" class="inline">
+              <input type="hidden" name="_csrf" value={session.csrf} />
+              <button type="submit">Sign out</button>
+            </form>
+          </>
+        ) : null}
+      </header>
+      <main id="main">{children}</main>
+    </body>
+  </html>
+);
+
+/** The workspace's one island: new requests appear at the top of the table as they happen. */
+const liveStream = (url: string) => `(() => {
+  const tbody = document.getElementById("stream");
+  const es = new EventSource(${JSON.stringify(url)});
+  es.onopen = () => { tbody.dataset.live = "true"; };
+  es.onmessage = (e) => {
+    const l = JSON.parse(e.data);
+    document.getElementById("stream-empty")?.remove();
+    const tr = document.createElement("tr");
+    for (const v of [l.at, l.kind, l.method, l.path, l.status + (l.errorInjected ? " (chaos)" : ""), l.durationMs]) {
+      const td = document.createElement("td"); td.textContent = String(v); tr.appendChild(td);
+    }
+    tr.lastChild.className = "hide-sm";
+    tbody.prepend(tr);
+  };
+})();`;
+
+const Csrf: FC<{ s: DashSession }> = ({ s }) => <input type="hidden" name="_csrf" value={s.csrf} />;
+
+function remaining(expiresAt: number): string {
+  const s = Math.max(0, Math.round((expiresAt - Date.now()) / 1000));
+  return s >= 3600 ? `${Math.floor(s / 3600)}h ${Math.floor((s % 3600) / 60)}m` : `${Math.floor(s / 60)}m ${s % 60}s`;
+}
+
+/** Calls the run's own admin API (the same code the HTTP admin API runs). */
+async function adminCall<T>(c: C, worldId: string, method: string, path: string, body?: unknown): Promise<{ status: number; json: T }> {
+  const req = new Request(`http://admin${path}`, { method, headers: { "content-type": "application/json" }, body: body === undefined ? undefined : JSON.stringify(body) });
+  const res = await c.env.RUN.get(c.env.RUN.idFromName(worldId)).admin(req, path.split("?")[0]);
+  return { status: res.status, json: (await res.json()) as T };
+}
+
+const runOf = (c: C, runId: string): Promise<RunRecord | null> => control(c.env, c.get("session").org).get(runId);
+
+export function dashboardRouter(): Hono<Env> {
+  const app = new Hono<Env>();
+
+  app.use("*", async (c, next) => {
+    c.set("nonce", crypto.randomUUID().replaceAll("-", ""));
+    await next();
+    // Pages get the dashboard's policy; a response that set its own (framed email) keeps it.
+    if (c.res.headers.has("content-security-policy")) return;
+    c.header("content-security-policy", `default-src 'none'; style-src 'nonce-${c.get("nonce")}'; script-src 'nonce-${c.get("nonce")}'; connect-src 'self'; frame-src 'self'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'`);
+    c.header("x-content-type-options", "nosniff");
+    c.header("referrer-policy", "no-referrer");
+  });
+
+  app.get("/login", (c) =>
+    c.html(
+      <Page title="Sign in" nonce={c.get("nonce")}>
+        <h1>Sign in</h1>
+        <form method="post" action="/login">
+          <p>
+            <label for="key">Org API key</label>
+            <input id="key" name="key" type="password" autocomplete="current-password" required size={40} />
+          </p>
+          <button type="submit">Sign in</button>
+        </form>
+        <p class="muted">The key `npm start` printed, or MOLAR_CLONES_API_TOKEN.</p>
+      </Page>,
+    ),
+  );
+
+  app.post("/login", async (c) => {
+    const form = await c.req.parseBody();
+    const org = await orgForKey(c.env, typeof form.key === "string" ? form.key : null);
+    if (!org) {
+      return c.html(
+        <Page title="Sign in" nonce={c.get("nonce")}>
+          <h1>Sign in</h1>
+          <p class="err" role="alert">That key is not an org API key here.</p>
+          <p>
+            <a href="/login">Try again</a>
+          </p>
+        </Page>,
+        401,
+      );
+    }
+    await startSession(c, org.org);
+    return c.redirect("/", 303);
+  });
+
+  // Everything below needs a session; every POST below needs its CSRF token.
+  app.use("*", async (c, next) => {
+    const s = await readSession(c);
+    if (!s) return c.redirect("/login", 303);
+    c.set("session", s);
+    if (c.req.method === "POST") {
+      const form = await c.req.raw.clone().formData().catch(() => null);
+      if (!form || !csrfOk(s, form.get("_csrf"))) return c.text("CSRF token missing or wrong.", 403);
+    }
+    await next();
+  });
+
+  app.post("/logout", (c) => {
+    endSession(c);
+    return c.redirect("/login", 303);
+  });
+
+  app.get("/", async (c) => {
+    const s = c.get("session");
+    const ctl = control(c.env, s.org);
+    const [runs, audit, usage] = await Promise.all([ctl.list({ status: "active" }), ctl.auditTrail(15), ctl.usage()]);
+    const byKind = Object.fromEntries(KINDS.map((k) => [k, runs.filter((r) => r.kinds.includes(k)).length]));
+    return c.html(
+      <Page title="Overview" session={s} nonce={c.get("nonce")}>
+        <h1>Overview</h1>
+        <div class="cards" role="list">
+          <div class="card" role="listitem">
+            <b>{runs.length}</b>active sessions
+          </div>
+          {KINDS.map((k) => (
+            <div class="card" role="listitem">
+              <b>{byKind[k]}</b>
+              {k}
+            </div>
+          ))}
+          <div class="card" role="listitem">
+            <b>{usage.cloneMinutes}</b>clone-minutes
+          </div>
+        </div>
+        <section>
+          <h2>Spawn a session</h2>
+          <SpawnForm s={s} />
+        </section>
+        <section>
+          <h2>Recent activity</h2>
+          <table>
+            <thead>
+              <tr><th scope="col">When</th><th scope="col">Action</th><th scope="col">Session</th><th scope="col">Actor</th></tr>
+            </thead>
+            <tbody>
+              {audit.length === 0 ? <tr><td colspan={4} class="muted">Nothing yet.</td></tr> : null}
+              {audit.map((a) => (
+                <tr><td>{a.at}</td><td>{a.action}</td><td><a href={`/sessions/${encodeURIComponent(a.runId)}`}>{a.runId}</a></td><td>{a.actor}</td></tr>
+              ))}
+            </tbody>
+          </table>
+        </section>
+      </Page>,
+    );
+  });
+
+  const SpawnForm: FC<{ s: DashSession }> = ({ s }) => (
+    <form method="post" action="/sessions" class="inline">
+      <Csrf s={s} />
+      <label for="runId">Run id</label>
+      <input id="runId" name="runId" placeholder="generated" pattern="[A-Za-z0-9._\-]{1,64}" />
+      <label for="ttl">TTL (minutes)</label>
+      <input id="ttl" name="ttl" type="number" min="1" max="43200" value="60" />
+      <fieldset class="inline" style="border:0;padding:0;margin:0">
+        <legend class="muted">Clones</legend>
+        {KINDS.map((k) => (
+          <label style="font-weight:400">
+            <input type="checkbox" name="kinds" value={k} checked /> {k}
+          </label>
+        ))}
+      </fieldset>
+      <button type="submit">Spawn</button>
+    </form>
+  );
+
+  app.get("/sessions", async (c) => {
+    const s = c.get("session");
+    const status = c.req.query("status") || undefined;
+    const kind = c.req.query("kind") || undefined;
+    const q = (c.req.query("q") ?? "").toLowerCase();
+    const runs = (await control(c.env, s.org).list({ status, kind })).filter((r) => !q || r.runId.toLowerCase().includes(q) || JSON.stringify(r.metadata).toLowerCase().includes(q));
+    return c.html(
+      <Page title="Sessions" session={s} nonce={c.get("nonce")}>
+        <h1>Sessions</h1>
+        <form method="get" action="/sessions" class="inline" role="search">
+          <label for="status">Status</label>
+          <select id="status" name="status">
+            {["", "active", "torn_down", "expired"].map((v) => <option value={v} selected={v === (status ?? "")}>{v || "any"}</option>)}
+          </select>
+          <label for="kind">Clone</label>
+          <select id="kind" name="kind">
+            {["", ...KINDS].map((v) => <option value={v} selected={v === (kind ?? "")}>{v || "any"}</option>)}
+          </select>
+          <label for="q">Search</label>
+          <input id="q" name="q" value={q} placeholder="run id or metadata" />
+          <button type="submit">Filter</button>
+        </form>
+        <SpawnForm s={s} />
+        <table>
+          <caption class="muted" style="text-align:left">{runs.length} session(s)</caption>
+          <thead>
+            <tr><th scope="col">Run</th><th scope="col">Status</th><th scope="col">Clones</th><th scope="col" class="hide-sm">Seed</th><th scope="col">TTL left</th><th scope="col">Actions</th></tr>
+          </thead>
+          <tbody>
+            {runs.length === 0 ? <tr><td colspan={6} class="muted">No sessions match.</td></tr> : null}
+            {runs.map((r) => (
+              <tr>
+                <td><a href={`/sessions/${encodeURIComponent(r.runId)}`}>{r.runId}</a></td>
+                <td>{r.status}</td>
+                <td>{r.kinds.join(", ")}</td>
+                <td class="hide-sm">{r.seed}</td>
+                <td>{r.status === "active" ? remaining(r.expiresAt) : "—"}</td>
+                <td>
+                  {r.status === "active" ? (
+                    <form method="post" action={`/sessions/${encodeURIComponent(r.runId)}/teardown`} class="inline">
+                      <Csrf s={s} />
+                      <button type="submit" class="danger" aria-label={`Tear down ${r.runId}`}>Tear down</button>
+                    </form>
+                  ) : null}
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </Page>,
+    );
+  });
+
+  app.post("/sessions", async (c) => {
+    const s = c.get("session");
+    const form = await c.req.formData();
+    const kinds = form.getAll("kinds").map(String);
+    const runId = String(form.get("runId") ?? "").trim();
+    const ttl = Number(form.get("ttl") ?? 60);
+    const org = s.org;
+    const r = await control(c.env, org).spawn(
+      { runId: runId || undefined, kinds: kinds.length ? kinds : undefined, ttlSeconds: Math.round(ttl * 60) },
+      { org, actor: "dashboard", quotas: await quotasOf(c.env, org), urls: urlsOf(c.env, c.req.url) },
+    );
+    if ("error" in r) {
+      return c.html(
+        <Page title="Spawn failed" session={s} nonce={c.get("nonce")}>
+          <h1>Spawn failed</h1>
+          <p class="err" role="alert">{r.error.message}</p>
+          <p><a href="/sessions">Back to sessions</a></p>
+        </Page>,
+        r.error.status as 400,
+      );
+    }
+    return c.redirect(`/sessions/${encodeURIComponent(r.runId)}`, 303);
+  });
+
+  app.post("/sessions/:runId/teardown", async (c) => {
+    await control(c.env, c.get("session").org).teardown(c.req.param("runId"), "dashboard");
+    return c.redirect("/sessions", 303);
+  });
+
+  app.get("/sessions/:runId", async (c) => {
+    const s = c.get("session");
+    const runId = c.req.param("runId");
+    const rec = await runOf(c, runId);
+    if (!rec) return c.html(<Page title="Not found" session={s} nonce={c.get("nonce")}><h1>No session {runId}</h1><p><a href="/sessions">All sessions</a></p></Page>, 404);
+    const urls = urlsOf(c.env, c.req.url);
+    const run = runJson(rec, urls);
+    if (rec.status !== "active") {
+      return c.html(<Page title={runId} session={s} nonce={c.get("nonce")}><h1>{runId}</h1><p>This session is {rec.status}; its world is gone.</p></Page>);
+    }
+    const w = rec.worldId;
+    type Rule = { id: string; kind: string; preset: string | null; status: number | null; rate: number; times: number | null; fired: number };
+    type Snap = { id: string; label: string | null; createdAt: string; bytes: number };
+    type Msg = { id: string; channel: string; to: string; from: string; subject?: string; text?: string; html?: string; code?: string; createdAt: string };
+    type Delivery = { id: string; kind: string; url: string; event: string; status: string; attempts: number; nextAttemptAt?: string; lastError?: string };
+    type Log = { at: string; kind: string; method: string; path: string; status: number; durationMs: number; errorInjected: boolean };
+    const [clock, rules, snaps, inbox, deliveries, next] = await Promise.all([
+      adminCall<{ now: string; frozen: boolean; offsetMs: number }>(c, w, "GET", "/clock"),
+      adminCall<{ data: Rule[] }>(c, w, "GET", "/chaos/rules"),
+      adminCall<{ data: Snap[] }>(c, w, "GET", "/snapshots"),
+      adminCall<{ data: Msg[] }>(c, w, "GET", "/inbox"),
+      adminCall<{ data: Delivery[] }>(c, w, "GET", "/webhooks/deliveries"),
+      adminCall<{ data: { at: string; kind: string; type: string }[] }>(c, w, "GET", "/clock/next?limit=5"),
+    ]);
+    const logsRes = await c.env.RUN.get(c.env.RUN.idFromName(w)).admin(new Request("http://admin/logs?limit=50"), "/logs");
+    const logs = (await logsRes.text()).split("\n").filter(Boolean).map((l) => JSON.parse(l) as Log).reverse();
+    const base = `/sessions/${encodeURIComponent(runId)}`;
+    const env = Object.entries(run.env).map(([k, v]) => `${k}=${v}`).join("\n");
+    const nonce = c.get("nonce");
+    return c.html(
+      <Page title={runId} session={s} nonce={nonce}>
+        <h1>Session {runId}</h1>
+        <p class="muted">Clones: {rec.kinds.join(", ")} · expires in {remaining(rec.expiresAt)}</p>
+        <div class="grid">
+          <section aria-labelledby="h-conn">
+            <h2 id="h-conn">Connection</h2>
+            <table>
+              <tbody>
+                {Object.entries(run.clones).map(([k, v]) => <tr><th scope="row">{k}</th><td><code>{(v as { url: string }).url}</code></td></tr>)}
+                <tr><th scope="row">admin</th><td><code>{run.adminUrl}</code></td></tr>
+              </tbody>
+            </table>
+            <details>
+              <summary>Env block</summary>
+              <pre aria-label="Env block">{env}</pre>
+            </details>
+          </section>
+          <section aria-labelledby="h-clock">
+            <h2 id="h-clock">Virtual clock</h2>
+            <p>
+              <span id="clock-now">{clock.json.now}</span> {clock.json.frozen ? <strong>(frozen)</strong> : <span class="muted">(running)</span>}
+            </p>
+            <form method="post" action={`${base}/clock`} class="inline">
+              <Csrf s={s} />
+              <label for="by">Advance by</label>
+              <input id="by" name="by" value="1h" size={8} required />
+              <button type="submit" name="op" value="advance">Advance</button>
+              <button type="submit" name="op" value={clock.json.frozen ? "resume" : "freeze"}>{clock.json.frozen ? "Resume" : "Freeze"}</button>
+            </form>
+            <p class="muted">Next: {next.json.data.length ? next.json.data.map((j) => `${j.type} at ${j.at}`).join("; ") : "nothing scheduled"}</p>
+          </section>
+        </div>
+        <section aria-labelledby="h-stream">
+          <h2 id="h-stream">Requests</h2>
+          <table>
+            <thead><tr><th scope="col">At</th><th scope="col">Clone</th><th scope="col">Method</th><th scope="col">Path</th><th scope="col">Status</th><th scope="col" class="hide-sm">ms</th></tr></thead>
+            <tbody id="stream">
+              {logs.length === 0 ? <tr id="stream-empty"><td colspan={6} class="muted">No requests yet; they appear here live.</td></tr> : null}
+              {logs.map((l) => <tr><td>{l.at}</td><td>{l.kind}</td><td>{l.method}</td><td><code>{l.path}</code></td><td>{l.status}{l.errorInjected ? " (chaos)" : ""}</td><td class="hide-sm">{l.durationMs}</td></tr>)}
+            </tbody>
+          </table>
+          <script nonce={nonce} dangerouslySetInnerHTML={{ __html: liveStream(`${base}/stream`) }} />
+        </section>
+        <div class="grid">
+          <section aria-labelledby="h-chaos">
+            <h2 id="h-chaos">Chaos</h2>
+            <table>
+              <thead><tr><th scope="col">Clone</th><th scope="col">Rule</th><th scope="col">Fired</th></tr></thead>
+              <tbody>
+                {rules.json.data.length === 0 ? <tr><td colspan={3} class="muted">No rules.</td></tr> : null}
+                {rules.json.data.map((r) => <tr><td>{r.kind}</td><td>{r.preset ?? `status ${r.status}`} · rate {r.rate}{r.times ? ` · ${r.times}×` : ""}</td><td>{r.fired}</td></tr>)}
+              </tbody>
+            </table>
+            <form method="post" action={`${base}/chaos`} class="inline">
+              <Csrf s={s} />
+              <label for="preset">Preset</label>
+              <select id="preset" name="preset">
+                {rec.kinds.flatMap((k) => Object.keys(VENDORS[k].presets).map((p) => <option value={`${k}/${p}`}>{`${k} ${p}`}</option>))}
+              </select>
+              <button type="submit">Add</button>
+            </form>
+          </section>
+          <section aria-labelledby="h-snap">
+            <h2 id="h-snap">Snapshots</h2>
+            <table>
+              <thead><tr><th scope="col">Snapshot</th><th scope="col">Taken</th><th scope="col">Actions</th></tr></thead>
+              <tbody>
+                {snaps.json.data.length === 0 ? <tr><td colspan={3} class="muted">No snapshots.</td></tr> : null}
+                {snaps.json.data.map((sn) => (
+                  <tr>
+                    <td>{sn.label ?? sn.id}<br /><code class="muted">{sn.id}</code></td>
+                    <td>{sn.createdAt}</td>
+                    <td>
+                      <form method="post" action={`${base}/snapshots/${encodeURIComponent(sn.id)}/restore`} class="inline">
+                        <Csrf s={s} />
+                        <button type="submit" aria-label={`Restore ${sn.label ?? sn.id}`}>Restore</button>
+                      </form>
+                    </td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+            <form method="post" action={`${base}/snapshots`} class="inline">
+              <Csrf s={s} />
+              <label for="label">Label</label>
+              <input id="label" name="label" size={14} />
+              <button type="submit">Save snapshot</button>
+            </form>
+          </section>
+        </div>
+        <section aria-labelledby="h-hooks">
+          <h2 id="h-hooks">Webhooks</h2>
+          <table>
+            <thead><tr><th scope="col">Event</th><th scope="col">To</th><th scope="col">Status</th><th scope="col">Attempts</th><th scope="col" class="hide-sm">Next / error</th><th scope="col">Actions</th></tr></thead>
+            <tbody>
+              {deliveries.json.data.length === 0 ? <tr><td colspan={6} class="muted">No deliveries.</td></tr> : null}
+              {deliveries.json.data.map((d) => (
+                <tr>
+                  <td>{d.event}</td><td><code>{d.url}</code></td><td>{d.status}</td><td>{d.attempts}</td><td class="hide-sm">{d.nextAttemptAt ?? d.lastError ?? ""}</td>
+                  <td>
+                    <form method="post" action={`${base}/deliveries/${encodeURIComponent(d.id)}/redeliver`} class="inline">
+                      <Csrf s={s} />
+                      <button type="submit" aria-label={`Redeliver ${d.event}`}>Redeliver</button>
+                    </form>
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </section>
+        <section aria-labelledby="h-inbox">
+          <h2 id="h-inbox">Inbox</h2>
+          {inbox.json.data.length === 0 ? <p class="muted">No messages.</p> : null}
+          {inbox.json.data.map((m) => (
+            <article aria-label={`${m.channel} to ${m.to}`}>
+              <p>
+                <strong>{m.channel}</strong> to {m.to} from {m.from} · {m.createdAt}
+                {m.code ? <> · code <code>{m.code}</code></> : null}
+              </p>
+              {m.subject ? <p>{m.subject}</p> : null}
+              {m.html ? <iframe sandbox="" title={`Email to ${m.to}`} src={`${base}/inbox/${encodeURIComponent(m.id)}`}></iframe> : <pre>{m.text ?? ""}</pre>}
+            </article>
+          ))}
+        </section>
+      </Page>,
+    );
+  });
+
+  const resolve = async (c: C) => {
+    const rec = await control(c.env, c.get("session").org).get(c.req.param("runId") ?? "");
+    return rec && rec.status === "active" ? rec : null;
+  };
+
+  app.get("/sessions/:runId/stream", async (c) => {
+    const rec = await resolve(c);
+    if (!rec) return c.text("No such session.", 404);
+    return c.env.RUN.get(c.env.RUN.idFromName(rec.worldId)).admin(new Request("http://admin/logs/stream"), "/logs/stream");
+  });
+
+  // An email's HTML, as an opaque-origin, script-less document (the workspace frames it sandboxed).
+  app.get("/sessions/:runId/inbox/:id", async (c) => {
+    const rec = await resolve(c);
+    if (!rec) return c.text("No such session.", 404);
+    const inbox = await adminCall<{ data: { id: string; html?: string }[] }>(c, rec.worldId, "GET", "/inbox");
+    const m = inbox.json.data.find((x) => x.id === c.req.param("id"));
+    if (!m?.html) return c.text("No such message.", 404);
+    return new Response(m.html, {
+      headers: {
+        "content-type": "text/html; charset=utf-8",
+        "content-security-policy": "sandbox; default-src 'none'; style-src 'unsafe-inline'; img-src data:; frame-ancestors 'self'",
+        "x-content-type-options": "nosniff",
+      },
+    });
+  });
+
+  app.post("/sessions/:runId/clock", async (c) => {
+    const rec = await resolve(c);
+    if (!rec) return c.text("No such session.", 404);
+    const form = await c.req.formData();
+    const op = String(form.get("op") ?? "advance");
+    const r = op === "advance"
+      ? await adminCall<{ error?: { message: string } }>(c, rec.worldId, "POST", "/clock/advance", { by: String(form.get("by") ?? "") })
+      : await adminCall(c, rec.worldId, "POST", op === "freeze" ? "/clock/freeze" : "/clock/resume");
+    if (r.status >= 400) return c.text(`Clock: ${(r.json as { error?: { message: string } }).error?.message ?? r.status}`, r.status as 400);
+    return c.redirect(`/sessions/${encodeURIComponent(rec.runId)}`, 303);
+  });
+
+  app.post("/sessions/:runId/chaos", async (c) => {
+    const rec = await resolve(c);
+    if (!rec) return c.text("No such session.", 404);
+    const [kind, preset] = String((await c.req.formData()).get("preset") ?? "").split("/");
+    const r = await adminCall(c, rec.worldId, "POST", `/chaos/presets/${encodeURIComponent(kind)}/${encodeURIComponent(preset ?? "")}`, {});
+    if (r.status >= 400) return c.text("Unknown preset.", 422);
+    return c.redirect(`/sessions/${encodeURIComponent(rec.runId)}`, 303);
+  });
+
+  app.post("/sessions/:runId/snapshots", async (c) => {
+    const rec = await resolve(c);
+    if (!rec) return c.text("No such session.", 404);
+    const label = String((await c.req.formData()).get("label") ?? "").trim();
+    await adminCall(c, rec.worldId, "POST", "/snapshots", label ? { label } : {});
+    return c.redirect(`/sessions/${encodeURIComponent(rec.runId)}`, 303);
+  });
+
+  app.post("/sessions/:runId/snapshots/:id/restore", async (c) => {
+    const rec = await resolve(c);
+    if (!rec) return c.text("No such session.", 404);
+    await adminCall(c, rec.worldId, "POST", `/snapshots/${encodeURIComponent(c.req.param("id"))}/restore`);
+    return c.redirect(`/sessions/${encodeURIComponent(rec.runId)}`, 303);
+  });
+
+  app.post("/sessions/:runId/deliveries/:id/redeliver", async (c) => {
+    const rec = await resolve(c);
+    if (!rec) return c.text("No such session.", 404);
+    await adminCall(c, rec.worldId, "POST", `/webhooks/deliveries/${encodeURIComponent(c.req.param("id"))}/redeliver`);
+    return c.redirect(`/sessions/${encodeURIComponent(rec.runId)}`, 303);
+  });
+
+  return app;
+}

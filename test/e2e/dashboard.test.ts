@@ -1,0 +1,146 @@
+// The dashboard in a real browser (Debian's Chromium through playwright-core): sign in, spawn a
+// session from the UI, watch a request arrive live, drive the clock, snapshots and chaos, read an
+// email safely, and check accessibility with axe-core. Screenshots go to test-results/dashboard/.
+import { describe, expect, it, inject, beforeAll, afterAll } from "vitest";
+import { existsSync, mkdirSync, readFileSync } from "node:fs";
+import path from "node:path";
+import { createRequire } from "node:module";
+import { Resend } from "resend";
+import { chromium, type Browser, type Page } from "playwright-core";
+import { api, uniqueId } from "./helpers.ts";
+
+const CHROMIUM = process.env.MOLAR_CHROMIUM ?? "/usr/bin/chromium";
+const have = existsSync(CHROMIUM);
+if (!have) console.warn(`dashboard.test: skipped, no Chromium at ${CHROMIUM} (apt-get install chromium, or set MOLAR_CHROMIUM)`);
+const SHOTS = path.resolve(import.meta.dirname, "../../test-results/dashboard");
+const AXE = readFileSync(createRequire(import.meta.url).resolve("axe-core/axe.min.js"), "utf8");
+
+async function axe(page: Page) {
+  await page.addScriptTag({ content: AXE });
+  const r = (await page.evaluate(() => (globalThis as unknown as { axe: { run: (o: object) => Promise<unknown> } }).axe.run({ runOnly: ["wcag2a", "wcag2aa"] }))) as {
+    violations: { id: string; impact: string; nodes: { html: string }[] }[];
+  };
+  return r.violations.filter((v) => v.impact === "serious" || v.impact === "critical").map((v) => `${v.id}: ${v.nodes.map((n) => n.html).join(" | ").slice(0, 300)}`);
+}
+
+async function shoot(page: Page, name: string) {
+  for (const width of [1280, 390]) {
+    await page.setViewportSize({ width, height: 900 });
+    await page.screenshot({ path: path.join(SHOTS, `${name}-${width}.png`), fullPage: true });
+  }
+  await page.setViewportSize({ width: 1280, height: 900 });
+}
+
+describe.skipIf(!have)("dashboard in Chromium", () => {
+  let browser: Browser;
+  beforeAll(async () => {
+    mkdirSync(SHOTS, { recursive: true });
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"],
+    });
+  }, 60_000);
+  afterAll(() => browser?.close());
+
+  const signIn = async (page: Page, key: string) => {
+    await page.goto(`${inject("urls").control}/`);
+    expect(new URL(page.url()).pathname).toBe("/login");
+    await page.getByLabel("Org API key").fill(key);
+    await page.getByRole("button", { name: "Sign in" }).click();
+    await page.waitForURL(`${inject("urls").control}/`);
+  };
+
+  it("walks sign-in, overview, sessions and a session's workspace", async () => {
+    // bypassCSP only so axe-core can be injected; the pages' CSP is checked in the next test.
+    const ctx = await browser.newContext({ bypassCSP: true });
+    const page = await ctx.newPage();
+    const pageErrors: string[] = [];
+    page.on("pageerror", (e) => pageErrors.push(e.message));
+    await page.goto(`${inject("urls").control}/login`);
+    expect(await axe(page)).toEqual([]);
+    await shoot(page, "login");
+    await page.getByLabel("Org API key").fill("not-a-key-at-all");
+    await page.getByRole("button", { name: "Sign in" }).click();
+    expect(await page.getByRole("alert").textContent()).toContain("not an org API key");
+
+    await signIn(page, inject("orgKey"));
+    expect(await page.getByRole("heading", { level: 1 }).textContent()).toBe("Overview");
+    expect(await axe(page)).toEqual([]);
+    await shoot(page, "overview");
+
+    // Spawn from the UI, email only.
+    const runId = uniqueId("ui");
+    await page.getByLabel("Run id").first().fill(runId);
+    for (const k of ["stripe", "twilio", "auth", "s3"]) await page.getByRole("checkbox", { name: k }).first().uncheck();
+    await page.getByRole("button", { name: "Spawn" }).first().click();
+    await page.waitForURL(new RegExp(`/sessions/${runId}$`));
+    expect(await page.getByRole("heading", { level: 1 }).textContent()).toBe(`Session ${runId}`);
+
+    // A call made with the SDK appears live in the request stream.
+    const run = (await api("GET", `/v1/runs/${runId}`, inject("orgKey"))).json;
+    const resend = new Resend(run.clones.email.apiKey, { baseUrl: run.clones.email.url });
+    await page.locator("#stream[data-live=true]").waitFor();
+    const sent = await resend.emails.send({
+      from: "a@acme.test", to: "reader@acme.test", subject: "Hi from the UI test",
+      html: `<p>Hello</p><script>parent.document.title = "pwned"</script><img src=x onerror="parent.document.title='pwned'">`,
+    });
+    expect(sent.error).toBeNull();
+    await page.locator("#stream tr", { hasText: "/emails" }).first().waitFor({ timeout: 10_000 });
+
+    // Advance the clock from the UI: the delivery fires; the inbox shows the mail, sandboxed.
+    await page.getByLabel("Advance by").fill("10s");
+    await page.getByRole("button", { name: "Advance" }).click();
+    await page.waitForURL(new RegExp(`/sessions/${runId}$`));
+    const frame = page.locator(`iframe[title="Email to reader@acme.test"]`);
+    await frame.waitFor();
+    expect(await frame.getAttribute("sandbox")).toBe("");
+    // The mail renders, and its scripts (inline and event handlers) never ran.
+    await page.frameLocator(`iframe[title="Email to reader@acme.test"]`).getByText("Hello").waitFor();
+    expect(await page.title()).toBe(`${runId} · Molar Clones`);
+
+    // Snapshots: save, then restore from the UI.
+    await page.getByLabel("Label").fill("ui-snap");
+    await page.getByRole("button", { name: "Save snapshot" }).click();
+    await page.getByRole("button", { name: "Restore ui-snap" }).click();
+    await page.waitForURL(new RegExp(`/sessions/${runId}$`));
+
+    // Chaos from the UI.
+    await page.getByLabel("Preset").selectOption("email/bounce");
+    await page.getByRole("button", { name: "Add" }).click();
+    await page.locator("td", { hasText: "bounce" }).first().waitFor();
+    expect(await axe(page)).toEqual([]);
+    await shoot(page, "workspace");
+
+    await page.goto(`${inject("urls").control}/sessions?kind=email`);
+    expect(await page.locator("tbody tr", { hasText: runId }).count()).toBe(1);
+    expect(await axe(page)).toEqual([]);
+    await shoot(page, "sessions");
+    await page.getByRole("button", { name: `Tear down ${runId}` }).click();
+    await page.waitForURL(/\/sessions$/);
+    expect((await api("GET", `/v1/runs/${runId}`, inject("orgKey"))).json.status).toBe("torn_down");
+    expect(pageErrors).toEqual([]);
+    await ctx.close();
+  }, 60_000);
+
+  it("refuses forms without their CSRF token, and never shows another org's session", async () => {
+    const ctx = await browser.newContext();
+    const page = await ctx.newPage();
+    await signIn(page, inject("orgKey"));
+    const runId = uniqueId("ui");
+    await api("POST", "/v1/runs", inject("orgKey"), { runId, kinds: ["email"] });
+    const csp = (await page.goto(`${inject("urls").control}/`))?.headers()["content-security-policy"] ?? "";
+    expect(csp).toMatch(/script-src 'nonce-[0-9a-f]+'/);
+    expect(csp).toContain("frame-ancestors 'none'");
+    const forged = await page.request.post(`${inject("urls").control}/sessions/${runId}/teardown`, { form: { _csrf: "forged" }, maxRedirects: 0 });
+    expect(forged.status()).toBe(403);
+    expect((await api("GET", `/v1/runs/${runId}`, inject("orgKey"))).json.status).toBe("active");
+
+    const other = await browser.newContext();
+    const page2 = await other.newPage();
+    await signIn(page2, inject("otherKey"));
+    const res = await page2.goto(`${inject("urls").control}/sessions/${runId}`);
+    expect(res?.status()).toBe(404);
+    await other.close();
+    await ctx.close();
+  }, 60_000);
+});

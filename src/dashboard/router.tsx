@@ -30,7 +30,7 @@ button{background:var(--accent);color:#fff;border-color:var(--accent);cursor:poi
 :focus-visible{outline:3px solid #f9ab00;outline-offset:2px}.muted{color:var(--muted)}.err{color:var(--bad);font-weight:600}.ok{color:var(--ok)}
 .grid{display:grid;grid-template-columns:repeat(auto-fit,minmax(18rem,1fr));gap:1.25rem}iframe{width:100%;height:14rem;border:1px solid var(--line)}
 .cards{display:flex;gap:1rem;flex-wrap:wrap}.card{border:1px solid var(--line);padding:.75rem 1rem;border-radius:6px;min-width:10rem}.card b{font-size:1.4rem;display:block}
-@media (max-width:600px){main{padding:.75rem}th,td{padding:.25rem}.hide-sm{display:none}}`;
+@media (max-width:600px){main{padding:.75rem}th,td{padding:.25rem}.hide-sm{display:none}table{display:block;overflow-x:auto}code{word-break:break-all}}`;
 
 const Page: FC<{ title: string; session?: DashSession | null; nonce: string; children?: Child }> = ({ title, session, nonce, children }) => (
   <html lang="en">

@@ -39,6 +39,11 @@ export class Jobs {
     return this.sql.exec("UPDATE kernel_jobs SET due_at = ? WHERE type = ? AND ref = ?", Math.floor(dueAt), type, ref).rowsWritten;
   }
 
+  remove(id: number): void {
+    this.dirty = true;
+    this.sql.exec("DELETE FROM kernel_jobs WHERE id = ?", id);
+  }
+
   earliest(): number | null {
     const row = this.sql.exec<{ d: number | null }>("SELECT MIN(due_at) AS d FROM kernel_jobs").one();
     return row.d;

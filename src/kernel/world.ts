@@ -35,6 +35,8 @@ const IDENTITY_KEY = "world";
 /** Set once the world's tables exist: a new world gets them on first use, not at spawn. */
 const SCHEMA_KEY = "schema";
 const DELIVERY_TIMEOUT_MS = 10_000;
+/** How long (run clock) an attempt in flight holds its delivery before a crash counts as a failure. */
+const DELIVERY_LEASE_MS = 60_000;
 /** Jobs an alarm runs before it lets requests in and re-arms: a backlog must not stall the world. */
 const ALARM_BATCH = 200;
 /** Jobs an advance runs between yields to the event loop, for the same reason. */
@@ -420,14 +422,19 @@ export class World {
     for (let n = 0; n < maxJobs; n++) {
       if (n > 0 && n % YIELD_EVERY === 0) await scheduler.wait(0);
       let job: JobRow | null = null;
+      let lease: number | null = null;
       this.ctx.storage.transactionSync(() => {
         job = this.jobs.take(until);
+        // A delivery awaits the network outside any transaction: until its outcome is recorded a
+        // lease job stands in for it, so a crash mid-attempt retries instead of losing it.
+        const taken = job as JobRow | null;
+        if (taken?.type === DELIVER_JOB) lease = this.jobs.schedule(taken.kind, DELIVER_JOB, Math.max(taken.due_at, this.clock.now()) + DELIVERY_LEASE_MS, { lease: true }, taken.ref);
       });
       if (!job) break;
       const j = job as JobRow;
       this.clock.pin(j.due_at);
       try {
-        const what = j.type === DELIVER_JOB ? await this.deliver(j) : await this.runJob(j);
+        const what = j.type === DELIVER_JOB ? await this.deliver(j, lease!) : await this.runJob(j);
         if (what) fired.push({ at: this.clock.iso(j.due_at), kind: j.kind, what });
       } catch (err) {
         this.reloadCaches();
@@ -446,13 +453,17 @@ export class World {
   }
 
   /** One webhook attempt: signed by its vendor at send time, recorded, rescheduled when it fails. */
-  private async deliver(j: JobRow): Promise<string | void> {
+  private async deliver(j: JobRow, lease: number): Promise<string | void> {
     const d = this.outbox.get(j.ref ?? "");
-    if (!d || d.status !== "pending") return;
+    if (!d || d.status !== "pending") {
+      this.ctx.storage.transactionSync(() => this.jobs.remove(lease));
+      return;
+    }
     const plugin = VENDORS[d.kind as Kind];
     const retries = plugin?.retrySchedule ?? SVIX_RETRIES;
     if (isLiveVendorUrl(d.url)) {
       this.ctx.storage.transactionSync(() => {
+        this.jobs.remove(lease);
         this.outbox.countRefused();
         this.outbox.record(d, { status: null, error: "refused: the clones never call a live vendor", durationMs: 0 }, retries, true);
       });
@@ -472,7 +483,10 @@ export class World {
       error = e instanceof Error ? `${e.name}: ${e.message}` : String(e);
     }
     const durationMs = Math.round((performance.now() - t0) * 1000) / 1000;
-    this.ctx.storage.transactionSync(() => this.outbox.record(d, { status, error, durationMs }, retries));
+    this.ctx.storage.transactionSync(() => {
+      this.jobs.remove(lease);
+      this.outbox.record(d, { status, error, durationMs }, retries);
+    });
     return `webhook ${d.event} to ${d.url}: ${error ?? status}`;
   }
 

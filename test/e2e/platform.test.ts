@@ -143,7 +143,7 @@ describe("vendors not built yet", () => {
     expect(stripe.status).toBe(501);
     expect(((await stripe.json()) as { error: { type: string; code: string } }).error).toMatchObject({ type: "api_error", code: "not_implemented" });
     const basic = Buffer.from(`${run.clones.twilio.accountSid}:${run.clones.twilio.authToken}`).toString("base64");
-    const twilio = await fetch(`${run.clones.twilio.url}/2010-04-01/Accounts/${run.clones.twilio.accountSid}/Messages.json`, { headers: { authorization: `Basic ${basic}` } });
+    const twilio = await fetch(`${run.clones.twilio.url}/2010-04-01/Accounts/${run.clones.twilio.accountSid}/Calls.json`, { headers: { authorization: `Basic ${basic}` } });
     expect(twilio.status).toBe(501);
     expect(await twilio.json()).toMatchObject({ code: expect.any(Number), status: 501, more_info: expect.any(String) });
     const clerk = await fetch(`${run.clones.auth.url}/v1/users`, { headers: { authorization: `Bearer ${run.clones.auth.secretKey}` } });

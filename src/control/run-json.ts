@@ -35,7 +35,11 @@ export function envBlock(r: RunRecord, urls: Urls, token?: string): Record<strin
   if (c.stripe) Object.assign(env, { STRIPE_SECRET_KEY: c.stripe.secretKey, STRIPE_PUBLISHABLE_KEY: c.stripe.publishableKey });
   if (c.twilio) Object.assign(env, { TWILIO_ACCOUNT_SID: c.twilio.accountSid, TWILIO_AUTH_TOKEN: c.twilio.authToken });
   if (c.email) Object.assign(env, { RESEND_API_KEY: c.email.apiKey, RESEND_BASE_URL: urls.email });
-  if (c.auth) Object.assign(env, { CLERK_SECRET_KEY: c.auth.secretKey, CLERK_PUBLISHABLE_KEY: c.auth.publishableKey, CLERK_API_URL: urls.auth });
+  if (c.auth) {
+    Object.assign(env, { CLERK_SECRET_KEY: c.auth.secretKey, CLERK_PUBLISHABLE_KEY: c.auth.publishableKey, CLERK_API_URL: urls.auth });
+    // Clerk's own name for the PEM its SDK verifies session tokens with, without a network call.
+    if (c.auth.jwtKey) env.CLERK_JWT_KEY = c.auth.jwtKey;
+  }
   if (c.s3) {
     Object.assign(env, { AWS_ACCESS_KEY_ID: c.s3.accessKeyId, AWS_SECRET_ACCESS_KEY: c.s3.secretAccessKey, AWS_REGION: c.s3.region, AWS_ENDPOINT_URL_S3: urls.s3 });
   }

@@ -307,6 +307,31 @@ function backend(): Promise<Backend> {
   return library;
 }
 
+const KIND_ENV: Record<Kind, string> = { stripe: "STRIPE", twilio: "TWILIO", email: "EMAIL", auth: "AUTH", s3: "S3" };
+
+/**
+ * A handle on a run that already exists, described by an env block (CONTRACT section 5), as a PR
+ * preview or a BYOC fleet hands it out: nothing is spawned. Null when no clone is described.
+ */
+function attach(env: NodeJS.ProcessEnv): Run | null {
+  const kinds = (Object.keys(KIND_ENV) as Kind[]).filter((k) => env[`MOLAR_CLONE_${KIND_ENV[k]}_URL`]);
+  if (!kinds.length) return null;
+  const admin = kinds.map((k) => ({ url: env[`MOLAR_CLONE_${KIND_ENV[k]}_ADMIN_URL`], token: env[`MOLAR_CLONE_${KIND_ENV[k]}_ADMIN_TOKEN`] })).find((a) => a.url && a.token);
+  if (!admin) throw new ClonesError(0, "missing_admin", `MOLAR_CLONE_${KIND_ENV[kinds[0]]}_URL is set but no MOLAR_CLONE_<KIND>_ADMIN_URL / _ADMIN_TOKEN pair: add them from the run's env block.`);
+  const url = (k: Kind) => env[`MOLAR_CLONE_${KIND_ENV[k]}_URL`]!;
+  const clones: RunJson["clones"] = {};
+  const e = (name: string) => env[name] ?? "";
+  if (kinds.includes("stripe")) clones.stripe = { url: url("stripe"), secretKey: e("STRIPE_SECRET_KEY"), publishableKey: e("STRIPE_PUBLISHABLE_KEY") };
+  if (kinds.includes("twilio")) clones.twilio = { url: url("twilio"), accountSid: e("TWILIO_ACCOUNT_SID"), authToken: e("TWILIO_AUTH_TOKEN") };
+  if (kinds.includes("email")) clones.email = { url: url("email"), apiKey: e("RESEND_API_KEY") };
+  if (kinds.includes("auth")) clones.auth = { url: url("auth"), secretKey: e("CLERK_SECRET_KEY"), publishableKey: e("CLERK_PUBLISHABLE_KEY"), jwtKey: e("CLERK_JWT_KEY") };
+  if (kinds.includes("s3")) clones.s3 = { url: url("s3"), region: e("AWS_REGION") || "us-east-1", accessKeyId: e("AWS_ACCESS_KEY_ID"), secretAccessKey: e("AWS_SECRET_ACCESS_KEY") };
+  const runId = decodeURIComponent(new URL(admin.url!).pathname.split("/").filter(Boolean).pop() ?? "run");
+  const block: Record<string, string> = {};
+  for (const [k, v] of Object.entries(env)) if (v !== undefined && (k.startsWith("MOLAR_CLONE_") || /^(STRIPE|TWILIO|RESEND|CLERK|AWS)_/.test(k))) block[k] = v;
+  return new Run({ runId, status: "active", token: admin.token!, adminUrl: admin.url!, createdAt: "", expiresAt: "", clones, env: block }, null);
+}
+
 /**
  * @example
  * const run = await clones.start({ kinds: ["email"] });
@@ -315,7 +340,15 @@ function backend(): Promise<Backend> {
  * await run.teardown();
  */
 export const clones = {
+  /**
+   * A fresh run (library or service mode); or, when the environment already describes a run
+   * (MOLAR_CLONE_<KIND>_URL with _ADMIN_URL and _ADMIN_TOKEN), a handle on that one.
+   */
   async start(opts: StartOptions = {}): Promise<Run> {
+    if (!process.env.MOLAR_CLONES_CTRL_URL) {
+      const attached = attach(process.env);
+      if (attached) return attached;
+    }
     const b = await backend();
     const json = await call<RunJson>("POST", `${b.url}/v1/runs`, b.key, {
       runId: opts.runId,
@@ -327,6 +360,12 @@ export const clones = {
       fromSnapshot: opts.fromSnapshot,
     });
     return new Run(json, { url: b.url, key: b.key });
+  },
+  /** A handle on the run an env block describes (`run.env`, a written .env), spawning nothing. */
+  attach(env: Record<string, string | undefined> = process.env): Run {
+    const r = attach(env);
+    if (!r) throw new ClonesError(0, "no_run_in_env", "No MOLAR_CLONE_<KIND>_URL in this environment: spawn with clones.start(), or load the run's env block first.");
+    return r;
   },
   /** Where runs are spawned: the library instance's control URL, or MOLAR_CLONES_CTRL_URL. */
   async controlUrl(): Promise<string> {

@@ -57,6 +57,19 @@ describe("SDK, service mode (MOLAR_CLONES_CTRL_URL)", () => {
     await expect(run.clock.now()).rejects.toMatchObject({ status: 401 });
   });
 
+  it("attaches to a run an env block describes, spawning nothing (PR previews, BYOC)", async () => {
+    const run = await clones.start({ kinds: ["email"] });
+    const attached = clones.attach(run.env);
+    expect(attached.runId).toBe(run.runId);
+    expect(attached.email.config).toEqual(run.email.config);
+    const sent = await new Resend(attached.email.apiKey, attached.email.config).emails.send({ from: "a@acme.test", to: "env@acme.test", subject: "s", text: "x" });
+    expect(sent.error).toBeNull();
+    expect((await attached.inbox.list({ to: "env@acme.test" })).map((m) => m.ref)).toEqual([sent.data!.id]);
+    await expect(attached.teardown()).rejects.toMatchObject({ code: "no_control_api" });
+    expect(() => clones.attach({})).toThrow(/MOLAR_CLONE_<KIND>_URL/);
+    await run.teardown();
+  });
+
   it("says what to do when misconfigured", async () => {
     delete process.env.MOLAR_CLONES_API_TOKEN;
     await expect(clones.start()).rejects.toThrow(/MOLAR_CLONES_API_TOKEN/);

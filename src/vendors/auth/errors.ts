@@ -1,12 +1,47 @@
+import { HTTPException } from "hono/http-exception";
 import type { VendorErrors } from "../../kernel/types.ts";
 
 // Clerk's error body: { errors: [{ code, message, long_message, meta }], clerk_trace_id }.
-export function clerkError(status: number, code: string, message: string, longMessage: string, headers: Record<string, string> = {}): Response {
+export function clerkError(
+  status: number,
+  code: string,
+  message: string,
+  longMessage: string,
+  headers: Record<string, string> = {},
+  meta: Record<string, unknown> = {},
+): Response {
   return Response.json(
-    { errors: [{ code, message, long_message: longMessage, meta: {} }], clerk_trace_id: crypto.randomUUID().replaceAll("-", "") },
+    { errors: [{ code, message, long_message: longMessage, meta }], clerk_trace_id: crypto.randomUUID().replaceAll("-", "") },
     { status, headers },
   );
 }
+
+/** A Clerk error thrown from the domain; the platform renders it and rolls the request back. */
+export class ClerkError extends HTTPException {
+  constructor(
+    status: number,
+    readonly code: string,
+    message: string,
+    longMessage = message,
+    meta: Record<string, unknown> = {},
+  ) {
+    super(status as 400, { res: clerkError(status, code, message, longMessage, {}, meta), message: longMessage });
+  }
+}
+
+export const notFound = () => new ClerkError(404, "resource_not_found", "not found", "Resource not found");
+
+/** A form error on one parameter, as Clerk reports it: 422 with `meta.param_name`. */
+export const formError = (code: string, param: string, message: string, longMessage = message) =>
+  new ClerkError(422, code, message, longMessage, { param_name: param });
+
+export const invalidParam = (param: string, longMessage: string) => formError("form_param_format_invalid", param, "is invalid", longMessage);
+export const missingParam = (param: string) => formError("form_param_missing", param, "missing data", `${param} must be included.`);
+export const unknownParam = (param: string) => new ClerkError(422, "form_param_unknown", "is unknown", `${param} is not a valid parameter for this request.`, { param_name: param });
+export const malformed = () => new ClerkError(400, "malformed_request", "malformed request", "The request body is not valid JSON.");
+
+export const identifierExists = (param: "email_address" | "phone_number" | "username", what: string) =>
+  formError("form_identifier_exists", param, `That ${what} is taken. Please try another.`);
 
 export const clerkErrors: VendorErrors = {
   unauthorized: () =>

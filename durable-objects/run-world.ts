@@ -75,7 +75,10 @@ export class RunWorld extends DurableObject<AppEnv> {
     await this.w.ensureSchema();
     this.adminApp ??= adminRouter(this.w);
     const url = new URL(req.url);
-    return this.adminApp.fetch(new Request(`http://admin${path || "/"}${url.search}`, req));
+    const res = await this.adminApp.fetch(new Request(`http://admin${path || "/"}${url.search}`, req));
+    // Admin calls may schedule work (redelivery, vendor admin routes): keep the alarm on it.
+    this.w.rearm();
+    return res;
   }
 
   override async alarm(): Promise<void> {

@@ -1,5 +1,6 @@
 // The admin API of one run (CONTRACT section 4), served inside the run's Durable Object.
 import { Hono } from "hono";
+import { HTTPException } from "hono/http-exception";
 import { ApiError, jsonObject } from "../lib/http-error.ts";
 import { parseDuration } from "../lib/duration.ts";
 import { isKind } from "../kernel/types.ts";
@@ -254,7 +255,8 @@ export function adminRouter(w: World): Hono {
     if (!v.admin) continue;
     const sub = v.admin(w.k);
     sub.onError((err) => {
-      if (err instanceof ApiError) return err.getResponse();
+      // ApiError is one; a vendor's own error (Clerk, Twilio, ...) renders in its shape too.
+      if (err instanceof HTTPException) return err.getResponse();
       console.error(`molar: ${v.kind} admin error`, err instanceof Error ? err.stack : err);
       return new ApiError(500, "internal", "Internal error.").getResponse();
     });

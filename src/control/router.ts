@@ -60,7 +60,7 @@ export function controlRouter(): Hono<Env> {
   // Callers that failed to authenticate too often are refused before any key is looked at.
   app.use("*", async (c, next) => {
     const wait = failures(c.env).blocked(clientOf(c));
-    if (wait !== null && (c.req.path.startsWith("/v1/") || c.req.path.startsWith("/admin/"))) {
+    if (wait !== null && (c.req.path.startsWith("/v1/") || c.req.path.startsWith("/admin/") || c.req.path === "/mcp")) {
       throw new ApiError(429, "too_many_failed_attempts", "Too many failed authentications from this address; wait and check the key.", { "retry-after": String(wait) });
     }
     await next();
@@ -86,6 +86,14 @@ export function controlRouter(): Hono<Env> {
     const path = new URL(c.req.url).pathname;
     const rest = path.startsWith(prefix) ? path.slice(prefix.length) : path.replace(/^\/admin\/v1\/runs\/[^/]+/, "");
     return c.env.RUN.get(c.env.RUN.idFromName(worldId)).admin(c.req.raw, rest);
+  });
+
+  // ---- MCP for coding agents: the org key
+  app.all("/mcp", async (c) => {
+    const org = await orgForKey(c.env, bearer(c.req.raw));
+    if (!org) refuse(c, "invalid_api_key", "Send `Authorization: Bearer <org API key>`.");
+    const { handleMcp } = await import("./mcp.ts");
+    return handleMcp(c.req.raw, c.env, org);
   });
 
   // ---- control API: the org key

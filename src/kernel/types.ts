@@ -159,6 +159,10 @@ export interface VendorPlugin {
   mintCredentials(worldId: string): Promise<Record<string, string>>;
   /** Inside the world: are these the world's credentials? */
   authenticate(req: Request, creds: Record<string, string>, k: Kernel): boolean | Promise<boolean>;
+  /**
+   * Its routes. Handlers are synchronous, and no two routes may match one path (`/users/count`
+   * beside `/users/:id`): Hono then composes them asynchronously and the platform refuses it.
+   */
   router(k: Kernel): VendorHono;
   /** The answer for a path no route matches: the vendor's "unrecognized URL", or its 501 for a known operation not built. */
   unmatched(method: string, path: string): Response;

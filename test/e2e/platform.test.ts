@@ -139,14 +139,14 @@ describe("control API", () => {
 describe("vendors not built yet", () => {
   it("authenticate their credentials and answer their own 501 shape, logged like any request", async () => {
     const run = await spawn();
-    const stripe = await fetch(`${run.clones.stripe.url}/v1/customers`, { method: "POST", headers: { authorization: `Bearer ${run.clones.stripe.secretKey}` }, body: "email=a%40b.co" });
+    const stripe = await fetch(`${run.clones.stripe.url}/v1/issuing/cards`, { method: "POST", headers: { authorization: `Bearer ${run.clones.stripe.secretKey}` }, body: "currency=usd" });
     expect(stripe.status).toBe(501);
     expect(((await stripe.json()) as { error: { type: string; code: string } }).error).toMatchObject({ type: "api_error", code: "not_implemented" });
     const basic = Buffer.from(`${run.clones.twilio.accountSid}:${run.clones.twilio.authToken}`).toString("base64");
     const twilio = await fetch(`${run.clones.twilio.url}/2010-04-01/Accounts/${run.clones.twilio.accountSid}/Calls.json`, { headers: { authorization: `Basic ${basic}` } });
     expect(twilio.status).toBe(501);
     expect(await twilio.json()).toMatchObject({ code: expect.any(Number), status: 501, more_info: expect.any(String) });
-    const clerk = await fetch(`${run.clones.auth.url}/v1/users`, { headers: { authorization: `Bearer ${run.clones.auth.secretKey}` } });
+    const clerk = await fetch(`${run.clones.auth.url}/v1/allowlist_identifiers`, { headers: { authorization: `Bearer ${run.clones.auth.secretKey}` } });
     expect(clerk.status).toBe(501);
     expect(((await clerk.json()) as { errors: { code: string }[] }).errors[0].code).toBe("not_implemented");
     const s3 = await fetch(`${run.clones.s3.url}/bucket`, { headers: { authorization: `AWS4-HMAC-SHA256 Credential=${run.clones.s3.accessKeyId}/20261123/us-east-1/s3/aws4_request, SignedHeaders=host, Signature=00` } });

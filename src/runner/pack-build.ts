@@ -14,7 +14,12 @@ rmSync(path.join(dist, "types"), { recursive: true, force: true });
 const worker = await build({ ...WORKER_BUILD, write: false });
 writeFileSync(path.join(dist, "worker.js"), worker.outputFiles[0].text);
 await build({
-  entryPoints: { index: path.join(ROOT, "src/sdk/index.ts"), vitest: path.join(ROOT, "src/sdk/vitest.ts"), cli: path.join(ROOT, "src/cli/main.ts") },
+  entryPoints: {
+    index: path.join(ROOT, "src/sdk/index.ts"),
+    vitest: path.join(ROOT, "src/sdk/vitest.ts"),
+    twilio: path.join(ROOT, "src/sdk/twilio.ts"),
+    cli: path.join(ROOT, "src/cli/main.ts"),
+  },
   outdir: path.join(dist, "pkg"),
   bundle: true,
   splitting: true,

@@ -170,7 +170,7 @@ export class Run {
     return { url: c.url, region: c.region, ...credentials, config: { endpoint: c.url, region: c.region, forcePathStyle: true, credentials } };
   }
 
-  /** Twilio credentials and base URL. */
+  /** Twilio credentials and base URL; `twilioCloneHttpClient(run.twilio.url)` from "@molar/clones/twilio" reaches the clone. */
   get twilio() {
     const c = this.clone("twilio");
     return { url: c.url, accountSid: c.accountSid, authToken: c.authToken };

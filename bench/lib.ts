@@ -63,6 +63,8 @@ export interface LoadSpec {
   method?: "GET" | "POST";
   headers?: Record<string, string>;
   body?: string;
+  /** A fresh body for every request (unique identifiers), instead of `body`. */
+  bodyFor?: () => string;
   connections: number;
   /** Seconds measured. */
   duration: number;
@@ -82,8 +84,9 @@ export async function load(spec: LoadSpec): Promise<Measure> {
   const request = {
     method: spec.method ?? "GET",
     path: u.pathname + u.search,
-    headers: { ...(spec.body !== undefined ? { "content-type": "application/json" } : {}), ...spec.headers },
+    headers: { ...(spec.body !== undefined || spec.bodyFor ? { "content-type": "application/json" } : {}), ...spec.headers },
     ...(spec.body !== undefined ? { body: spec.body } : {}),
+    ...(spec.bodyFor ? { setupRequest: (r: Record<string, unknown>) => ({ ...r, body: spec.bodyFor!() }) } : {}),
     onResponse: (status: number, body: string) => {
       if ((status < 200 || status >= 300) && samples.length < 3) samples.push(`${status} ${body.slice(0, 300)}`);
     },

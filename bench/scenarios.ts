@@ -81,7 +81,7 @@ function need(ctx: Ctx, id: string): Measure {
   return m;
 }
 
-type Req = { url: string; method?: "GET" | "POST"; headers?: Record<string, string>; body?: string };
+type Req = { url: string; method?: "GET" | "POST"; headers?: Record<string, string>; body?: string; bodyFor?: () => string };
 
 /** A GET/POST load row at `connections`; `around` may wrap the measurement (set-up, tear-down). */
 function loadRow(
@@ -225,6 +225,52 @@ async function snapshotRestore(ctx: Ctx): Promise<Measure> {
   };
 }
 
+// ---- Twilio and Clerk: runs of their own
+
+type AnyRun = { runId: string; token: string; adminUrl: string; clones: Record<string, Record<string, string>> };
+async function kindRun(ctx: Ctx, kind: "twilio" | "auth"): Promise<AnyRun> {
+  const key = `run.${kind}`;
+  ctx.state[key] ??= call<AnyRun>("POST", `${ctx.stack.urls.control}/v1/runs`, { token: ctx.stack.apiToken, body: { kinds: [kind], ttlSeconds: 3600 } });
+  return ctx.state[key] as Promise<AnyRun>;
+}
+
+const twilioSendReq = async (ctx: Ctx) => {
+  const run = await kindRun(ctx, "twilio");
+  const t = run.clones.twilio;
+  await ctx.quiesce(run as unknown as RunInfo);
+  return {
+    url: `${t.url}/2010-04-01/Accounts/${t.accountSid}/Messages.json`,
+    method: "POST" as const,
+    headers: { authorization: `Basic ${Buffer.from(`${t.accountSid}:${t.authToken}`).toString("base64")}`, "content-type": "application/x-www-form-urlencoded" },
+    body: new URLSearchParams({ From: "+15005550006", To: "+14155550100", Body: "bench" }).toString(),
+  };
+};
+
+let userSeq = 0;
+const createUserReq = async (ctx: Ctx) => {
+  const a = (await kindRun(ctx, "auth")).clones.auth;
+  return {
+    url: `${a.url}/v1/users`,
+    method: "POST" as const,
+    headers: { authorization: `Bearer ${a.secretKey}` },
+    bodyFor: () => JSON.stringify({ email_address: [`bench${process.pid}-${++userSeq}@acme.test`] }),
+  };
+};
+
+const jwksReq = async (ctx: Ctx) => {
+  const a = (await kindRun(ctx, "auth")).clones.auth;
+  return { url: `${a.url}/v1/jwks`, headers: { authorization: `Bearer ${a.secretKey}` } };
+};
+
+const tokenReq = async (ctx: Ctx) => {
+  const a = (await kindRun(ctx, "auth")).clones.auth;
+  if (!ctx.state.sessionId) {
+    const user = await call<{ id: string }>("POST", `${a.url}/v1/users`, { token: a.secretKey, body: { email_address: [`bench-session-${process.pid}@acme.test`] } });
+    ctx.state.sessionId = (await call<{ id: string }>("POST", `${a.url}/v1/sessions`, { token: a.secretKey, body: { user_id: user.id } })).id;
+  }
+  return { url: `${a.url}/v1/sessions/${ctx.state.sessionId}/tokens`, method: "POST" as const, headers: { authorization: `Bearer ${a.secretKey}` }, body: "{}" };
+};
+
 // ---- the SDK in library mode: each row in a fresh Node process, as a test runner would be
 
 const SDK_STARTS = 50;
@@ -348,6 +394,11 @@ export const SCENARIOS: Scenario[] = [
       return { ...derived(x.restoreMedianMs as number), p99: x.restoreMaxMs as number };
     },
   },
+  loadRow("twilio-send-1", "twilio message create (1 conn)", 1, twilioSendReq, latencyTarget({ p50: 2 })),
+  loadRow("twilio-send-n", "twilio message create (N conns)", "throughput", twilioSendReq, throughputTarget(800, "msg/s")),
+  loadRow("auth-create-user-1", "clerk users.createUser (1 conn)", 1, createUserReq, latencyTarget({ p50: 2 })),
+  loadRow("auth-token-1", "clerk session token mint, RS256 (1 conn)", 1, tokenReq, latencyTarget({ p50: 3 })),
+  loadRow("auth-jwks-1", "clerk JWKS GET (1 conn)", 1, jwksReq, latencyTarget({ p50: 1 })),
   {
     id: "sdk-first-start",
     name: "SDK library mode: first clones.start() in a process",

@@ -61,6 +61,35 @@ export class Jobs {
     return row ?? null;
   }
 
+  /** The next job due at or before `until`, left in place. */
+  peek(until: number): JobRow | null {
+    return this.sql.exec<JobRow>("SELECT * FROM kernel_jobs WHERE due_at <= ? ORDER BY due_at, id LIMIT 1", until).toArray()[0] ?? null;
+  }
+
+  /**
+   * Removes and returns the run of jobs that follow `head` in order and share its due time and its
+   * class (deliveries, or everything else), `head` included, at most `limit`: work that may go
+   * together without changing the order anything happens in.
+   */
+  takeRun(head: JobRow, deliveryType: string, limit: number): JobRow[] {
+    const delivery = head.type === deliveryType;
+    const boundary = this.sql
+      .exec<{ b: number | null }>(
+        `SELECT MIN(id) AS b FROM kernel_jobs WHERE due_at = ? AND id > ? AND type ${delivery ? "<>" : "="} ?`,
+        head.due_at, head.id, deliveryType,
+      )
+      .one().b;
+    const rows = this.sql
+      .exec<JobRow>(
+        `DELETE FROM kernel_jobs WHERE id IN (SELECT id FROM kernel_jobs WHERE due_at = ? AND id >= ? AND id < ? AND type ${delivery ? "=" : "<>"} ? ORDER BY id LIMIT ?) RETURNING *`,
+        head.due_at, head.id, boundary ?? Number.MAX_SAFE_INTEGER, deliveryType, limit,
+      )
+      .toArray()
+      .sort((a, b) => a.id - b.id);
+    if (rows.length) this.dirty = true;
+    return rows;
+  }
+
   pending(limit = 20): JobRow[] {
     return this.sql.exec<JobRow>("SELECT * FROM kernel_jobs ORDER BY due_at, id LIMIT ?", limit).toArray();
   }

@@ -39,8 +39,10 @@ const DELIVERY_TIMEOUT_MS = 10_000;
 const DELIVERY_LEASE_MS = 60_000;
 /** Jobs an alarm runs before it lets requests in and re-arms: a backlog must not stall the world. */
 const ALARM_BATCH = 200;
-/** Jobs an advance runs between yields to the event loop, for the same reason. */
-const YIELD_EVERY = 50;
+/** Jobs due at one instant that run in one transaction. */
+const JOB_BATCH = 256;
+/** Deliveries due at one instant that go out in parallel. */
+const DELIVERY_BATCH = 32;
 
 export interface Fired {
   at: string;
@@ -418,38 +420,84 @@ export class World {
     });
   }
 
+  /**
+   * Runs every job due by `until`, in (due time, insertion) order. Jobs due at the same instant go
+   * together: deliveries in parallel (up to DELIVERY_BATCH, each held by a lease job until its
+   * outcome is recorded, so a crash retries it instead of losing it), other jobs in one
+   * transaction (a handler that throws sends that run back to one job per transaction).
+   */
   private async drain(until: number, fired: Fired[], maxJobs = Infinity): Promise<void> {
-    for (let n = 0; n < maxJobs; n++) {
-      if (n > 0 && n % YIELD_EVERY === 0) await scheduler.wait(0);
-      let job: JobRow | null = null;
-      let lease: number | null = null;
-      this.ctx.storage.transactionSync(() => {
-        job = this.jobs.take(until);
-        // A delivery awaits the network outside any transaction: until its outcome is recorded a
-        // lease job stands in for it, so a crash mid-attempt retries instead of losing it.
-        const taken = job as JobRow | null;
-        if (taken?.type === DELIVER_JOB) lease = this.jobs.schedule(taken.kind, DELIVER_JOB, Math.max(taken.due_at, this.clock.now()) + DELIVERY_LEASE_MS, { lease: true }, taken.ref);
-      });
-      if (!job) break;
-      const j = job as JobRow;
-      this.clock.pin(j.due_at);
+    for (let n = 0; n < maxJobs; ) {
+      if (n > 0) await scheduler.wait(0);
+      const head = this.jobs.peek(until);
+      if (!head) break;
+      this.clock.pin(head.due_at);
       try {
-        const what = j.type === DELIVER_JOB ? await this.deliver(j, lease!) : await this.runJob(j);
-        if (what) fired.push({ at: this.clock.iso(j.due_at), kind: j.kind, what });
-      } catch (err) {
-        this.reloadCaches();
-        console.error(`molar: job ${j.type} failed`, err instanceof Error ? err.stack : err);
-        fired.push({ at: this.clock.iso(j.due_at), kind: j.kind, what: `${j.type} failed: ${String(err)}` });
+        if (head.type === DELIVER_JOB) n += await this.deliverRun(head, fired);
+        else n += this.runRun(head, fired, Math.min(JOB_BATCH, maxJobs - n));
       } finally {
         this.clock.unpin();
       }
     }
   }
 
-  private async runJob(j: JobRow): Promise<string | void> {
+  private async deliverRun(head: JobRow, fired: Fired[]): Promise<number> {
+    const batch = this.ctx.storage.transactionSync(() =>
+      this.jobs.takeRun(head, DELIVER_JOB, DELIVERY_BATCH).map((job) => ({
+        job,
+        lease: this.jobs.schedule(job.kind, DELIVER_JOB, Math.max(job.due_at, this.clock.now()) + DELIVERY_LEASE_MS, { lease: true }, job.ref),
+      })),
+    );
+    const outcomes = await Promise.all(
+      batch.map(({ job, lease }) =>
+        this.deliver(job, lease).catch((err: unknown) => {
+          console.error("molar: delivery failed", err instanceof Error ? err.stack : err);
+          return `${job.type} failed: ${String(err)}`;
+        }),
+      ),
+    );
+    outcomes.forEach((what, i) => {
+      if (what) fired.push({ at: this.clock.iso(batch[i].job.due_at), kind: batch[i].job.kind, what });
+    });
+    return batch.length;
+  }
+
+  /** Jobs due together run in one transaction; on a throw, the first runs alone and is dropped if it throws again. */
+  private runRun(head: JobRow, fired: Fired[], limit: number): number {
+    const done: Fired[] = [];
+    try {
+      const count = this.ctx.storage.transactionSync(() => {
+        const run = this.jobs.takeRun(head, DELIVER_JOB, Math.max(1, limit));
+        for (const j of run) {
+          const what = this.runHandler(j);
+          if (what) done.push({ at: this.clock.iso(j.due_at), kind: j.kind, what });
+        }
+        return run.length;
+      });
+      fired.push(...done);
+      return count;
+    } catch {
+      this.reloadCaches();
+    }
+    const j = this.ctx.storage.transactionSync(() => this.jobs.takeRun(head, DELIVER_JOB, 1)[0]);
+    if (!j) return 0;
+    try {
+      const what = this.ctx.storage.transactionSync(() => this.runHandler(j));
+      if (what) fired.push({ at: this.clock.iso(j.due_at), kind: j.kind, what });
+    } catch (err) {
+      this.reloadCaches();
+      console.error(`molar: job ${j.type} failed`, err instanceof Error ? err.stack : err);
+      fired.push({ at: this.clock.iso(j.due_at), kind: j.kind, what: `${j.type} failed: ${String(err)}` });
+    }
+    return 1;
+  }
+
+  private runHandler(j: JobRow): string | void {
     const h = this.handlers.get(j.type);
     if (!h) return `${j.type}: no handler (dropped)`;
-    return this.ctx.storage.transactionSync(() => h(JSON.parse(j.payload), { id: j.id, dueAt: j.due_at, ref: j.ref }));
+    const r = h(JSON.parse(j.payload), { id: j.id, dueAt: j.due_at, ref: j.ref });
+    if ((r as unknown) instanceof Promise) throw new Error(`job handler ${j.type} returned a Promise: job handlers must be synchronous`);
+    return r;
   }
 
   /** One webhook attempt: signed by its vendor at send time, recorded, rescheduled when it fails. */

@@ -525,7 +525,8 @@ export class World {
     try {
       const r = await fetch(d.url, { method: "POST", headers, body: d.body, signal: AbortSignal.timeout(DELIVERY_TIMEOUT_MS), redirect: "manual" });
       status = r.status;
-      await r.body?.cancel();
+      // Reading the (small) answer is far cheaper in workerd than cancelling its stream.
+      await r.arrayBuffer().catch(() => undefined);
       if (status < 200 || status >= 300) error = `HTTP ${status}`;
     } catch (e) {
       error = e instanceof Error ? `${e.name}: ${e.message}` : String(e);

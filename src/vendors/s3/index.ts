@@ -1,32 +1,43 @@
-import { unbuiltVendor } from "../unbuilt.ts";
+import type { VendorPlugin } from "../../kernel/types.ts";
 import { isWorldId } from "../credentials.ts";
 import { randomBase62, safeEqual } from "../../lib/crypto.ts";
 import { s3Errors } from "./errors.ts";
+import { accessKeyOf } from "./sigv4.ts";
+import { s3Router, s3Unmatched, streamsBody } from "./routes/index.ts";
+import migrations from "../../../migrations/s3/migrations.js";
 
-// The access key id is the tenant: AKIA + the world id in upper case.
-function accessKeyOf(req: Request): string | null {
-  const h = req.headers.get("authorization");
-  const m = h && /Credential=([^/,\s]+)\//.exec(h);
-  if (m) return m[1];
-  const q = new URL(req.url).searchParams.get("X-Amz-Credential");
-  return q ? q.split("/")[0] : null;
-}
-
-export const s3 = unbuiltVendor({
+/**
+ * The S3 clone: path-style S3 with SigV4, buckets, objects (bytes streamed to R2), multipart
+ * uploads and presigned URLs that expire on the run clock.
+ */
+export const s3: VendorPlugin = {
   kind: "s3",
-  errors: s3Errors,
+  migrations,
+  tables: [
+    { name: "s3_buckets", type: "bucket", idColumn: "name" },
+    { name: "s3_objects", type: "object", idColumn: "id" },
+    { name: "s3_uploads", type: "multipart_upload", idColumn: "id" },
+    { name: "s3_parts" },
+  ],
   maxBodyBytes: 5 * 1024 ** 3,
+  streamBodies: streamsBody,
+  errors: s3Errors,
+  // The access key id is the tenant: AKIA + the world id in upper case.
   worldIdOf: (req) => {
     const k = accessKeyOf(req);
     const w = k?.startsWith("AKIA") ? k.slice(4).toLowerCase() : null;
     return isWorldId(w) ? w : null;
   },
   mintCredentials: async (w) => ({ region: "us-east-1", accessKeyId: `AKIA${w.toUpperCase()}`, secretAccessKey: randomBase62(40) }),
-  // Signature verification arrives with the S3 clone; until then every operation is a 501.
+  // The key id alone here (an unknown one is InvalidAccessKeyId); the signature is verified by
+  // the router, which answers SignatureDoesNotMatch or AccessDenied in S3's own terms.
   authenticate: (req, creds) => safeEqual(accessKeyOf(req) ?? "", creds.accessKeyId),
+  router: s3Router,
+  unmatched: s3Unmatched,
+  jobs: () => ({}),
   presets: {
     slow_put: { description: "PUTs take 2 s longer", method: "PUT", latencyMs: 2000 },
     "503_restore": { description: "Requests answer 503 SlowDown", status: 503 },
     lifecycle_early_delete: { description: "Lifecycle rules expire objects a day early" },
   },
-});
+};

@@ -1,0 +1,196 @@
+// Object rules: the rows, preconditions, listings with delimiters and markers.
+import type { Kernel } from "../../kernel/types.ts";
+import { S3Error, noSuchKey, preconditionFailed } from "./errors.ts";
+import { requireBucket } from "./buckets.ts";
+import type { Segment } from "./storage.ts";
+
+export type ObjectRow = {
+  id: string;
+  bucket: string;
+  key: string;
+  size: number;
+  etag: string;
+  last_modified: number;
+  headers: string;
+  metadata: string;
+  segments: string;
+  crc32: string | null;
+  parts_count: number | null;
+  tags: string;
+};
+
+export interface NewObject {
+  bucket: string;
+  key: string;
+  size: number;
+  etag: string;
+  headers: Record<string, string>;
+  metadata: Record<string, string>;
+  segments: Segment[];
+  crc32: string | null;
+  partsCount: number | null;
+  tags: Record<string, string>;
+}
+
+const MAX_KEY_BYTES = 1024;
+
+export function validateKey(key: string): void {
+  if (new TextEncoder().encode(key).byteLength > MAX_KEY_BYTES) throw new S3Error(400, "KeyTooLongError", "Your key is too long");
+}
+
+export function findObject(k: Kernel, bucket: string, key: string): ObjectRow | null {
+  return k.sql.exec<ObjectRow>("SELECT * FROM s3_objects WHERE id = ?", `${bucket}/${key}`).toArray()[0] ?? null;
+}
+
+export function requireObject(k: Kernel, bucket: string, key: string): ObjectRow {
+  requireBucket(k, bucket);
+  const o = findObject(k, bucket, key);
+  if (!o) throw noSuchKey(key);
+  return o;
+}
+
+export function putObject(k: Kernel, o: NewObject): ObjectRow {
+  const row: ObjectRow = {
+    id: `${o.bucket}/${o.key}`, bucket: o.bucket, key: o.key, size: o.size, etag: o.etag, last_modified: k.clock.now(),
+    headers: JSON.stringify(o.headers), metadata: JSON.stringify(o.metadata), segments: JSON.stringify(o.segments), crc32: o.crc32, parts_count: o.partsCount,
+    tags: JSON.stringify(o.tags),
+  };
+  k.sql.exec(
+    "INSERT OR REPLACE INTO s3_objects (id, bucket, key, size, etag, last_modified, headers, metadata, segments, crc32, parts_count, tags) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+    row.id, row.bucket, row.key, row.size, row.etag, row.last_modified, row.headers, row.metadata, row.segments, row.crc32, row.parts_count, row.tags,
+  );
+  return row;
+}
+
+export function setObjectTags(k: Kernel, bucket: string, key: string, tags: Record<string, string>): void {
+  requireObject(k, bucket, key);
+  k.sql.exec("UPDATE s3_objects SET tags = ? WHERE id = ?", JSON.stringify(tags), `${bucket}/${key}`);
+}
+
+/** Deletes a key; answers whether it existed (S3 answers 204 either way). */
+export function deleteObject(k: Kernel, bucket: string, key: string): boolean {
+  return k.sql.exec("DELETE FROM s3_objects WHERE id = ?", `${bucket}/${key}`).rowsWritten > 0;
+}
+
+// ---- preconditions --------------------------------------------------------------------------
+
+export interface Conditions {
+  ifMatch?: string | null;
+  ifNoneMatch?: string | null;
+  ifModifiedSince?: string | null;
+  ifUnmodifiedSince?: string | null;
+}
+
+const etagList = (h: string) => h.split(",").map((t) => t.trim().replace(/^W\//, "").replace(/^"|"$/g, ""));
+const matches = (h: string, etag: string) => etagList(h).some((t) => t === "*" || t === etag.replace(/"/g, ""));
+const secondsOf = (ms: number) => Math.floor(ms / 1000) * 1000;
+
+/**
+ * RFC 7232 as S3 applies it to reads: If-Match, then If-Unmodified-Since (when If-Match is
+ * absent) fail with 412; If-None-Match, then If-Modified-Since (when If-None-Match is absent)
+ * answer 304.
+ */
+export function evaluate(row: ObjectRow, c: Conditions): "ok" | "not-modified" {
+  const lm = secondsOf(row.last_modified);
+  if (c.ifMatch != null) {
+    if (!matches(c.ifMatch, row.etag)) throw preconditionFailed("If-Match");
+  } else if (c.ifUnmodifiedSince != null) {
+    const t = Date.parse(c.ifUnmodifiedSince);
+    if (!Number.isNaN(t) && lm > t) throw preconditionFailed("If-Unmodified-Since");
+  }
+  if (c.ifNoneMatch != null) {
+    if (matches(c.ifNoneMatch, row.etag)) return "not-modified";
+  } else if (c.ifModifiedSince != null) {
+    const t = Date.parse(c.ifModifiedSince);
+    if (!Number.isNaN(t) && lm <= t) return "not-modified";
+  }
+  return "ok";
+}
+
+/** Conditional writes: If-None-Match: * refuses an existing key, If-Match needs the current ETag. */
+export function checkWrite(k: Kernel, bucket: string, key: string, c: Conditions): void {
+  if (c.ifNoneMatch == null && c.ifMatch == null) return;
+  const cur = findObject(k, bucket, key);
+  if (c.ifNoneMatch != null) {
+    if (c.ifNoneMatch.trim() !== "*") throw new S3Error(501, "NotImplemented", "A header you provided implies functionality that is not implemented", { Header: "If-None-Match" });
+    if (cur) throw preconditionFailed("If-None-Match");
+  }
+  if (c.ifMatch != null) {
+    if (!cur) throw noSuchKey(key);
+    if (!matches(c.ifMatch, cur.etag)) throw preconditionFailed("If-Match");
+  }
+}
+
+// ---- listings -------------------------------------------------------------------------------
+
+export interface ListInput {
+  prefix: string;
+  delimiter: string;
+  /** Keys after this one (start-after, marker, or the continuation token's key). */
+  after: string;
+  maxKeys: number;
+}
+
+export interface ListOutput {
+  contents: ObjectRow[];
+  prefixes: string[];
+  truncated: boolean;
+  /** The last key or common prefix returned: where the next page starts. */
+  last: string | null;
+}
+
+const PAGE = 500;
+
+/**
+ * Keys in UTF-8 byte order (SQLite's BINARY collation is S3's order), rolled into common
+ * prefixes at the delimiter; each key or prefix counts once toward max-keys.
+ */
+export function listObjects(k: Kernel, bucket: string, q: ListInput): ListOutput {
+  requireBucket(k, bucket);
+  const out: ListOutput = { contents: [], prefixes: [], truncated: false, last: null };
+  if (q.maxKeys === 0) return out;
+  let cursor = q.after;
+  let inclusive = false;
+  if (q.prefix > cursor) {
+    cursor = q.prefix;
+    inclusive = true;
+  }
+  // Resuming after a common prefix skips every key under it.
+  let skipPrefix = q.delimiter && q.after.startsWith(q.prefix) && q.after.slice(q.prefix.length).indexOf(q.delimiter) === q.after.length - q.prefix.length - q.delimiter.length ? q.after : null;
+  const count = () => out.contents.length + out.prefixes.length;
+  for (;;) {
+    const rows = k.sql
+      .exec<ObjectRow>(`SELECT * FROM s3_objects WHERE bucket = ? AND key ${inclusive ? ">=" : ">"} ? ORDER BY key LIMIT ?`, bucket, cursor, PAGE)
+      .toArray();
+    for (const r of rows) {
+      if (!r.key.startsWith(q.prefix)) {
+        if (r.key > q.prefix) return out;
+        continue;
+      }
+      if (skipPrefix && r.key.startsWith(skipPrefix)) continue;
+      let item: string = r.key;
+      let isPrefix = false;
+      if (q.delimiter) {
+        const i = r.key.indexOf(q.delimiter, q.prefix.length);
+        if (i >= 0) {
+          item = r.key.slice(0, i + q.delimiter.length);
+          isPrefix = true;
+        }
+      }
+      if (count() >= q.maxKeys) {
+        out.truncated = true;
+        return out;
+      }
+      if (isPrefix) {
+        out.prefixes.push(item);
+        skipPrefix = item;
+      } else {
+        out.contents.push(r);
+      }
+      out.last = item;
+    }
+    if (rows.length < PAGE) return out;
+    cursor = rows[rows.length - 1].key;
+    inclusive = false;
+  }
+}

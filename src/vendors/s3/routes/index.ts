@@ -1,0 +1,183 @@
+// HTTP surface of the S3 clone: path-style `/{bucket}/{key+}`, the operation chosen by method and
+// query sub-resource as S3 does (`?uploads`, `?list-type=2`, `?delete`, ...); SigV4 first, then
+// decode → domain → encode. Hono matches one catch-all handler per method so the request stays in
+// one synchronous transaction; bodies of object PUTs stream (see `streamsBody`).
+import { Hono, type Context } from "hono";
+import { Deferred, deferred, type Kernel, type VendorBindings, type VendorHono } from "../../../kernel/types.ts";
+import { S3Error, notImplemented, requestId, s3Errors } from "../errors.ts";
+import { xmlResponse } from "../xml.ts";
+import { queryPairs, sha256Hex, verifySigV4 } from "../sigv4.ts";
+import { deleteBucket, findBucket, requireBucket } from "../buckets.ts";
+import { deleteObject, validateKey } from "../objects.ts";
+import { abortUpload, requireUpload } from "../multipart.ts";
+import { corsHeaders, type CorsRule } from "../cors.ts";
+import { type S3Req, checkVersion } from "./request.ts";
+import { listBucketsRoute, createBucketRoute, listObjectsRoute, listVersionsRoute, bucketTaggingRoute, bucketCorsRoute, bucketPolicyRoute } from "./buckets.ts";
+import { putObjectRoute, getObjectRoute, copyObjectRoute, deleteObjectsRoute, objectTaggingRoute, attributesRoute } from "./objects.ts";
+import { createUploadRoute, uploadPartRoute, uploadPartCopyRoute, completeRoute, listPartsRoute, listUploadsRoute } from "./multipart.ts";
+
+type C = Context<{ Bindings: VendorBindings }>;
+
+/**
+ * Sub-resources S3 has: an operation on one of them that no route below serves is a 501, never a
+ * fake success (`versioning` is answered for GET: buckets are never versioned here).
+ */
+const SUBRESOURCES = new Set([
+  "acl", "versioning", "versions", "cors", "tagging", "policy", "policyStatus", "lifecycle", "website", "logging", "notification", "replication",
+  "encryption", "object-lock", "legal-hold", "retention", "restore", "select", "attributes", "accelerate", "requestPayment", "ownershipControls",
+  "publicAccessBlock", "analytics", "metrics", "inventory", "intelligent-tiering", "torrent", "session", "renameObject", "uploads", "uploadId", "delete", "location",
+]);
+
+function safeDecode(s: string): string {
+  try {
+    return decodeURIComponent(s);
+  } catch {
+    throw new S3Error(400, "InvalidURI", "Couldn't parse the specified URI.");
+  }
+}
+
+/** Path-style addressing: `/bucket` and `/bucket/key` (the key exactly as sent, `//` included). */
+function target(pathname: string): { bucket: string | null; key: string | null } {
+  const p = pathname.slice(1);
+  if (!p) return { bucket: null, key: null };
+  const i = p.indexOf("/");
+  if (i < 0) return { bucket: safeDecode(p), key: null };
+  const key = p.slice(i + 1);
+  return { bucket: safeDecode(p.slice(0, i)), key: key ? safeDecode(key) : null };
+}
+
+/** PUTs of object bytes stream; everything else is small and buffered by the platform. */
+export function streamsBody(method: string, path: string): boolean {
+  return method === "PUT" && /^\/[^/]+\/./.test(path);
+}
+
+export function s3Router(k: Kernel): VendorHono {
+  const app = new Hono<{ Bindings: VendorBindings }>();
+  app.on(["GET", "PUT", "POST", "DELETE"], "*", (c) => {
+    const r = decode(k, c);
+    const res = dispatch(k, r);
+    const extra: Record<string, string> = { "x-amz-request-id": r.id, "x-amz-id-2": r.id, ...corsFor(k, r) };
+    // Every object is encrypted at rest (SSE-S3) by default at AWS, and says so.
+    const sub = [...r.q.keys()].filter((name) => SUBRESOURCES.has(name));
+    const bytesOp = sub.length === 0 || (sub.length === 1 && sub[0] === "uploadId" && r.method !== "GET");
+    const sse: Record<string, string> = r.key !== null && r.method !== "DELETE" && bytesOp ? { "x-amz-server-side-encryption": "AES256" } : {};
+    const finish = (out: Response) => withHeaders(out, out.status < 300 ? { ...extra, ...sse } : extra);
+    if (res instanceof Deferred) return deferred(async () => finish(await res.run()));
+    return finish(res);
+  });
+  return app;
+}
+
+function withHeaders(res: Response, extra: Record<string, string>): Response {
+  for (const [name, v] of Object.entries(extra)) if (!res.headers.has(name)) res.headers.set(name, v);
+  return res;
+}
+
+/** A request from a browser origin gets the bucket's CORS headers when a rule allows it. */
+function corsFor(k: Kernel, r: S3Req): Record<string, string> {
+  const origin = r.headers.get("origin");
+  if (!origin || r.bucket === null) return {};
+  const b = findBucket(k, r.bucket);
+  if (!b?.cors) return {};
+  return corsHeaders(JSON.parse(b.cors) as CorsRule[], origin, r.method) ?? {};
+}
+
+function decode(k: Kernel, c: C): S3Req {
+  const url = new URL(c.req.url);
+  const headers = c.req.raw.headers;
+  const method = c.req.method;
+  // A HEAD reaches the router as GET (the platform serves HEAD by the GET route), signed as HEAD.
+  const verified = verifySigV4({ methods: method === "GET" ? ["GET", "HEAD"] : [method], url, headers }, k.world().credentials.s3!.secretAccessKey, k.clock.now());
+  const { bucket, key } = target(url.pathname);
+  const q = new Map(queryPairs(url.search));
+  q.delete("x-id");
+  if (!c.env.stream) {
+    if (/^[0-9a-f]{64}$/.test(verified.payloadHash) && sha256Hex(c.env.body) !== verified.payloadHash) {
+      throw new S3Error(400, "XAmzContentSHA256Mismatch", "The provided 'x-amz-content-sha256' header does not match what was computed.");
+    }
+    if (verified.payloadHash.startsWith("STREAMING-") && c.env.body.length) throw notImplemented("An aws-chunked body on this operation");
+  }
+  return { method, url, headers, bucket, key, q, body: c.env.body, stream: c.env.stream, verified, id: requestId() };
+}
+
+function dispatch(k: Kernel, r: S3Req): Response {
+  const res = route(k, r);
+  if (res) return res;
+  const sub = [...r.q.keys()].find((name) => SUBRESOURCES.has(name));
+  throw notImplemented(`${r.method} ${r.bucket === null ? "/" : r.key === null ? "on a bucket" : "on an object"}${sub ? ` ?${sub}` : ""}`);
+}
+
+/** The operation S3 would run for this method, target and sub-resource; null when none is built. */
+function route(k: Kernel, r: S3Req): Response | null {
+  const { method, q } = r;
+  if (r.bucket === null) {
+    if (method === "GET" && q.size === 0) return listBucketsRoute(k);
+    if (method === "GET") return null;
+    throw new S3Error(405, "MethodNotAllowed", "The specified method is not allowed against this resource.");
+  }
+  const sub = [...q.keys()].filter((name) => SUBRESOURCES.has(name));
+  const only = (name: string) => sub.length === 1 && sub[0] === name;
+  if (r.key === null) {
+    const bucket = r.bucket;
+    if (sub.length === 0) {
+      if (method === "PUT") return createBucketRoute(k, r);
+      if (method === "DELETE") {
+        deleteBucket(k, bucket);
+        return new Response(null, { status: 204 });
+      }
+      if (method === "GET") return listObjectsRoute(k, r);
+      return null;
+    }
+    if (method === "POST" && only("delete")) return deleteObjectsRoute(k, r);
+    if (method === "GET" && only("location")) {
+      const b = requireBucket(k, bucket);
+      return xmlResponse("LocationConstraint", b.region === "us-east-1" ? {} : { "#text": b.region });
+    }
+    if (method === "GET" && only("uploads")) return listUploadsRoute(k, r);
+    if (method === "GET" && only("versions")) return listVersionsRoute(k, r);
+    if (method === "GET" && only("versioning")) {
+      requireBucket(k, bucket);
+      return xmlResponse("VersioningConfiguration", {});
+    }
+    if (only("tagging")) return bucketTaggingRoute(k, r);
+    if (only("cors")) return bucketCorsRoute(k, r);
+    if (only("policy")) return bucketPolicyRoute(k, r);
+    return null;
+  }
+  validateKey(r.key);
+  switch (method) {
+    case "PUT":
+      if (sub.length === 1 && q.has("uploadId")) {
+        return r.headers.has("x-amz-copy-source") ? uploadPartCopyRoute(k, r) : uploadPartRoute(k, r);
+      }
+      if (only("tagging")) return objectTaggingRoute(k, r);
+      if (sub.length) return null;
+      return r.headers.has("x-amz-copy-source") ? copyObjectRoute(k, r) : putObjectRoute(k, r);
+    case "GET":
+      if (only("uploadId")) return listPartsRoute(k, r);
+      if (only("tagging")) return objectTaggingRoute(k, r);
+      if (only("attributes")) return attributesRoute(k, r);
+      if (sub.length) return null;
+      return getObjectRoute(k, r);
+    case "DELETE":
+      if (only("uploadId")) {
+        abortUpload(k, requireUpload(k, r.bucket, r.key, q.get("uploadId")!));
+        return new Response(null, { status: 204 });
+      }
+      if (only("tagging")) return objectTaggingRoute(k, r);
+      if (sub.length) return null;
+      checkVersion(q);
+      requireBucket(k, r.bucket);
+      deleteObject(k, r.bucket, r.key);
+      return new Response(null, { status: 204 });
+    case "POST":
+      if (only("uploads")) return createUploadRoute(k, r);
+      if (only("uploadId")) return completeRoute(k, r);
+  }
+  return null;
+}
+
+/** A path no route matches (other methods, such as OPTIONS preflights): S3's 501 until built. */
+export function s3Unmatched(method: string, path: string): Response {
+  return s3Errors.notImplemented(method, path);
+}

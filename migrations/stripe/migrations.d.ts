@@ -1,0 +1,1 @@
+export { default } from "../migration-set.d.ts";

@@ -1,0 +1,246 @@
+// Invoices of subscriptions: drafted, finalized and paid (or not) by charging the customer's
+// default payment method off-session through a PaymentIntent, as Stripe Billing does.
+import { err, StripeError } from "./errors.ts";
+import { changed, emit } from "./events.ts";
+import { createIntent } from "./payment-intents.ts";
+import { newId, unixNow, type Obj } from "./store.ts";
+import { LIST_PARAMS, Params, listJson, listQuery, search, type Ctx } from "./wire.ts";
+
+export interface Line {
+  price: Obj;
+  quantity: number;
+  period: { start: number; end: number };
+  description: string;
+  subscriptionItem: string;
+  /** A proration's own amount (negative for unused time); otherwise unit amount × quantity. */
+  amount?: number;
+  proration?: boolean;
+}
+
+export const lineAmount = (l: Line) => l.amount ?? Number(l.price.unit_amount) * l.quantity;
+
+/** A draft invoice for `lines` of subscription `sub`; emits invoice.created. */
+export function draftInvoice(s: Ctx, sub: Obj, customer: Obj, lines: Line[], reason: string, period: { start: number; end: number }, discounts: { discount: string; amount: number }[] = []): Obj {
+  const id = newId(s.k, "invoice");
+  const subtotal = lines.reduce((n, l) => n + lineAmount(l), 0);
+  const total = subtotal - discounts.reduce((n, d) => n + d.amount, 0);
+  // A credit larger than the charges is owed to the customer, not charged.
+  const due = Math.max(0, total);
+  const seq = Number(customer.next_invoice_sequence ?? 1);
+  s.store.save("customer", { ...customer, next_invoice_sequence: seq + 1 });
+  const now = unixNow(s.k);
+  const inv: Obj = {
+    id,
+    object: "invoice",
+    account_country: "US",
+    account_name: "Molar Clones",
+    account_tax_ids: null,
+    amount_due: due,
+    amount_overpaid: 0,
+    amount_paid: 0,
+    amount_remaining: due,
+    amount_shipping: 0,
+    application: null,
+    attempt_count: 0,
+    attempted: false,
+    auto_advance: true,
+    automatic_tax: { disabled_reason: null, enabled: false, liability: null, provider: null, status: null },
+    automatically_finalizes_at: null,
+    billing_reason: reason,
+    collection_method: sub.collection_method,
+    confirmation_secret: null,
+    created: now,
+    currency: sub.currency,
+    custom_fields: null,
+    customer: customer.id,
+    customer_account: null,
+    customer_address: customer.address ?? null,
+    customer_email: customer.email ?? null,
+    customer_name: customer.name ?? null,
+    customer_phone: customer.phone ?? null,
+    customer_shipping: customer.shipping ?? null,
+    customer_tax_exempt: customer.tax_exempt ?? "none",
+    customer_tax_ids: [],
+    default_payment_method: null,
+    default_source: null,
+    default_tax_rates: [],
+    description: null,
+    discounts: discounts.map((d) => d.discount),
+    due_date: null,
+    effective_at: null,
+    ending_balance: null,
+    footer: null,
+    from_invoice: null,
+    hosted_invoice_url: null,
+    invoice_pdf: null,
+    issuer: { type: "self" },
+    last_finalization_error: null,
+    latest_revision: null,
+    lines: {
+      object: "list",
+      data: lines.map((l, i) => ({
+        id: s.k.ids.make("il_", 24),
+        object: "line_item",
+        amount: lineAmount(l),
+        currency: sub.currency,
+        description: l.description,
+        // Discounts are shown on the first line, where a one-line subscription invoice has them all.
+        discount_amounts: i === 0 ? discounts : [],
+        discountable: true,
+        discounts: i === 0 ? discounts.map((d) => d.discount) : [],
+        invoice: id,
+        livemode: false,
+        metadata: {},
+        parent: { invoice_item_details: null, subscription_item_details: { invoice_item: null, proration: !!l.proration, proration_details: { credited_items: null }, subscription: sub.id, subscription_item: l.subscriptionItem }, type: "subscription_item_details" },
+        period: l.period,
+        pretax_credit_amounts: [],
+        pricing: { price_details: { price: l.price.id, product: l.price.product }, type: "price_details", unit_amount_decimal: String(l.price.unit_amount) },
+        quantity: l.quantity,
+        taxes: [],
+      })),
+      has_more: false,
+      total_count: lines.length,
+      url: `/v1/invoices/${id}/lines`,
+    },
+    livemode: false,
+    metadata: {},
+    next_payment_attempt: null,
+    number: null,
+    on_behalf_of: null,
+    parent: { quote_details: null, subscription_details: { metadata: sub.metadata, subscription: sub.id }, type: "subscription_details" },
+    payment_settings: { default_mandate: null, payment_method_options: null, payment_method_types: null },
+    period_end: period.end,
+    period_start: period.start,
+    post_payment_credit_notes_amount: 0,
+    pre_payment_credit_notes_amount: 0,
+    receipt_number: null,
+    rendering: null,
+    shipping_cost: null,
+    shipping_details: null,
+    starting_balance: 0,
+    statement_descriptor: null,
+    status: "draft",
+    status_transitions: { finalized_at: null, marked_uncollectible_at: null, paid_at: null, voided_at: null },
+    subscription: sub.id,
+    subtotal,
+    subtotal_excluding_tax: subtotal,
+    test_clock: null,
+    total,
+    total_discount_amounts: discounts,
+    total_excluding_tax: total,
+    total_pretax_credit_amounts: [],
+    total_taxes: [],
+    webhooks_delivered_at: now,
+  };
+  s.store.insert("invoice", inv, { seq });
+  emit(s, "invoice.created", inv);
+  return inv;
+}
+
+/** Draft → open, numbered; emits invoice.finalized. */
+export function finalizeInvoice(s: Ctx, inv: Obj): Obj {
+  const { seq } = s.store.internal<{ seq: number }>("invoice", inv.id);
+  const customer = s.store.get("customer", String(inv.customer));
+  const next: Obj = {
+    ...inv,
+    status: "open",
+    number: `${customer.invoice_prefix}-${String(seq).padStart(4, "0")}`,
+    effective_at: unixNow(s.k),
+    hosted_invoice_url: null,
+    status_transitions: { ...(inv.status_transitions as Obj), finalized_at: unixNow(s.k) },
+  };
+  s.store.save("invoice", next);
+  emit(s, "invoice.finalized", next);
+  return next;
+}
+
+/**
+ * Charges an open invoice off-session with `pmId`. Answers whether it was paid; a failure is
+ * recorded on the invoice (attempt_count, invoice.payment_failed), never thrown.
+ */
+export function attemptPayment(s: Ctx, inv: Obj, pmId: string | null): { paid: boolean; invoice: Obj; error: Record<string, unknown> | null } {
+  const before = s.store.get("invoice", inv.id);
+  const amount = Number(before.amount_remaining);
+  let error: Record<string, unknown> | null = null;
+  if (amount > 0) {
+    if (!pmId) {
+      error = { type: "invalid_request_error", message: "This customer has no attached payment source or default payment method." };
+    } else {
+      try {
+        createIntent(s, new Params({
+          amount: String(amount), currency: String(before.currency), customer: String(before.customer), payment_method: pmId, confirm: "true", off_session: "true",
+          description: before.billing_reason === "subscription_create" ? "Subscription creation" : "Subscription update",
+        }));
+      } catch (e) {
+        if (!(e instanceof StripeError)) throw e;
+        error = e.body;
+      }
+    }
+  }
+  const now = unixNow(s.k);
+  if (error) {
+    const failed: Obj = { ...before, attempted: true, attempt_count: Number(before.attempt_count) + 1 };
+    s.store.save("invoice", failed);
+    emit(s, "invoice.payment_failed", failed);
+    return { paid: false, invoice: failed, error };
+  }
+  const paid: Obj = {
+    ...before,
+    status: "paid",
+    attempted: true,
+    attempt_count: Number(before.attempt_count) + (amount > 0 ? 1 : 0),
+    amount_paid: amount,
+    amount_remaining: 0,
+    next_payment_attempt: null,
+    status_transitions: { ...(before.status_transitions as Obj), paid_at: now },
+  };
+  s.store.save("invoice", paid);
+  emit(s, "invoice.paid", paid);
+  emit(s, "invoice.payment_succeeded", paid);
+  return { paid: true, invoice: paid, error: null };
+}
+
+export function setNextAttempt(s: Ctx, inv: Obj, at: number | null): Obj {
+  const next = { ...s.store.get("invoice", inv.id), next_payment_attempt: at };
+  s.store.save("invoice", next);
+  return next;
+}
+
+export function listInvoices(s: Ctx, p: Params) {
+  p.allow(...LIST_PARAMS, "customer", "subscription", "status", "collection_method", "due_date");
+  return listJson("/v1/invoices", s.store.list("invoice", listQuery(p), {
+    customer: p.str("customer") ?? undefined, subscription: p.str("subscription") ?? undefined,
+    status: p.oneOf("status", ["draft", "open", "paid", "uncollectible", "void"]),
+  }));
+}
+
+export function voidInvoice(s: Ctx, id: string): Obj {
+  const before = s.store.get("invoice", id, "invoice");
+  if (before.status !== "open") throw err.invalid(`You can only void an open invoice, but this invoice's status is ${before.status}.`, { code: "invoice_not_editable" });
+  const next = { ...before, status: "void", amount_remaining: 0, next_payment_attempt: null, status_transitions: { ...(before.status_transitions as Obj), voided_at: unixNow(s.k) } };
+  s.store.save("invoice", next);
+  emit(s, "invoice.voided", next, changed(before, next));
+  return next;
+}
+
+export const searchInvoices = (s: Ctx, p: Params) => search(s, p, "invoice", "invoices", ["created", "currency", "customer", "number", "status", "subscription", "total"]);
+
+export function invoiceLines(s: Ctx, id: string, p: Params) {
+  p.allow(...LIST_PARAMS);
+  const inv = s.store.get("invoice", id, "invoice");
+  const all = (inv.lines as { data: Obj[] }).data;
+  const q = listQuery(p);
+  let from = 0;
+  if (q.startingAfter) from = all.findIndex((l) => l.id === q.startingAfter) + 1;
+  const data = all.slice(from, from + q.limit);
+  return { object: "list", data, has_more: from + q.limit < all.length, url: `/v1/invoices/${id}/lines` };
+}
+
+export function markUncollectible(s: Ctx, id: string): Obj {
+  const before = s.store.get("invoice", id, "invoice");
+  if (before.status !== "open") throw err.invalid(`You can only mark an open invoice as uncollectible, but this invoice's status is ${before.status}.`, { code: "invoice_not_editable" });
+  const next = { ...before, status: "uncollectible", next_payment_attempt: null, status_transitions: { ...(before.status_transitions as Obj), marked_uncollectible_at: unixNow(s.k) } };
+  s.store.save("invoice", next);
+  emit(s, "invoice.marked_uncollectible", next, changed(before, next));
+  return next;
+}

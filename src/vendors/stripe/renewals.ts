@@ -1,0 +1,164 @@
+// What the run clock does to subscriptions: trial_will_end three days ahead, renewals that draft,
+// finalize and charge an invoice, dunning (retries, then what the settings say), incomplete
+// subscriptions expiring; and paying an open invoice by hand.
+import type { Kernel } from "../../kernel/types.ts";
+import { err, StripeError } from "./errors.ts";
+import { changed, emit } from "./events.ts";
+import { attemptPayment, setNextAttempt } from "./invoices.ts";
+import { unixNow, type Obj } from "./store.ts";
+import { ctxOf, type Ctx, type Params } from "./wire.ts";
+import {
+  DAY, EXPIRE, RENEW, RETRY, TRIAL_WILL_END, TRIAL_WILL_END_DAYS, addInterval, endSubscription, invoiceFor, items, paymentMethodFor, period, withPeriod,
+} from "./subscriptions.ts";
+
+/**
+ * What happens after a renewal payment fails: retries `retryDays` after each failure, then
+ * `onFailure` (the subscription is canceled, or left past_due / unpaid). Changed through the admin
+ * API (`POST {adminUrl}/stripe/settings/dunning`), as in Stripe's dashboard.
+ */
+export interface Dunning {
+  retryDays: number[];
+  onFailure: "cancel" | "past_due" | "unpaid";
+  /** What becomes of the invoice when retries are exhausted. */
+  invoice: "leave_open" | "mark_uncollectible";
+}
+export const DEFAULT_DUNNING: Dunning = { retryDays: [3, 5, 7], onFailure: "cancel", invoice: "leave_open" };
+
+export function dunningOf(s: Ctx): Dunning {
+  const row = s.k.sql.exec<{ value: string }>("SELECT value FROM stripe_settings WHERE key = 'dunning'").toArray()[0];
+  return row ? { ...DEFAULT_DUNNING, ...(JSON.parse(row.value) as Partial<Dunning>) } : DEFAULT_DUNNING;
+}
+
+export function setDunning(s: Ctx, d: Dunning): void {
+  s.k.sql.exec("INSERT INTO stripe_settings (key, value) VALUES ('dunning', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value", JSON.stringify(d));
+}
+/** A renewal (or a retry) settled: active and the next renewal scheduled, or past_due and a retry. */
+function afterAttempt(s: Ctx, sub: Obj, inv: Obj, paid: boolean, attempt: number): string {
+  const before = s.store.get("subscription", sub.id);
+  if (paid) {
+    const next = { ...before, status: "active", latest_invoice: inv.id };
+    s.store.save("subscription", next);
+    emit(s, "customer.subscription.updated", next, changed(before, next));
+    return `subscription ${sub.id} renewed, invoice ${inv.id} paid`;
+  }
+  const dunning = dunningOf(s);
+  const days = dunning.retryDays[attempt - 1];
+  if (days === undefined) {
+    setNextAttempt(s, inv, null);
+    if (dunning.invoice === "mark_uncollectible") {
+      const open = s.store.get("invoice", inv.id);
+      const marked = { ...open, status: "uncollectible", status_transitions: { ...(open.status_transitions as Obj), marked_uncollectible_at: unixNow(s.k) } };
+      s.store.save("invoice", marked);
+      emit(s, "invoice.marked_uncollectible", marked, changed(open, marked));
+    }
+    if (dunning.onFailure === "cancel") {
+      endSubscription(s, before, "payment_failed");
+      return `subscription ${sub.id} canceled after ${attempt} failed payments`;
+    }
+    const next = { ...before, status: dunning.onFailure, latest_invoice: inv.id };
+    s.store.save("subscription", next);
+    if (before.status !== next.status) emit(s, "customer.subscription.updated", next, changed(before, next));
+    return `subscription ${sub.id} ${dunning.onFailure} after ${attempt} failed payments`;
+  }
+  const at = unixNow(s.k) + days * DAY;
+  setNextAttempt(s, inv, at);
+  s.k.jobs.schedule("stripe", RETRY, at * 1000, { attempt: attempt + 1 }, inv.id);
+  const next = { ...before, status: "past_due", latest_invoice: inv.id };
+  s.store.save("subscription", next);
+  if (before.status !== "past_due") emit(s, "customer.subscription.updated", next, changed(before, next));
+  return `subscription ${sub.id} past_due, invoice ${inv.id} retried in ${days} days`;
+}
+
+export function subscriptionJobs(k: Kernel) {
+  return {
+    [TRIAL_WILL_END]: (_p: Record<string, unknown>, job: { ref: string | null }) => {
+      const s = ctxOf(k);
+      const sub = s.store.find("subscription", job.ref!);
+      if (!sub || sub.status !== "trialing") return;
+      emit(s, "customer.subscription.trial_will_end", sub);
+      return `subscription ${sub.id} trial ends in ${TRIAL_WILL_END_DAYS} days`;
+    },
+    [RENEW]: (_p: Record<string, unknown>, job: { ref: string | null }) => {
+      const s = ctxOf(k);
+      const sub = s.store.find("subscription", job.ref!);
+      if (!sub || sub.status === "canceled" || sub.status === "incomplete_expired") return;
+      if (sub.cancel_at_period_end) {
+        endSubscription(s, sub, "cancellation_requested");
+        return `subscription ${sub.id} canceled at period end`;
+      }
+      const old = period(sub);
+      const price = items(sub)[0].price as Obj;
+      const rec = price.recurring as Obj;
+      const end = addInterval(old.end, String(rec.interval), Number(rec.interval_count));
+      const moved = withPeriod(sub, old.end, end);
+      s.store.save("subscription", moved);
+      s.k.jobs.schedule("stripe", RENEW, end * 1000, {}, sub.id);
+      const inv = invoiceFor(s, moved, "subscription_cycle", old.end, end, false);
+      if (sub.collection_method === "send_invoice") return `subscription ${sub.id} invoiced (${inv.id})`;
+      const r = attemptPayment(s, inv, paymentMethodFor(s, moved));
+      return afterAttempt(s, { ...moved, status: sub.status }, r.invoice, r.paid, 1);
+    },
+    [EXPIRE]: (_p: Record<string, unknown>, job: { ref: string | null }) => {
+      const s = ctxOf(k);
+      const sub = s.store.find("subscription", job.ref!);
+      if (!sub || sub.status !== "incomplete") return;
+      const next = { ...sub, status: "incomplete_expired", ended_at: unixNow(s.k) };
+      s.store.save("subscription", next);
+      const inv = sub.latest_invoice ? s.store.find("invoice", String(sub.latest_invoice)) : null;
+      if (inv?.status === "open") {
+        const voided = { ...inv, status: "void", amount_remaining: 0, status_transitions: { ...(inv.status_transitions as Obj), voided_at: unixNow(s.k) } };
+        s.store.save("invoice", voided);
+        emit(s, "invoice.voided", voided, changed(inv, voided));
+      }
+      emit(s, "customer.subscription.deleted", next);
+      return `subscription ${sub.id} incomplete_expired`;
+    },
+    [RETRY]: (p: Record<string, unknown>, job: { ref: string | null }) => {
+      const s = ctxOf(k);
+      const inv = s.store.find("invoice", job.ref!);
+      if (!inv || inv.status !== "open") return;
+      const sub = s.store.find("subscription", String(inv.subscription));
+      if (!sub || sub.status === "canceled") return;
+      const r = attemptPayment(s, inv, paymentMethodFor(s, sub));
+      return afterAttempt(s, sub, r.invoice, r.paid, Number(p.attempt));
+    },
+  };
+}
+
+/** Pays an open invoice now (a customer fixed their card): a past_due subscription becomes active. */
+export function payInvoice(s: Ctx, id: string, p: Params): Obj {
+  p.allow("payment_method", "off_session", "paid_out_of_band", "forgive", "source", "mandate");
+  const inv = s.store.get("invoice", id, "invoice");
+  if (inv.status === "paid") throw err.invalid("Invoice is already paid", { code: "invoice_already_paid" });
+  if (inv.status !== "open") throw err.invalid(`You can only pay an open invoice, but this invoice's status is ${inv.status}.`, { code: "invoice_not_editable" });
+  const sub = inv.subscription ? s.store.find("subscription", String(inv.subscription)) : null;
+  let paid: boolean;
+  let error: Record<string, unknown> | null = null;
+  if (p.bool("paid_out_of_band")) {
+    const next = { ...inv, status: "paid", amount_remaining: 0, next_payment_attempt: null, status_transitions: { ...(inv.status_transitions as Obj), paid_at: unixNow(s.k) } };
+    s.store.save("invoice", next);
+    emit(s, "invoice.paid", next);
+    paid = true;
+  } else {
+    const pm = p.str("payment_method") ?? (sub ? paymentMethodFor(s, sub) : null);
+    const r = attemptPayment(s, inv, pm);
+    paid = r.paid;
+    error = r.error;
+  }
+  if (paid) {
+    s.k.jobs.cancel(RETRY, id);
+    if (sub && sub.status !== "active" && sub.status !== "canceled") {
+      const next = { ...sub, status: "active", latest_invoice: id };
+      s.store.save("subscription", next);
+      emit(s, "customer.subscription.updated", next, changed(sub, next));
+      if (sub.status === "incomplete") {
+        s.k.jobs.cancel(EXPIRE, sub.id);
+        s.k.jobs.schedule("stripe", RENEW, period(sub).end * 1000, {}, sub.id);
+      }
+    }
+    return s.store.get("invoice", id);
+  }
+  if (error?.type === "card_error") throw err.card(error);
+  throw new StripeError(402, { ...error, type: error?.type ?? "invalid_request_error" }, true);
+}
+

@@ -1,0 +1,43 @@
+// Tables of the Stripe clone, prefixed `stripe_`. Every resource keeps its Stripe-shaped JSON in
+// `data` beside the columns lists and lookups need; `internal` holds what the API never shows
+// (a card's test behaviour, whether a payment method was consumed).
+import { sqliteTable, text, integer, index } from "drizzle-orm/sqlite-core";
+
+function resourceTable<N extends string>(name: N) {
+  return sqliteTable(
+    name,
+    {
+      id: text("id").primaryKey(),
+      seq: integer("seq").notNull(),
+      created: integer("created").notNull(),
+      deleted: integer("deleted").notNull().default(0),
+      data: text("data").notNull(),
+      internal: text("internal"),
+    },
+    (t) => [index(`${name}_seq`).on(t.seq)],
+  );
+}
+
+export const customers = resourceTable("stripe_customers");
+export const paymentMethods = resourceTable("stripe_payment_methods");
+export const paymentIntents = resourceTable("stripe_payment_intents");
+export const charges = resourceTable("stripe_charges");
+export const refunds = resourceTable("stripe_refunds");
+export const products = resourceTable("stripe_products");
+export const prices = resourceTable("stripe_prices");
+export const webhookEndpoints = resourceTable("stripe_webhook_endpoints");
+export const events = resourceTable("stripe_events");
+export const setupIntents = resourceTable("stripe_setup_intents");
+export const subscriptions = resourceTable("stripe_subscriptions");
+export const invoices = resourceTable("stripe_invoices");
+export const coupons = resourceTable("stripe_coupons");
+export const promotionCodes = resourceTable("stripe_promotion_codes");
+export const discounts = resourceTable("stripe_discounts");
+export const checkoutSessions = resourceTable("stripe_checkout_sessions");
+export const portalSessions = resourceTable("stripe_portal_sessions");
+
+/** Account settings the admin API can change (the dashboard's, at Stripe): dunning. */
+export const settings = sqliteTable("stripe_settings", {
+  key: text("key").primaryKey(),
+  value: text("value").notNull(),
+});

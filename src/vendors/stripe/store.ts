@@ -1,0 +1,199 @@
+// The object store of the Stripe clone: every resource is a row of its table with the Stripe-shaped
+// JSON beside the columns lists need. Lists page newest first on `seq`, as Stripe's cursors do.
+import type { Kernel } from "../../kernel/types.ts";
+import { err } from "./errors.ts";
+
+export type Obj = Record<string, unknown> & { id: string };
+
+/** Resource tables, by the `object` name Stripe gives their rows. */
+export const TABLES = {
+  customer: "stripe_customers",
+  payment_method: "stripe_payment_methods",
+  payment_intent: "stripe_payment_intents",
+  setup_intent: "stripe_setup_intents",
+  charge: "stripe_charges",
+  refund: "stripe_refunds",
+  product: "stripe_products",
+  price: "stripe_prices",
+  subscription: "stripe_subscriptions",
+  invoice: "stripe_invoices",
+  webhook_endpoint: "stripe_webhook_endpoints",
+  event: "stripe_events",
+  "checkout.session": "stripe_checkout_sessions",
+  "billing_portal.session": "stripe_portal_sessions",
+  promotion_code: "stripe_promotion_codes",
+  discount: "stripe_discounts",
+  coupon: "stripe_coupons",
+} as const;
+export type ObjectType = keyof typeof TABLES;
+
+/** Id prefixes and lengths as Stripe mints them. */
+export const ID_PREFIX: Record<ObjectType, [string, number]> = {
+  customer: ["cus_", 14],
+  payment_method: ["pm_", 24],
+  payment_intent: ["pi_", 24],
+  setup_intent: ["seti_", 24],
+  charge: ["ch_", 24],
+  refund: ["re_", 24],
+  product: ["prod_", 14],
+  price: ["price_", 24],
+  subscription: ["sub_", 24],
+  invoice: ["in_", 24],
+  webhook_endpoint: ["we_", 24],
+  event: ["evt_", 24],
+  "checkout.session": ["cs_test_", 58],
+  "billing_portal.session": ["bps_", 24],
+  promotion_code: ["promo_", 24],
+  discount: ["di_", 24],
+  // Coupon ids carry no prefix (and may be chosen by the caller): never expanded by id.
+  coupon: ["", 8],
+};
+
+/** What an id names, by its prefix (for `expand`). */
+export function typeOfId(id: string): ObjectType | null {
+  for (const [type, [prefix]] of Object.entries(ID_PREFIX) as [ObjectType, [string, number]][]) if (prefix && id.startsWith(prefix)) return type;
+  return null;
+}
+
+/** The noun Stripe's "No such ..." messages use. */
+const NOUN: Record<ObjectType, string> = {
+  customer: "customer",
+  payment_method: "PaymentMethod",
+  payment_intent: "payment_intent",
+  setup_intent: "setup_intent",
+  charge: "charge",
+  refund: "refund",
+  product: "product",
+  price: "price",
+  subscription: "subscription",
+  invoice: "invoice",
+  webhook_endpoint: "webhook endpoint",
+  event: "event",
+  "checkout.session": "checkout session",
+  "billing_portal.session": "billing portal session",
+  promotion_code: "promotion code",
+  discount: "discount",
+  coupon: "coupon",
+};
+
+export const newId = (k: Kernel, type: ObjectType) => k.ids.make(...ID_PREFIX[type]);
+export const unixNow = (k: Kernel) => Math.floor(k.clock.now() / 1000);
+
+type Row = { data: string; internal: string | null; deleted: number; seq: number };
+
+export class Store {
+  constructor(private readonly k: Kernel) {}
+
+  row(type: ObjectType, id: string): Row | null {
+    return this.k.sql.exec<Row>(`SELECT data, internal, deleted, seq FROM ${TABLES[type]} WHERE id = ?`, id).toArray()[0] ?? null;
+  }
+
+  /** The object, or null; deleted objects answer their tombstone only with `withDeleted`. */
+  find<T extends Obj = Obj>(type: ObjectType, id: string, withDeleted = false): T | null {
+    const r = this.row(type, id);
+    if (!r || (r.deleted && !withDeleted)) return null;
+    return JSON.parse(r.data) as T;
+  }
+
+  /** The object, or Stripe's 404 resource_missing. */
+  get<T extends Obj = Obj>(type: ObjectType, id: string, param = "id", withDeleted = false): T {
+    const o = this.find<T>(type, id, withDeleted);
+    if (!o) throw err.missing(NOUN[type], id, param);
+    return o;
+  }
+
+  internal<T>(type: ObjectType, id: string): T {
+    const r = this.row(type, id);
+    return (r?.internal ? JSON.parse(r.internal) : {}) as T;
+  }
+
+  insert(type: ObjectType, obj: Obj, internal: unknown = null): Obj {
+    const table = TABLES[type];
+    const seq = this.k.sql.exec<{ v: number }>(`SELECT COALESCE(MAX(seq), 0) + 1 AS v FROM ${table}`).one().v;
+    this.k.sql.exec(
+      `INSERT INTO ${table} (id, seq, created, deleted, data, internal) VALUES (?, ?, ?, 0, ?, ?)`,
+      obj.id, seq, Number(obj.created ?? unixNow(this.k)), JSON.stringify(obj), internal === null ? null : JSON.stringify(internal),
+    );
+    return obj;
+  }
+
+  save(type: ObjectType, obj: Obj): Obj {
+    this.k.sql.exec(`UPDATE ${TABLES[type]} SET data = ? WHERE id = ?`, JSON.stringify(obj), obj.id);
+    return obj;
+  }
+
+  setInternal(type: ObjectType, id: string, internal: unknown): void {
+    this.k.sql.exec(`UPDATE ${TABLES[type]} SET internal = ? WHERE id = ?`, JSON.stringify(internal), id);
+  }
+
+  /** Keeps a tombstone (Stripe answers a deleted customer with `deleted: true`). */
+  markDeleted(type: ObjectType, id: string, tombstone: Obj): void {
+    this.k.sql.exec(`UPDATE ${TABLES[type]} SET deleted = 1, data = ? WHERE id = ?`, JSON.stringify(tombstone), id);
+  }
+
+  remove(type: ObjectType, id: string): void {
+    this.k.sql.exec(`DELETE FROM ${TABLES[type]} WHERE id = ?`, id);
+  }
+
+  /**
+   * One page, newest first. `where` holds JSON paths of `data` and the values they must equal
+   * (an array value means any of them).
+   */
+  list(type: ObjectType, q: ListQuery, where: Record<string, unknown> = {}): { data: Obj[]; has_more: boolean } {
+    const table = TABLES[type];
+    const conds = ["deleted = 0"];
+    const args: unknown[] = [];
+    for (const [path, v] of Object.entries(where)) {
+      if (v === undefined) continue;
+      if (Array.isArray(v)) {
+        conds.push(`json_extract(data, ?) IN (SELECT value FROM json_each(?))`);
+        args.push(`$.${path}`, JSON.stringify(v));
+      } else if (v === null) {
+        conds.push(`json_extract(data, ?) IS NULL`);
+        args.push(`$.${path}`);
+      } else {
+        conds.push(`json_extract(data, ?) = ?`);
+        args.push(`$.${path}`, typeof v === "boolean" ? (v ? 1 : 0) : v);
+      }
+    }
+    for (const [op, v] of Object.entries(q.created ?? {})) {
+      conds.push(`created ${op} ?`);
+      args.push(v);
+    }
+    const cursorId = q.startingAfter ?? q.endingBefore;
+    let order = "DESC";
+    if (cursorId) {
+      const c = this.row(type, cursorId);
+      if (!c) throw err.missing(NOUN[type], cursorId, q.startingAfter ? "starting_after" : "ending_before");
+      conds.push(q.startingAfter ? "seq < ?" : "seq > ?");
+      args.push(c.seq);
+      if (q.endingBefore) order = "ASC";
+    }
+    const rows = this.k.sql
+      .exec<{ data: string }>(`SELECT data FROM ${table} WHERE ${conds.join(" AND ")} ORDER BY seq ${order} LIMIT ?`, ...args, q.limit + 1)
+      .toArray();
+    const has_more = rows.length > q.limit;
+    const data = rows.slice(0, q.limit).map((r) => JSON.parse(r.data) as Obj);
+    if (order === "ASC") data.reverse();
+    return { data, has_more };
+  }
+
+  /** Every live object of a type, newest first (search filters these). */
+  all(type: ObjectType): Obj[] {
+    return this.k.sql.exec<{ data: string }>(`SELECT data FROM ${TABLES[type]} WHERE deleted = 0 ORDER BY seq DESC`).toArray().map((r) => JSON.parse(r.data) as Obj);
+  }
+}
+
+export interface ListQuery {
+  limit: number;
+  startingAfter?: string;
+  endingBefore?: string;
+  created?: Record<string, number>;
+}
+
+const stores = new WeakMap<Kernel, Store>();
+export function storeOf(k: Kernel): Store {
+  let s = stores.get(k);
+  if (!s) stores.set(k, (s = new Store(k)));
+  return s;
+}

@@ -1,0 +1,336 @@
+// Subscriptions: create (trials, first invoice, payment behaviours), update (cancel at period end,
+// default payment method, item changes with proration), cancel, list, search, their items.
+// What the run clock does to them (renewals, dunning, trial ends) is in renewals.ts.
+import { err, StripeError } from "./errors.ts";
+import { changed, emit } from "./events.ts";
+import { discountAmounts, redeem } from "./coupons.ts";
+import { attemptPayment, draftInvoice, finalizeInvoice, lineAmount, type Line } from "./invoices.ts";
+import { newId, unixNow, type Obj } from "./store.ts";
+import { LIST_PARAMS, Params, listJson, listQuery, metadata, search, type Ctx } from "./wire.ts";
+
+export const DAY = 86_400;
+export const TRIAL_WILL_END_DAYS = 3;
+export const RENEW = "stripe.subscription_renew";
+export const TRIAL_WILL_END = "stripe.subscription_trial_will_end";
+export const RETRY = "stripe.invoice_retry";
+export const EXPIRE = "stripe.subscription_incomplete_expire";
+/** An incomplete subscription whose first invoice stays unpaid this long expires, as at Stripe. */
+const INCOMPLETE_HOURS = 23;
+
+export function addInterval(unix: number, interval: string, count: number): number {
+  const d = new Date(unix * 1000);
+  if (interval === "day") d.setUTCDate(d.getUTCDate() + count);
+  else if (interval === "week") d.setUTCDate(d.getUTCDate() + 7 * count);
+  else if (interval === "month") d.setUTCMonth(d.getUTCMonth() + count);
+  else d.setUTCFullYear(d.getUTCFullYear() + count);
+  return Math.floor(d.getTime() / 1000);
+}
+
+export function planOf(price: Obj) {
+  const r = price.recurring as Obj;
+  return {
+    id: price.id, object: "plan", active: price.active, amount: price.unit_amount, amount_decimal: String(price.unit_amount), billing_scheme: price.billing_scheme,
+    created: price.created, currency: price.currency, interval: r.interval, interval_count: r.interval_count, livemode: false, metadata: price.metadata,
+    meter: null, nickname: price.nickname, product: price.product, tiers_mode: null, transform_usage: null, trial_period_days: null, usage_type: r.usage_type,
+  };
+}
+
+export const items = (sub: Obj) => (sub.items as { data: Obj[] }).data;
+
+/** The payment method renewals charge: the subscription's, else the customer's invoice default. */
+export function paymentMethodFor(s: Ctx, sub: Obj): string | null {
+  if (sub.default_payment_method) return String(sub.default_payment_method);
+  const c = s.store.find("customer", String(sub.customer));
+  return ((c?.invoice_settings as Obj | undefined)?.default_payment_method as string | null) ?? null;
+}
+
+export function period(sub: Obj) {
+  const it = items(sub)[0];
+  return { start: Number(it.current_period_start), end: Number(it.current_period_end) };
+}
+
+export function withPeriod(sub: Obj, start: number, end: number): Obj {
+  return { ...sub, items: { ...(sub.items as Obj), data: items(sub).map((i) => ({ ...i, current_period_start: start, current_period_end: end })) } };
+}
+
+interface SubInternal {
+  /** Prorations waiting for the next invoice. */
+  pending?: Line[];
+}
+
+const productName = (s: Ctx, price: Obj) => String(s.store.find("product", String(price.product))?.name ?? price.product);
+
+export function invoiceFor(s: Ctx, sub: Obj, reason: string, start: number, end: number, zero: boolean, only?: Line[]): Obj {
+  const customer = s.store.get("customer", String(sub.customer));
+  const internal = s.store.internal<SubInternal>("subscription", sub.id);
+  const pending = only ?? internal.pending ?? [];
+  if (!only && pending.length) s.store.setInternal("subscription", sub.id, { ...internal, pending: [] });
+  const lines: Line[] = only ? [...pending] : [...pending, ...items(sub).map((i) => {
+    const price = i.price as Obj;
+    return {
+      price: zero ? { ...price, unit_amount: 0 } : price,
+      quantity: Number(i.quantity),
+      period: { start, end },
+      description: `${zero ? "Trial period for" : `${i.quantity} ×`} ${String(s.store.find("product", String(price.product))?.name ?? price.product)}`,
+      subscriptionItem: i.id,
+    };
+  })];
+  const subtotal = lines.reduce((n, l) => n + lineAmount(l), 0);
+  const discounts = discountAmounts(s, sub.discounts as string[], subtotal, String(sub.currency), start);
+  return finalizeInvoice(s, draftInvoice(s, sub, customer, lines, reason, { start, end }, discounts));
+}
+
+export function createSubscription(s: Ctx, p: Params): Obj {
+  p.allow("customer", "items", "trial_period_days", "trial_end", "trial_from_plan", "default_payment_method", "metadata", "cancel_at_period_end", "payment_behavior",
+    "collection_method", "days_until_due", "description", "currency", "off_session", "payment_settings", "proration_behavior", "billing_cycle_anchor",
+    "automatic_tax", "default_tax_rates", "discounts", "expand", "trial_settings", "backdate_start_date", "cancel_at", "add_invoice_items", "application_fee_percent",
+    "billing_thresholds", "default_source", "on_behalf_of", "pending_invoice_item_interval", "transfer_data", "invoice_settings");
+  const customer = s.store.get("customer", p.reqStr("customer"), "customer");
+  const rawItems = p.raw.items;
+  const list = Array.isArray(rawItems) ? rawItems : rawItems && typeof rawItems === "object" ? Object.values(rawItems) : null;
+  if (!list || list.length === 0) throw err.missingParam("items");
+  const now = unixNow(s.k);
+  const id = newId(s.k, "subscription");
+  const subItems = list.map((raw, i) => {
+    if (typeof raw !== "object" || raw === null) throw err.invalidObject(`items[${i}]`);
+    const ip = new Params(raw as Record<string, unknown>, `items[${i}]`);
+    ip.allow("price", "quantity", "metadata", "price_data", "tax_rates", "discounts", "billing_thresholds", "plan");
+    const priceId = ip.str("price") ?? ip.str("plan");
+    if (!priceId) throw err.missingParam(`items[${i}][price]`);
+    const price = s.store.get("price", priceId, `items[${i}][price]`);
+    if (price.type !== "recurring") throw err.invalid(`The price specified is set to \`type=one_time\` but this field only accepts prices with \`type=recurring\`.`, { param: `items[${i}][price]` });
+    if (!price.active) throw err.invalid(`The price specified is inactive. This field only accepts active prices.`, { param: `items[${i}][price]` });
+    return { id: s.k.ids.make("si_", 14), object: "subscription_item", billing_thresholds: null, created: now, current_period_end: 0, current_period_start: now, discounts: [], metadata: metadata(ip), plan: planOf(price), price, quantity: ip.int("quantity", { min: 0 }) ?? 1, subscription: id, tax_rates: [] };
+  });
+  const first = subItems[0].price as Obj;
+  const rec = first.recurring as Obj;
+  for (const [i, it] of subItems.entries()) {
+    const r = (it.price as Obj).recurring as Obj;
+    if (r.interval !== rec.interval || r.interval_count !== rec.interval_count || (it.price as Obj).currency !== first.currency) {
+      throw err.invalid("Currency and interval fields must match across all plans on a subscription.", { param: `items[${i}][price]` });
+    }
+  }
+  const pm = p.str("default_payment_method") ?? null;
+  if (pm && s.store.get("payment_method", pm, "default_payment_method").customer !== customer.id) {
+    throw err.invalid(`The customer does not have a payment method with the ID ${pm}. The payment method must be attached to the customer.`, { param: "default_payment_method" });
+  }
+  let trialEnd: number | null = null;
+  const tpd = p.int("trial_period_days", { min: 0, max: 730 });
+  if (tpd) trialEnd = now + tpd * DAY;
+  const te = p.str("trial_end");
+  if (te && te !== "now") {
+    trialEnd = p.int("trial_end")!;
+    if (trialEnd <= now) throw err.invalid("Invalid timestamp: must be an integer Unix timestamp in the future.", { param: "trial_end" });
+  }
+  if (!trialEnd && p.bool("trial_from_plan") && rec.trial_period_days) trialEnd = now + Number(rec.trial_period_days) * DAY;
+  const end = trialEnd ?? addInterval(now, String(rec.interval), Number(rec.interval_count));
+  const collection = p.oneOf("collection_method", ["charge_automatically", "send_invoice"]) ?? "charge_automatically";
+  let sub: Obj = {
+    id,
+    object: "subscription",
+    application: null,
+    application_fee_percent: null,
+    automatic_tax: { disabled_reason: null, enabled: false, liability: null },
+    billing_cycle_anchor: end,
+    billing_cycle_anchor_config: null,
+    billing_mode: { flexible: null, type: "classic" },
+    billing_schedules: [],
+    billing_thresholds: null,
+    cancel_at: null,
+    cancel_at_period_end: p.bool("cancel_at_period_end") ?? false,
+    canceled_at: null,
+    cancellation_details: { comment: null, feedback: null, reason: null },
+    collection_method: collection,
+    created: now,
+    currency: first.currency,
+    customer: customer.id,
+    customer_account: null,
+    days_until_due: collection === "send_invoice" ? (p.int("days_until_due") ?? 30) : null,
+    default_payment_method: pm,
+    default_source: null,
+    default_tax_rates: [],
+    description: p.str("description") ?? null,
+    discounts: [],
+    ended_at: null,
+    invoice_settings: { account_tax_ids: null, issuer: { type: "self" } },
+    items: { object: "list", data: subItems, has_more: false, total_count: subItems.length, url: `/v1/subscription_items?subscription=${id}` },
+    latest_invoice: null,
+    livemode: false,
+    managed_payments: null,
+    metadata: metadata(p),
+    next_pending_invoice_item_invoice: null,
+    on_behalf_of: null,
+    pause_collection: null,
+    payment_settings: { payment_method_options: null, payment_method_types: null, save_default_payment_method: "off" },
+    pending_invoice_item_interval: null,
+    pending_setup_intent: null,
+    pending_update: null,
+    schedule: null,
+    start_date: now,
+    status: trialEnd ? "trialing" : "incomplete",
+    test_clock: null,
+    transfer_data: null,
+    trial_end: trialEnd,
+    trial_settings: { end_behavior: { missing_payment_method: "create_invoice" } },
+    trial_start: trialEnd ? now : null,
+  };
+  sub = withPeriod(sub, now, end);
+  sub.discounts = redeem(s, p.raw.discounts, customer.id, id).map((d) => d.id);
+  s.store.insert("subscription", sub);
+  emit(s, "customer.subscription.created", sub);
+  const inv = invoiceFor(s, sub, "subscription_create", now, end, !!trialEnd);
+  const behavior = p.oneOf("payment_behavior", ["allow_incomplete", "default_incomplete", "error_if_incomplete", "pending_if_incomplete"]) ?? "allow_incomplete";
+  let status = String(sub.status);
+  if (trialEnd || collection === "send_invoice") {
+    if (trialEnd) attemptPayment(s, inv, null);
+    status = trialEnd ? "trialing" : "active";
+  } else if (behavior !== "default_incomplete") {
+    const r = attemptPayment(s, inv, paymentMethodFor(s, sub));
+    if (!r.paid && behavior === "error_if_incomplete") throw new StripeError(402, { ...r.error });
+    status = r.paid ? "active" : "incomplete";
+  }
+  const before = s.store.get("subscription", id);
+  sub = { ...before, status, latest_invoice: inv.id };
+  s.store.save("subscription", sub);
+  if (status !== before.status) emit(s, "customer.subscription.updated", sub, changed(before, sub));
+  if (trialEnd && trialEnd - TRIAL_WILL_END_DAYS * DAY > now) s.k.jobs.schedule("stripe", TRIAL_WILL_END, (trialEnd - TRIAL_WILL_END_DAYS * DAY) * 1000, {}, id);
+  if (status !== "incomplete") s.k.jobs.schedule("stripe", RENEW, end * 1000, {}, id);
+  else s.k.jobs.schedule("stripe", EXPIRE, (now + INCOMPLETE_HOURS * 3600) * 1000, {}, id);
+  return sub;
+}
+
+export function updateSubscription(s: Ctx, id: string, p: Params): Obj {
+  p.allow("metadata", "cancel_at_period_end", "default_payment_method", "description", "items", "proration_behavior", "proration_date", "payment_behavior", "off_session", "cancellation_details");
+  const before = s.store.get("subscription", id);
+  if (before.status === "canceled") throw err.invalid("A canceled subscription can only update its cancellation_details and metadata.", { param: "cancel_at_period_end" });
+  const next: Obj = { ...before, metadata: metadata(p, before.metadata as Record<string, string>) };
+  if (p.has("items")) changeItems(s, next, p);
+  if (p.has("description")) next.description = p.str("description") ?? null;
+  if (p.has("cancel_at_period_end")) {
+    next.cancel_at_period_end = p.bool("cancel_at_period_end") ?? false;
+    next.cancel_at = next.cancel_at_period_end ? period(before).end : null;
+    next.canceled_at = next.cancel_at_period_end ? unixNow(s.k) : null;
+  }
+  if (p.has("default_payment_method")) {
+    const pm = p.str("default_payment_method") ?? null;
+    if (pm && s.store.get("payment_method", pm, "default_payment_method").customer !== before.customer) {
+      throw err.invalid(`The customer does not have a payment method with the ID ${pm}. The payment method must be attached to the customer.`, { param: "default_payment_method" });
+    }
+    next.default_payment_method = pm;
+  }
+  const prev = changed(before, next);
+  if (Object.keys(prev).length === 0) return before;
+  s.store.save("subscription", next);
+  emit(s, "customer.subscription.updated", next, prev);
+  return next;
+}
+
+export function endSubscription(s: Ctx, sub: Obj, reason: string): Obj {
+  const now = unixNow(s.k);
+  const next: Obj = { ...sub, status: "canceled", canceled_at: sub.canceled_at ?? now, ended_at: now, cancellation_details: { ...(sub.cancellation_details as Obj), reason } };
+  s.store.save("subscription", next);
+  for (const job of [RENEW, TRIAL_WILL_END, EXPIRE]) s.k.jobs.cancel(job, sub.id);
+  emit(s, "customer.subscription.deleted", next);
+  return next;
+}
+
+export function cancelSubscription(s: Ctx, id: string, p: Params): Obj {
+  p.allow("invoice_now", "prorate", "cancellation_details");
+  const sub = s.store.get("subscription", id);
+  if (sub.status === "canceled") throw err.invalid(`No such subscription: '${id}'`, { code: "resource_missing", param: "id", status: 404 });
+  return endSubscription(s, sub, "cancellation_requested");
+}
+
+export function listSubscriptions(s: Ctx, p: Params) {
+  p.allow(...LIST_PARAMS, "customer", "status", "price", "collection_method", "current_period_end", "current_period_start", "test_clock", "automatic_tax");
+  const status = p.str("status") ?? undefined;
+  const q = listQuery(p);
+  const where = { customer: p.str("customer") ?? undefined, status: status && status !== "all" ? status : undefined };
+  // Without a status Stripe lists every subscription that is not canceled.
+  if (!status) {
+    const all = s.store.list("subscription", { ...q, limit: 10_000 }, where).data.filter((x) => x.status !== "canceled");
+    return listJson("/v1/subscriptions", { data: all.slice(0, q.limit), has_more: all.length > q.limit });
+  }
+  return listJson("/v1/subscriptions", s.store.list("subscription", q, where));
+}
+
+export const searchSubscriptions = (s: Ctx, p: Params) => search(s, p, "subscription", "subscriptions", ["created", "status"]);
+
+/**
+ * Changes prices or quantities of a subscription's items (same billing interval). With
+ * `create_prorations` (the default) the unused time of the old items is credited and the rest of
+ * the period of the new ones charged on the next invoice; `always_invoice` invoices it now.
+ */
+function changeItems(s: Ctx, sub: Obj, p: Params): void {
+  const raw = p.raw.items;
+  const list = Array.isArray(raw) ? raw : raw && typeof raw === "object" ? Object.values(raw) : null;
+  if (!list) throw err.invalidArray("items");
+  const behavior = p.oneOf("proration_behavior", ["create_prorations", "always_invoice", "none"]) ?? "create_prorations";
+  const now = unixNow(s.k);
+  const { start, end } = period(sub);
+  const rec = (items(sub)[0].price as Obj).recurring as Obj;
+  let current = items(sub).map((i) => ({ ...i }));
+  const prorations: Line[] = [];
+  const fraction = end > start ? Math.max(0, end - now) / (end - start) : 0;
+  const prorate = behavior !== "none" && sub.status !== "trialing" && fraction > 0;
+  const day = new Date(now * 1000).toISOString().slice(0, 10);
+  list.forEach((rawItem, i) => {
+    const ip = new Params(rawItem as Record<string, unknown>, `items[${i}]`);
+    ip.allow("id", "price", "quantity", "deleted", "metadata", "clear_usage", "plan", "tax_rates", "discounts", "price_data", "billing_thresholds");
+    const itemId = ip.str("id") ?? null;
+    const old = itemId ? current.find((x) => x.id === itemId) : undefined;
+    if (itemId && !old) throw err.invalid(`No such subscription item: '${itemId}'`, { code: "resource_missing", param: `items[${i}][id]`, status: 404 });
+    const priceId = ip.str("price") ?? ip.str("plan") ?? null;
+    const price = priceId ? s.store.get("price", priceId, `items[${i}][price]`) : ((old?.price as Obj | undefined) ?? null);
+    if (!price) throw err.missingParam(`items[${i}][price]`);
+    const r = price.recurring as Obj | null;
+    if (!r || r.interval !== rec.interval || r.interval_count !== rec.interval_count) {
+      throw new StripeError(501, { type: "api_error", code: "not_implemented", message: "Changing a subscription's billing interval is not implemented by the Stripe clone yet." });
+    }
+    const deleted = ip.bool("deleted") ?? false;
+    const quantity = ip.int("quantity", { min: 0 }) ?? Number(old?.quantity ?? 1);
+    if (old && prorate) {
+      const oldPrice = old.price as Obj;
+      prorations.push({ price: oldPrice, quantity: Number(old.quantity), period: { start: now, end }, subscriptionItem: old.id, proration: true, amount: -Math.round(Number(oldPrice.unit_amount) * Number(old.quantity) * fraction), description: `Unused time on ${old.quantity} × ${productName(s, oldPrice)} after ${day}` });
+    }
+    if (deleted) {
+      current = current.filter((x) => x.id !== itemId);
+      return;
+    }
+    const item = old ?? { id: s.k.ids.make("si_", 14), object: "subscription_item", billing_thresholds: null, created: now, current_period_end: end, current_period_start: start, discounts: [], metadata: {}, subscription: sub.id, tax_rates: [] };
+    Object.assign(item, { price, plan: planOf(price), quantity, metadata: metadata(ip, (item.metadata as Record<string, string>) ?? {}) });
+    if (!old) current.push(item);
+    if (prorate) prorations.push({ price, quantity, period: { start: now, end }, subscriptionItem: item.id, proration: true, amount: Math.round(Number(price.unit_amount) * quantity * fraction), description: `Remaining time on ${quantity} × ${productName(s, price)} after ${day}` });
+  });
+  if (current.length === 0) throw err.invalid("A subscription must have at least one active plan.", { param: "items" });
+  sub.items = { ...(sub.items as Obj), data: current, total_count: current.length };
+  if (!prorations.length) return;
+  const net = prorations.reduce((n, l) => n + lineAmount(l), 0);
+  if (behavior === "always_invoice" && net > 0) {
+    s.store.save("subscription", sub);
+    const inv = invoiceFor(s, sub, "subscription_update", now, end, false, prorations);
+    sub.latest_invoice = inv.id;
+    attemptPayment(s, inv, paymentMethodFor(s, sub));
+    return;
+  }
+  const internal = s.store.internal<SubInternal>("subscription", sub.id);
+  s.store.setInternal("subscription", sub.id, { ...internal, pending: [...(internal.pending ?? []), ...prorations] });
+}
+
+/** Subscription items live inside their subscription, as Stripe nests them. */
+export function listSubscriptionItems(s: Ctx, p: Params) {
+  p.allow(...LIST_PARAMS, "subscription");
+  const sub = s.store.get("subscription", p.reqStr("subscription"), "subscription");
+  const all = items(sub);
+  const q = listQuery(p);
+  return { object: "list", data: all.slice(0, q.limit), has_more: all.length > q.limit, url: "/v1/subscription_items" };
+}
+
+export function retrieveSubscriptionItem(s: Ctx, id: string): Obj {
+  const row = s.k.sql.exec<{ data: string }>(
+    "SELECT data FROM stripe_subscriptions WHERE EXISTS (SELECT 1 FROM json_each(data, '$.items.data') WHERE json_extract(value, '$.id') = ?)", id,
+  ).toArray()[0];
+  const item = row ? items(JSON.parse(row.data) as Obj).find((i) => i.id === id) : undefined;
+  if (!item) throw err.missing("subscription item", id);
+  return item;
+}

@@ -91,6 +91,8 @@ export const deferred = (run: () => Promise<Response>) => new Deferred(run);
  */
 export type VendorBindings = {
   body: Uint8Array;
+  /** The method as the client sent it: HEAD is served by the GET route, but was signed as HEAD. */
+  method: string;
   /** The unread body, for plug-ins that stream (`streamBodies`): `body` is then empty. */
   stream: ReadableStream<Uint8Array> | null;
 };
@@ -151,7 +153,7 @@ export interface VendorPlugin {
    * `c.env.stream` and reads it in its `deferred` part. The cap is still enforced on the declared
    * Content-Length by the gateway.
    */
-  streamBodies?: (method: string, path: string) => boolean;
+  streamBodies?: (method: string, url: URL) => boolean;
   errors: VendorErrors;
   /** Worker side, before any Durable Object: which world the credentials name, if any. */
   worldIdOf(req: Request): string | null;

@@ -58,6 +58,8 @@ export const SNAPSHOT_TABLES: OwnedTable[] = [
 ];
 
 const EMPTY = new Uint8Array(0);
+/** The most a vendor request's body may be when the platform buffers it (streamed bodies aside). */
+const BUFFER_CAP = 64 * 1024 * 1024;
 
 export class World {
   readonly db: DrizzleSqliteDODatabase<Record<string, unknown>>;
@@ -275,10 +277,12 @@ export class World {
     } else if (req.method !== "GET" && req.method !== "HEAD" && this.ctx.storage.sql.databaseSize > id.quotas.storedBytes) {
       res = plugin.errors.rateLimited(3600, "Stored bytes quota of this run exceeded.");
     } else {
-      const streaming = plugin.streamBodies?.(req.method, url.pathname) ?? false;
-      const body = streaming ? EMPTY : await this.readBody(req, plugin.maxBodyBytes);
+      const streaming = plugin.streamBodies?.(req.method, url) ?? false;
+      // A buffered body never exceeds BUFFER_CAP, whatever the vendor allows for streamed ones.
+      const cap = Math.min(plugin.maxBodyBytes, BUFFER_CAP);
+      const body = streaming ? EMPTY : await this.readBody(req, cap);
       if (body === "too-large") {
-        res = plugin.errors.tooLarge(plugin.maxBodyBytes);
+        res = plugin.errors.tooLarge(cap);
       } else {
         const chaos = this.chaos.intercept(kind, req.method, url.pathname);
         if (chaos?.latencyMs) await scheduler.wait(chaos.latencyMs);
@@ -288,10 +292,11 @@ export class World {
         } else {
           res = this.route(kind, req, body, streaming ? req.body : null);
           if (res instanceof Deferred) res = await this.afterCommit(kind, res);
+          if (req.method === "HEAD") res = new Response(null, { status: res.status, headers: res.headers });
         }
       }
     }
-    const requestId = res.headers.get("request-id") ?? res.headers.get("x-request-id") ?? `req_${randomBase62(14)}`;
+    const requestId = res.headers.get("request-id") ?? res.headers.get("x-request-id") ?? res.headers.get("x-amz-request-id") ?? `req_${randomBase62(14)}`;
     this.log.record(
       { at: this.clock.iso(), kind, method: req.method, path: url.pathname, status: res.status, durationMs: Math.round((performance.now() - started) * 1000) / 1000, errorInjected: injected, requestId },
       this.clock.now(),
@@ -310,8 +315,7 @@ export class World {
     const r = head ? new Request(req.url, { method: "GET", headers: req.headers }) : req;
     const path = app.getPath(r);
     if (app.router.match(r.method, path)[0].length === 0) return VENDORS[kind].unmatched(req.method, path);
-    const res = this.inTransaction(kind, () => app.fetch(r, { body, stream }));
-    return head ? new Response(null, { status: res.status, headers: res.headers }) : res;
+    return this.inTransaction(kind, () => app.fetch(r, { body, stream, method: req.method }));
   }
 
   /** Runs a handler's deferred part after its transaction committed; its errors render like any. */

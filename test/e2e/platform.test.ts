@@ -5,6 +5,7 @@ import { createHash, createPublicKey } from "node:crypto";
 import { readFileSync } from "node:fs";
 import path from "node:path";
 import { Resend } from "resend";
+import { CreateBucketCommand, GetBucketLifecycleConfigurationCommand, S3Client } from "@aws-sdk/client-s3";
 import { admin, advance, api, spawn, uniqueId, urls, type Run } from "./helpers.ts";
 
 const resendOf = (run: Run) => new Resend(run.clones.email.apiKey, { baseUrl: run.clones.email.url });
@@ -139,7 +140,7 @@ describe("control API", () => {
 describe("vendors not built yet", () => {
   it("authenticate their credentials and answer their own 501 shape, logged like any request", async () => {
     const run = await spawn();
-    const stripe = await fetch(`${run.clones.stripe.url}/v1/issuing/cards`, { method: "POST", headers: { authorization: `Bearer ${run.clones.stripe.secretKey}` }, body: "currency=usd" });
+    const stripe = await fetch(`${run.clones.stripe.url}/v1/tax_rates`, { method: "POST", headers: { authorization: `Bearer ${run.clones.stripe.secretKey}` }, body: "display_name=VAT&percentage=20&inclusive=false" });
     expect(stripe.status).toBe(501);
     expect(((await stripe.json()) as { error: { type: string; code: string } }).error).toMatchObject({ type: "api_error", code: "not_implemented" });
     const basic = Buffer.from(`${run.clones.twilio.accountSid}:${run.clones.twilio.authToken}`).toString("base64");
@@ -149,9 +150,9 @@ describe("vendors not built yet", () => {
     const clerk = await fetch(`${run.clones.auth.url}/v1/allowlist_identifiers`, { headers: { authorization: `Bearer ${run.clones.auth.secretKey}` } });
     expect(clerk.status).toBe(501);
     expect(((await clerk.json()) as { errors: { code: string }[] }).errors[0].code).toBe("not_implemented");
-    const s3 = await fetch(`${run.clones.s3.url}/bucket`, { headers: { authorization: `AWS4-HMAC-SHA256 Credential=${run.clones.s3.accessKeyId}/20261123/us-east-1/s3/aws4_request, SignedHeaders=host, Signature=00` } });
-    expect(s3.status).toBe(501);
-    expect(await s3.text()).toMatch(/<Code>NotImplemented<\/Code>/);
+    const s3 = new S3Client({ endpoint: run.clones.s3.url, region: "us-east-1", forcePathStyle: true, credentials: { accessKeyId: run.clones.s3.accessKeyId, secretAccessKey: run.clones.s3.secretAccessKey } });
+    await s3.send(new CreateBucketCommand({ Bucket: "bucket" }));
+    await expect(s3.send(new GetBucketLifecycleConfigurationCommand({ Bucket: "bucket" }))).rejects.toMatchObject({ name: "NotImplemented", $metadata: { httpStatusCode: 501 } });
     const logged = (await admin(run, "GET", "/logs?status=501")).text.trim().split("\n").map((l) => JSON.parse(l));
     expect(logged.map((l: { kind: string }) => l.kind).sort()).toEqual(["auth", "s3", "stripe", "twilio"]);
   });

@@ -47,8 +47,10 @@ function target(pathname: string): { bucket: string | null; key: string | null }
 }
 
 /** PUTs of object bytes stream; everything else is small and buffered by the platform. */
-export function streamsBody(method: string, path: string): boolean {
-  return method === "PUT" && /^\/[^/]+\/./.test(path);
+export function streamsBody(method: string, url: URL): boolean {
+  // Object and part bodies stream; small sub-resource bodies (?tagging, ?acl...) are buffered.
+  const sub = [...url.searchParams.keys()].filter((n) => SUBRESOURCES.has(n) && n !== "uploadId" && n !== "partNumber");
+  return method === "PUT" && /^\/[^/]+\/./.test(url.pathname) && sub.length === 0;
 }
 
 export function s3Router(k: Kernel): VendorHono {
@@ -85,9 +87,9 @@ function corsFor(k: Kernel, r: S3Req): Record<string, string> {
 function decode(k: Kernel, c: C): S3Req {
   const url = new URL(c.req.url);
   const headers = c.req.raw.headers;
+  // The route runs as GET for a HEAD; the signature covers the method the client sent.
   const method = c.req.method;
-  // A HEAD reaches the router as GET (the platform serves HEAD by the GET route), signed as HEAD.
-  const verified = verifySigV4({ methods: method === "GET" ? ["GET", "HEAD"] : [method], url, headers }, k.world().credentials.s3!.secretAccessKey, k.clock.now());
+  const verified = verifySigV4({ methods: [c.env.method], url, headers }, k.world().credentials.s3!.secretAccessKey, k.clock.now());
   const { bucket, key } = target(url.pathname);
   const q = new Map(queryPairs(url.search));
   q.delete("x-id");

@@ -4,6 +4,8 @@ import fs from "node:fs";
 import path from "node:path";
 import { Miniflare, Log, LogLevel } from "miniflare";
 import { buildWorker } from "./build.ts";
+import { continueFront } from "./continue-front.ts";
+import net from "node:net";
 import { KINDS, checkPortFree, persistedSecret, prepareStateDir, type Kind, type RunnerConfig } from "./config.ts";
 
 const ENTRYPOINTS: Record<Kind, string> = { stripe: "StripeApi", twilio: "TwilioApi", email: "EmailApi", auth: "AuthApi", s3: "S3Api" };
@@ -29,6 +31,8 @@ export async function startServer(cfg: RunnerConfig): Promise<Running> {
   const urls = { control: `http://${hostOf(cfg.control.host)}:${cfg.control.port}` } as Running["urls"];
   for (const k of KINDS) urls[k] = `http://${hostOf(cfg.vendors[k].host)}:${cfg.vendors[k].port}`;
 
+  // S3 is fronted by Node (see continue-front.ts): workerd serves it on an internal port.
+  const s3Internal = await freeLoopbackPort();
   const code = await buildWorker();
   const ram = cfg.persist ? null : ramDir();
   const mf = new Miniflare({
@@ -50,9 +54,12 @@ export async function startServer(cfg: RunnerConfig): Promise<Running> {
       MOLAR_JWT_SECRET: jwtSecret,
     },
     ...(cfg.inspectorPort ? { inspectorPort: cfg.inspectorPort } : {}),
-    unsafeDirectSockets: KINDS.map((k) => ({ host: cfg.vendors[k].host, port: cfg.vendors[k].port, entrypoint: ENTRYPOINTS[k] })),
+    unsafeDirectSockets: KINDS.map((k) =>
+      k === "s3" ? { host: "127.0.0.1", port: s3Internal, entrypoint: ENTRYPOINTS[k] } : { host: cfg.vendors[k].host, port: cfg.vendors[k].port, entrypoint: ENTRYPOINTS[k] },
+    ),
   });
   await mf.ready;
+  const front = await continueFront(cfg.vendors.s3, s3Internal);
   if (cfg.persist) await wakeWorlds(mf, cfg);
   const cleanup = () => {
     if (ram) fs.rmSync(ram, { recursive: true, force: true });
@@ -64,11 +71,23 @@ export async function startServer(cfg: RunnerConfig): Promise<Running> {
     persist: cfg.persist,
     stateDir: cfg.stateDir,
     stop: async () => {
+      await front.close();
       await mf.dispose();
       cleanup();
       process.off("exit", cleanup);
     },
   };
+}
+
+function freeLoopbackPort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = net.createServer();
+    s.once("error", reject);
+    s.listen(0, "127.0.0.1", () => {
+      const { port } = s.address() as net.AddressInfo;
+      s.close(() => resolve(port));
+    });
+  });
 }
 
 /**

@@ -228,7 +228,7 @@ async function snapshotRestore(ctx: Ctx): Promise<Measure> {
 // ---- Twilio and Clerk: runs of their own
 
 type AnyRun = { runId: string; token: string; adminUrl: string; clones: Record<string, Record<string, string>> };
-async function kindRun(ctx: Ctx, kind: "twilio" | "auth"): Promise<AnyRun> {
+async function kindRun(ctx: Ctx, kind: "twilio" | "auth" | "stripe" | "s3"): Promise<AnyRun> {
   const key = `run.${kind}`;
   ctx.state[key] ??= call<AnyRun>("POST", `${ctx.stack.urls.control}/v1/runs`, { token: ctx.stack.apiToken, body: { kinds: [kind], ttlSeconds: 3600 } });
   return ctx.state[key] as Promise<AnyRun>;
@@ -269,6 +269,58 @@ const tokenReq = async (ctx: Ctx) => {
     ctx.state.sessionId = (await call<{ id: string }>("POST", `${a.url}/v1/sessions`, { token: a.secretKey, body: { user_id: user.id } })).id;
   }
   return { url: `${a.url}/v1/sessions/${ctx.state.sessionId}/tokens`, method: "POST" as const, headers: { authorization: `Bearer ${a.secretKey}` }, body: "{}" };
+};
+
+// ---- Stripe and S3
+
+const stripeAuth = (a: Record<string, string>) => ({ authorization: `Bearer ${a.secretKey}`, "content-type": "application/x-www-form-urlencoded" });
+const customerReq = async (ctx: Ctx) => {
+  const a = (await kindRun(ctx, "stripe")).clones.stripe;
+  return { url: `${a.url}/v1/customers`, method: "POST" as const, headers: stripeAuth(a), body: "email=bench%40acme.test&name=Bench" };
+};
+
+/** PaymentIntent create + confirm with pm_card_visa, back to back: the pair's latency. */
+async function piPair(ctx: Ctx): Promise<Measure> {
+  const a = (await kindRun(ctx, "stripe")).clones.stripe;
+  const { request } = await import("node:http");
+  const { Agent } = await import("node:http");
+  const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+  const post = (path: string, body: string) =>
+    new Promise<Record<string, unknown>>((resolve, reject) => {
+      const r = request(`${a.url}${path}`, { method: "POST", agent, headers: stripeAuth(a) }, (res) => {
+        let t = "";
+        res.on("data", (d) => (t += d));
+        res.on("end", () => (res.statusCode === 200 ? resolve(JSON.parse(t)) : reject(new Error(`${path}: ${res.statusCode} ${t.slice(0, 200)}`))));
+      });
+      r.on("error", reject);
+      r.end(body);
+    });
+  const pairs: number[] = [];
+  const until = performance.now() + ctx.settings.duration * 1000;
+  while (performance.now() < until) {
+    const t = performance.now();
+    const pi = await post("/v1/payment_intents", "amount=1999&currency=usd&payment_method=pm_card_visa&payment_method_types[]=card");
+    await post(`/v1/payment_intents/${pi.id}/confirm`, "");
+    pairs.push(performance.now() - t);
+  }
+  agent.destroy();
+  pairs.sort((x, y) => x - y);
+  return { p50: quantile(pairs, 0.5), p99: quantile(pairs, 0.99), rps: pairs.length / ctx.settings.duration, ok: pairs.length, errors: 0, non2xx: 0 };
+}
+
+const s3GetReq = async (ctx: Ctx) => {
+  const run = await kindRun(ctx, "s3");
+  if (!ctx.state.s3Url) {
+    const s = run.clones.s3;
+    const { S3Client, CreateBucketCommand, PutObjectCommand, GetObjectCommand } = await import("@aws-sdk/client-s3");
+    const { getSignedUrl } = await import("@aws-sdk/s3-request-presigner");
+    const client = new S3Client({ endpoint: s.url, region: s.region, forcePathStyle: true, credentials: { accessKeyId: s.accessKeyId, secretAccessKey: s.secretAccessKey } });
+    await client.send(new CreateBucketCommand({ Bucket: "bench" }));
+    await client.send(new PutObjectCommand({ Bucket: "bench", Key: "one-kib", Body: new Uint8Array(1024).fill(7) }));
+    // A presigned GET: every request carries the signature the clone verifies.
+    ctx.state.s3Url = await getSignedUrl(client, new GetObjectCommand({ Bucket: "bench", Key: "one-kib" }), { expiresIn: 3600 });
+  }
+  return { url: ctx.state.s3Url as string };
 };
 
 // ---- the SDK in library mode: each row in a fresh Node process, as a test runner would be
@@ -399,6 +451,10 @@ export const SCENARIOS: Scenario[] = [
   loadRow("auth-create-user-1", "clerk users.createUser (1 conn)", 1, createUserReq, latencyTarget({ p50: 2 })),
   loadRow("auth-token-1", "clerk session token mint, RS256 (1 conn)", 1, tokenReq, latencyTarget({ p50: 3 })),
   loadRow("auth-jwks-1", "clerk JWKS GET (1 conn)", 1, jwksReq, latencyTarget({ p50: 1 })),
+  loadRow("stripe-customer-1", "stripe POST /v1/customers (1 conn)", 1, customerReq, latencyTarget({ p50: 2, p99: 8 })),
+  loadRow("stripe-customer-n", "stripe POST /v1/customers (N conns)", "throughput", customerReq, throughputTarget(1000, "req/s")),
+  { id: "stripe-pi-pair", name: "stripe PaymentIntent create + confirm, the pair (1 conn)", target: { label: "p50 ≤ 4.5 ms", check: (m) => m.p50 !== null && m.p50 <= 4.5 }, run: piPair },
+  loadRow("s3-get-1k", "s3 GET of a 1 KiB object, presigned (1 conn)", 1, s3GetReq, latencyTarget({ p50: 1.5 })),
   {
     id: "sdk-first-start",
     name: "SDK library mode: first clones.start() in a process",

@@ -4,11 +4,12 @@
 // prebuilt so library mode starts without esbuild.
 import { build } from "esbuild";
 import { execFileSync } from "node:child_process";
-import { readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { ROOT, WORKER_BUILD } from "./build.ts";
 
 const dist = path.join(ROOT, "dist");
+mkdirSync(dist, { recursive: true });
 rmSync(path.join(dist, "pkg"), { recursive: true, force: true });
 rmSync(path.join(dist, "types"), { recursive: true, force: true });
 const worker = await build({ ...WORKER_BUILD, write: false });

@@ -8,6 +8,7 @@ export type { SnapshotInfo } from "./catalogue.ts";
 import { KERNEL_MIGRATIONS, applyMigrations, schemaVersionOf, type MigrationSet } from "./migrate.ts";
 import { VENDORS } from "../vendors/index.ts";
 import { randomBase62 } from "../lib/crypto.ts";
+import { readCapped } from "../lib/read-capped.ts";
 import { Meta } from "./meta.ts";
 import { Clock } from "./clock.ts";
 import { Ids, Rng } from "./rng.ts";
@@ -338,27 +339,7 @@ export class World {
     if (!req.body) return EMPTY;
     const declared = Number(req.headers.get("content-length") ?? NaN);
     if (declared > cap) return "too-large";
-    const reader = req.body.getReader();
-    const chunks: Uint8Array[] = [];
-    let size = 0;
-    for (;;) {
-      const { done, value } = await reader.read();
-      if (done) break;
-      size += value.byteLength;
-      if (size > cap) {
-        await reader.cancel().catch(() => undefined);
-        return "too-large";
-      }
-      chunks.push(value);
-    }
-    if (chunks.length === 1) return chunks[0];
-    const buf = new Uint8Array(size);
-    let o = 0;
-    for (const c of chunks) {
-      buf.set(c, o);
-      o += c.byteLength;
-    }
-    return buf;
+    return (await readCapped(req.body, cap)) ?? "too-large";
   }
 
   /**

@@ -1,5 +1,6 @@
 // What every S3 route reads from a decoded request: its target, query, body, verified signature.
 import type { Kernel } from "../../../kernel/types.ts";
+import { readCapped } from "../../../lib/read-capped.ts";
 import { S3Error, invalidArgument, malformedXml, notImplemented } from "../errors.ts";
 import { sha256Hex, type Verified } from "../sigv4.ts";
 import { urlEncodeKey } from "../http.ts";
@@ -50,25 +51,8 @@ const MAX_DOCUMENT = 1024 * 1024;
 /** A streamed body that must be a small document: read whole (capped) and checked against its signed hash. */
 export async function smallBody(r: S3Req): Promise<Uint8Array> {
   if (!r.stream) return r.body;
-  const reader = r.stream.getReader();
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    size += value.byteLength;
-    if (size > MAX_DOCUMENT) {
-      await reader.cancel().catch(() => undefined);
-      throw malformedXml();
-    }
-    chunks.push(value);
-  }
-  const body = new Uint8Array(size);
-  let at = 0;
-  for (const c of chunks) {
-    body.set(c, at);
-    at += c.byteLength;
-  }
+  const body = await readCapped(r.stream, MAX_DOCUMENT);
+  if (!body) throw malformedXml();
   if (r.verified.payloadHash.startsWith("STREAMING-")) throw notImplemented("An aws-chunked body on this operation");
   if (/^[0-9a-f]{64}$/.test(r.verified.payloadHash) && sha256Hex(body) !== r.verified.payloadHash) {
     throw new S3Error(400, "XAmzContentSHA256Mismatch", "The provided 'x-amz-content-sha256' header does not match what was computed.");

@@ -1,5 +1,5 @@
 // CPU profile of workerd under one load (a developer tool, not part of `npm run bench`):
-//   node bench/profile.ts [send|get|spawn|snapshot|restore] [seconds]
+//   node bench/profile.ts [send|get|spawn|stripe|snapshot|restore] [seconds]
 // Starts the runner with its inspector open, samples V8 while autocannon drives the scenario, and
 // prints the functions with the most self time.
 import autocannon from "autocannon";
@@ -21,8 +21,8 @@ const cfg = readConfig(
 );
 const s = await startServer(cfg);
 try {
-  const run = (await (await fetch(`${s.urls.control}/v1/runs`, { method: "POST", headers: { authorization: `Bearer ${KEY}` }, body: JSON.stringify({ kinds: ["email"] }) })).json()) as {
-    clones: { email: { url: string; apiKey: string } };
+  const run = (await (await fetch(`${s.urls.control}/v1/runs`, { method: "POST", headers: { authorization: `Bearer ${KEY}` }, body: JSON.stringify({ kinds: ["email", "stripe"] }) })).json()) as {
+    clones: { email: { url: string; apiKey: string }; stripe: { url: string; secretKey: string } };
   };
   const targets = (await (await fetch(`http://127.0.0.1:${ports[6]}/json`)).json()) as { id: string; title: string; webSocketDebuggerUrl: string }[];
   const target = targets.find((t) => !/miniflare|entry|proxy/i.test(t.title)) ?? targets[0];
@@ -39,7 +39,9 @@ try {
   await cdp("Profiler.setSamplingInterval", { interval: 50 });
   const email = JSON.stringify({ from: "a@acme.test", to: "b@acme.test", subject: "hi", text: "hello" });
   const opts: { url: string; method?: "GET" | "POST"; headers: Record<string, string>; body?: string } =
-    what === "spawn"
+    what === "stripe"
+      ? { url: `${run.clones.stripe.url}/v1/customers`, method: "POST" as const, headers: { authorization: `Bearer ${run.clones.stripe.secretKey}`, "content-type": "application/x-www-form-urlencoded" }, body: "email=bench%40acme.test&name=Bench" }
+      : what === "spawn"
       ? { url: `${s.urls.control}/v1/runs`, method: "POST" as const, headers: { authorization: `Bearer ${KEY}` }, body: JSON.stringify({ kinds: ["email"] }) }
       : what === "get"
         ? { url: `${run.clones.email.url}/emails`, headers: { authorization: `Bearer ${run.clones.email.apiKey}` } }

@@ -39,6 +39,8 @@ export function envBlock(r: RunRecord, urls: Urls, token?: string): Record<strin
     Object.assign(env, { CLERK_SECRET_KEY: c.auth.secretKey, CLERK_PUBLISHABLE_KEY: c.auth.publishableKey, CLERK_API_URL: urls.auth });
     // Clerk's own name for the PEM its SDK verifies session tokens with, without a network call.
     if (c.auth.jwtKey) env.CLERK_JWT_KEY = c.auth.jwtKey;
+    // The app's Clerk SDK would otherwise report telemetry to Clerk's servers from a test.
+    env.CLERK_TELEMETRY_DISABLED = "1";
   }
   if (c.s3) {
     Object.assign(env, { AWS_ACCESS_KEY_ID: c.s3.accessKeyId, AWS_SECRET_ACCESS_KEY: c.s3.secretAccessKey, AWS_REGION: c.s3.region, AWS_ENDPOINT_URL_S3: urls.s3 });

@@ -19,6 +19,7 @@ await build({
     index: path.join(ROOT, "src/sdk/index.ts"),
     vitest: path.join(ROOT, "src/sdk/vitest.ts"),
     twilio: path.join(ROOT, "src/sdk/twilio.ts"),
+    playwright: path.join(ROOT, "src/sdk/playwright.ts"),
     cli: path.join(ROOT, "src/cli/main.ts"),
   },
   outdir: path.join(dist, "pkg"),

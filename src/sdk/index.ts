@@ -176,6 +176,18 @@ export class Run {
     return { url: c.url, accountSid: c.accountSid, authToken: c.authToken };
   }
 
+  /**
+   * Signs a user of the auth clone in, for browser tests: a fresh session and its token, and the
+   * cookies (`__session`, `__client_uat`, `__clerk_db_jwt`) an app's authenticateRequest accepts.
+   */
+  signIn(userId: string, opts: { origin?: string; organizationId?: string } = {}) {
+    return this.admin<{ sessionId: string; userId: string; token: string; expiresAt: string; cookies: Record<string, string>; cookieHeader: string }>(
+      "POST",
+      "/auth/session_token",
+      { userId, ...opts },
+    );
+  }
+
   /** Writes the env block as a .env file an app under test can load. */
   async writeEnv(path: string): Promise<void> {
     const lines = Object.entries(this.env).map(([k, v]) => `${k}=${/[\s#"'=]/.test(v) ? JSON.stringify(v) : v}`);

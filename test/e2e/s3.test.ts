@@ -193,6 +193,16 @@ describe("S3 clone through @aws-sdk/client-s3", () => {
     expect((await s3.send(new ListObjectsV2Command({ Bucket: bucket }))).KeyCount).toBe(0);
   });
 
+  it("deletes whitespace-only keys by DeleteObjects exactly as named", async () => {
+    const bucket = bucketName();
+    await s3.send(new CreateBucketCommand({ Bucket: bucket }));
+    for (const key of [" ", "_ ", "_"]) await s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: "x" }));
+    const res = await s3.send(new DeleteObjectsCommand({ Bucket: bucket, Delete: { Objects: [{ Key: " " }, { Key: "_ " }] } }));
+    expect(res.Deleted?.map((d) => d.Key).sort()).toEqual([" ", "_ "]);
+    const left = await s3.send(new ListObjectsV2Command({ Bucket: bucket }));
+    expect(left.Contents?.map((o) => o.Key)).toEqual(["_"]);
+  });
+
   it("lists with ListObjectsV2: prefix, delimiter, start-after, max-keys, continuation visiting every key once, encoding-type=url", async () => {
     const bucket = bucketName();
     await s3.send(new CreateBucketCommand({ Bucket: bucket }));

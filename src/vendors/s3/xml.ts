@@ -40,6 +40,8 @@ const parser = new XMLParser({
   ignoreAttributes: true,
   removeNSPrefix: true,
   parseTagValue: false,
+  // Keys may be pure whitespace (" ", "_ "); trimming would delete a different object than the one named.
+  trimValues: false,
   isArray: (name) => ARRAYS.has(name),
 });
 
@@ -54,5 +56,6 @@ export function parseXml(bytes: Uint8Array, root: string): Record<string, unknow
   }
   const node = doc[root];
   if (node === undefined) throw malformedXml();
-  return node === "" ? {} : (node as Record<string, unknown>);
+  // An element with no children parses to its (possibly whitespace-only) text.
+  return typeof node === "string" ? {} : (node as Record<string, unknown>);
 }

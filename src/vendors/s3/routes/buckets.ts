@@ -23,7 +23,7 @@ export function createBucketRoute(k: Kernel, r: S3Req): Response {
     const cfg = parseXml(r.body, "CreateBucketConfiguration");
     const lc = cfg.LocationConstraint;
     if (lc !== undefined && typeof lc !== "string") throw malformedXml();
-    constraint = lc || null;
+    constraint = lc?.trim() || null;
   }
   const b = createBucket(k, r.bucket!, constraint, k.world().credentials.s3!.region);
   return new Response(null, { status: 200, headers: { location: `/${b.name}` } });

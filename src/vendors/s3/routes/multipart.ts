@@ -79,7 +79,7 @@ export function completeRoute(k: Kernel, r: S3Req): Response {
   const parts = (doc.Part ?? []) as { PartNumber?: unknown; ETag?: unknown }[];
   const requested = parts.map((p) => {
     if (typeof p.ETag !== "string") throw malformedXml();
-    return { partNumber: partNumberOf(String(p.PartNumber)), etag: p.ETag };
+    return { partNumber: partNumberOf(String(p.PartNumber).trim()), etag: p.ETag.trim() };
   });
   checkWrite(k, u.bucket, u.key, readConditions(r.headers));
   const row = completeUpload(k, u, requested);

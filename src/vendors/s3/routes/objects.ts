@@ -92,7 +92,7 @@ export function deleteObjectsRoute(k: Kernel, r: S3Req): Response {
   const doc = parseXml(r.body, "Delete");
   const list = (doc.Object ?? []) as { Key?: unknown; VersionId?: unknown }[];
   if (!Array.isArray(list) || list.length === 0 || list.length > 1000) throw malformedXml();
-  const quiet = String(doc.Quiet ?? "false").toLowerCase() === "true";
+  const quiet = String(doc.Quiet ?? "false").trim().toLowerCase() === "true";
   const deleted: XmlNode[] = [];
   const errors: XmlNode[] = [];
   for (const o of list) {

@@ -604,5 +604,12 @@ describe("S3 clone: versions listing, tagging, CORS, attributes, snapshots, and 
     expect(await failure(s3.send(new PutBucketVersioningCommand({ Bucket: bucket, VersioningConfiguration: { Status: "Enabled" } })))).toMatchObject({ name: "NotImplemented", status: 501 });
     expect(await failure(s3.send(new GetBucketLifecycleConfigurationCommand({ Bucket: bucket })))).toMatchObject({ name: "NotImplemented", status: 501 });
     expect(await failure(s3.send(new GetObjectAclCommand({ Bucket: bucket, Key: "snap" })))).toMatchObject({ name: "NotImplemented", status: 501 });
+    // Encryption the clone does not perform is refused, not silently stored in the clear.
+    const sseC = { SSECustomerAlgorithm: "AES256", SSECustomerKey: "a".repeat(32) };
+    expect(await failure(s3.send(new PutObjectCommand({ Bucket: bucket, Key: "sse-c", Body: "x", ...sseC })))).toMatchObject({ name: "NotImplemented", status: 501 });
+    expect(await failure(s3.send(new PutObjectCommand({ Bucket: bucket, Key: "sse-kms", Body: "x", ServerSideEncryption: "aws:kms" })))).toMatchObject({ name: "NotImplemented", status: 501 });
+    expect(await failure(s3.send(new HeadObjectCommand({ Bucket: bucket, Key: "sse-c" })))).toMatchObject({ name: "NotFound", status: 404 });
+    const plain = await s3.send(new PutObjectCommand({ Bucket: bucket, Key: "sse-s3", Body: "x", ServerSideEncryption: "AES256" }));
+    expect(plain.ServerSideEncryption).toBe("AES256");
   });
 });

@@ -103,6 +103,13 @@ function decode(k: Kernel, c: C): S3Req {
 }
 
 function dispatch(k: Kernel, r: S3Req): Response {
+  // Storing bytes in the clear while the client believes they need its key (SSE-C) or a KMS key
+  // would be a fake success: these requests answer NotImplemented until the clone encrypts.
+  const sse = r.headers.get("x-amz-server-side-encryption");
+  if (sse && sse !== "AES256") throw notImplemented(`Server-side encryption with ${sse}`);
+  for (const h of ["x-amz-server-side-encryption-customer-algorithm", "x-amz-copy-source-server-side-encryption-customer-algorithm"]) {
+    if (r.headers.has(h)) throw notImplemented("Server-side encryption with customer-provided keys (SSE-C)");
+  }
   const res = route(k, r);
   if (res) return res;
   const sub = [...r.q.keys()].find((name) => SUBRESOURCES.has(name));

@@ -106,9 +106,17 @@ function dispatch(k: Kernel, r: S3Req): Response {
   // Storing bytes in the clear while the client believes they need its key (SSE-C) or a KMS key
   // would be a fake success: these requests answer NotImplemented until the clone encrypts.
   const sse = r.headers.get("x-amz-server-side-encryption");
-  if (sse && sse !== "AES256") throw notImplemented(`Server-side encryption with ${sse}`);
-  for (const h of ["x-amz-server-side-encryption-customer-algorithm", "x-amz-copy-source-server-side-encryption-customer-algorithm"]) {
-    if (r.headers.has(h)) throw notImplemented("Server-side encryption with customer-provided keys (SSE-C)");
+  const customer = ["x-amz-server-side-encryption-customer-algorithm", "x-amz-copy-source-server-side-encryption-customer-algorithm"].some((h) => r.headers.has(h));
+  if ((sse && sse !== "AES256") || customer) {
+    const err = notImplemented(customer ? "Server-side encryption with customer-provided keys (SSE-C)" : `Server-side encryption with ${sse}`);
+    if (!r.stream) throw err;
+    // A streamed body is read to its end first: the client is still writing it, and workerd
+    // holds the answer back until the body is consumed, so refusing early hangs the client.
+    const stream = r.stream;
+    return deferred(async () => {
+      await stream.pipeTo(new WritableStream()).catch(() => undefined);
+      throw err;
+    });
   }
   const res = route(k, r);
   if (res) return res;

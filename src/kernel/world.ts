@@ -297,6 +297,9 @@ export class World {
         }
       }
     }
+    // An answer given without reading a streamed body (an error, chaos, a quota) still waits for
+    // it: workerd holds the response back until the body is consumed, and the client is writing.
+    if (req.body && !req.bodyUsed) await req.body.pipeTo(new WritableStream()).catch(() => undefined);
     const requestId = res.headers.get("request-id") ?? res.headers.get("x-request-id") ?? res.headers.get("x-amz-request-id") ?? `req_${randomBase62(14)}`;
     this.log.record(
       { at: this.clock.iso(), kind, method: req.method, path: url.pathname, status: res.status, durationMs: Math.round((performance.now() - started) * 1000) / 1000, errorInjected: injected, requestId },

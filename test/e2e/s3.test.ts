@@ -609,8 +609,9 @@ describe("S3 clone: versions listing, tagging, CORS, attributes, snapshots, and 
     expect(await failure(s3.send(new PutObjectCommand({ Bucket: bucket, Key: "sse-c", Body: "x", ...sseC })))).toMatchObject({ name: "NotImplemented", status: 501 });
     expect(await failure(s3.send(new PutObjectCommand({ Bucket: bucket, Key: "sse-kms", Body: "x", ServerSideEncryption: "aws:kms" })))).toMatchObject({ name: "NotImplemented", status: 501 });
     expect(await failure(s3.send(new HeadObjectCommand({ Bucket: bucket, Key: "sse-c" })))).toMatchObject({ name: "NotFound", status: 404 });
-    // A streamed body is read to its end before the refusal, so the client gets the answer.
+    // Refusals before a large streamed body is read still reach the client.
     expect(await failure(s3.send(new PutObjectCommand({ Bucket: bucket, Key: "sse-c-big", Body: bytesOf(8 * 1024 * 1024), ...sseC })))).toMatchObject({ name: "NotImplemented", status: 501 });
+    expect(await failure(s3.send(new PutObjectCommand({ Bucket: "no-such-bucket-here", Key: "big", Body: bytesOf(8 * 1024 * 1024) })))).toMatchObject({ name: "NoSuchBucket", status: 404 });
     const plain = await s3.send(new PutObjectCommand({ Bucket: bucket, Key: "sse-s3", Body: "x", ServerSideEncryption: "AES256" }));
     expect(plain.ServerSideEncryption).toBe("AES256");
   });

@@ -108,15 +108,7 @@ function dispatch(k: Kernel, r: S3Req): Response {
   const sse = r.headers.get("x-amz-server-side-encryption");
   const customer = ["x-amz-server-side-encryption-customer-algorithm", "x-amz-copy-source-server-side-encryption-customer-algorithm"].some((h) => r.headers.has(h));
   if ((sse && sse !== "AES256") || customer) {
-    const err = notImplemented(customer ? "Server-side encryption with customer-provided keys (SSE-C)" : `Server-side encryption with ${sse}`);
-    if (!r.stream) throw err;
-    // A streamed body is read to its end first: the client is still writing it, and workerd
-    // holds the answer back until the body is consumed, so refusing early hangs the client.
-    const stream = r.stream;
-    return deferred(async () => {
-      await stream.pipeTo(new WritableStream()).catch(() => undefined);
-      throw err;
-    });
+    throw notImplemented(customer ? "Server-side encryption with customer-provided keys (SSE-C)" : `Server-side encryption with ${sse}`);
   }
   const res = route(k, r);
   if (res) return res;

@@ -247,6 +247,16 @@ export class Control extends DurableObject<AppEnv> {
     return live.length;
   }
 
+  /** A live-vendor call blocked outside a world (by the route proxy): kept in the audit trail. */
+  async recordRefusal(actor: string, host: string, why: string): Promise<number> {
+    this.audit(actor, "refuse-live-vendor", "", `${host}: ${why}`.slice(0, 500));
+    return this.refusals();
+  }
+
+  async refusals(): Promise<number> {
+    return this.sql.exec<{ n: number }>("SELECT count(*) AS n FROM ctl_audit WHERE action = 'refuse-live-vendor'").one().n;
+  }
+
   async auditTrail(limit = 100) {
     return this.db.select().from(schema.audit).orderBy(desc(schema.audit.id)).limit(limit).all()
       .map((a) => ({ at: new Date(a.at).toISOString(), actor: a.actor, action: a.action, runId: a.runId, detail: a.detail }));

@@ -4,6 +4,7 @@
 import { parseArgs } from "node:util";
 import { readFile, writeFile } from "node:fs/promises";
 import { CliError, adminPath, request, target, type Target } from "./api.ts";
+import { proxyCommand } from "./proxy-cmd.ts";
 
 const USAGE = `molar-clones <command>
 
@@ -20,6 +21,8 @@ const USAGE = `molar-clones <command>
   snapshot <runId> ls | save [--label L] | restore <id> | diff <a> <b> | export <id> <file> | import <file>
   logs <runId> [--kind K] [--status N] [--follow]
   inbox <runId> [--to ADDR] [--channel email|sms] [--follow]
+  proxy [--strict]                           route proxy for apps that cannot set a base URL
+                                             (PROXY_LISTEN_ADDR, default 127.0.0.1:8443; PROXY_STRICT=1)
 
 Options: --json (machine-readable output). Env: MOLAR_CLONES_CTRL_URL (default http://127.0.0.1:8000),
 MOLAR_CLONES_API_TOKEN (default: .molar/dev-key written by \`start\`).`;
@@ -294,7 +297,7 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env,
         json: { type: "boolean" }, help: { type: "boolean", short: "h" }, follow: { type: "boolean", short: "f" }, "in-memory": { type: "boolean" },
         status: { type: "string" }, kind: { type: "string" }, kinds: { type: "string" }, "run-id": { type: "string" }, seed: { type: "string" },
         ttl: { type: "string" }, write: { type: "string" }, rate: { type: "string" }, times: { type: "string" }, latency: { type: "string" },
-        method: { type: "string" }, path: { type: "string" }, label: { type: "string" }, to: { type: "string" }, channel: { type: "string" },
+        strict: { type: "boolean" }, method: { type: "string" }, path: { type: "string" }, label: { type: "string" }, to: { type: "string" }, channel: { type: "string" },
       },
     });
   } catch (e) {
@@ -336,6 +339,9 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env,
         return 0;
       case "inbox":
         await inbox(c, args);
+        return 0;
+      case "proxy":
+        await proxyCommand(env, cwd, flags.strict === true, json);
         return 0;
       default:
         throw new CliError(`unknown command ${cmd}`, "see `molar-clones --help`", 2);

@@ -28,7 +28,7 @@ function refuse(c: Context<Env>, code: string, message: string): never {
 
 type Env = { Bindings: AppEnv; Variables: { org: string; quotas: import("../kernel/types.ts").Quotas } };
 
-const ACTORS = /^(sdk|cli|mcp|ci|dashboard|api|test)$/;
+const ACTORS = /^(sdk|cli|mcp|ci|dashboard|api|test|proxy)$/;
 const actorOf = (c: Context) => {
   const a = c.req.header("x-molar-actor") ?? "api";
   return ACTORS.test(a) ? a : "api";
@@ -149,6 +149,14 @@ export function controlRouter(): Hono<Env> {
 
   app.get("/v1/audit", async (c) => c.json({ data: await control(c.env, c.get("org")).auditTrail(Number(c.req.query("limit") ?? 100)) }));
   app.get("/v1/usage", async (c) => c.json(await control(c.env, c.get("org")).usage()));
+  // The route proxy reports what it refused, so the dashboard's counter covers calls that never reached a world.
+  app.post("/v1/refusals", async (c) => {
+    const body = await c.req.json().catch(() => null);
+    if (!body || typeof body.host !== "string" || body.host.length > 253) return c.json({ error: { type: "invalid_request", code: "invalid_body", message: "body must be {\"host\": string, \"why\"?: string}" } }, 422);
+    const count = await control(c.env, c.get("org")).recordRefusal(actorOf(c), body.host, typeof body.why === "string" ? body.why : "");
+    return c.json({ count }, 201);
+  });
+  app.get("/v1/refusals", async (c) => c.json({ count: await control(c.env, c.get("org")).refusals() }));
 
   app.all("/v1/*", (c) => new ApiError(404, "unknown_route", `No control route ${c.req.method} ${c.req.path}.`).getResponse());
   return app;

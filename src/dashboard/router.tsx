@@ -163,7 +163,7 @@ export function dashboardRouter(): Hono<Env> {
   app.get("/", async (c) => {
     const s = c.get("session");
     const ctl = control(c.env, s.org);
-    const [runs, audit, usage] = await Promise.all([ctl.list({ status: "active" }), ctl.auditTrail(15), ctl.usage()]);
+    const [runs, audit, usage, refusals] = await Promise.all([ctl.list({ status: "active" }), ctl.auditTrail(15), ctl.usage(), ctl.refusals()]);
     const byKind = Object.fromEntries(KINDS.map((k) => [k, runs.filter((r) => r.kinds.includes(k)).length]));
     return c.html(
       <Page title="Overview" session={s} nonce={c.get("nonce")}>
@@ -181,6 +181,9 @@ export function dashboardRouter(): Hono<Env> {
           <div class="card" role="listitem">
             <b>{usage.cloneMinutes}</b>clone-minutes
           </div>
+          <div class="card" role="listitem" data-testid="refusals">
+            <b>{refusals}</b>live-vendor calls refused
+          </div>
         </div>
         <section>
           <h2>Spawn a session</h2>
@@ -195,7 +198,7 @@ export function dashboardRouter(): Hono<Env> {
             <tbody>
               {audit.length === 0 ? <tr><td colspan={4} class="muted">Nothing yet.</td></tr> : null}
               {audit.map((a) => (
-                <tr><td>{a.at}</td><td>{a.action}</td><td><a href={`/sessions/${encodeURIComponent(a.runId)}`}>{a.runId}</a></td><td>{a.actor}</td></tr>
+                <tr><td>{a.at}</td><td>{a.action}</td><td>{a.runId ? <a href={`/sessions/${encodeURIComponent(a.runId)}`}>{a.runId}</a> : (a.detail ?? "").split(":")[0]}</td><td>{a.actor}</td></tr>
               ))}
             </tbody>
           </table>

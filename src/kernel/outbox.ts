@@ -3,6 +3,9 @@ import type { Ids } from "./rng.ts";
 import type { Jobs } from "./jobs.ts";
 import type { Meta } from "./meta.ts";
 
+import { isLiveVendorUrl } from "../lib/live-vendor.ts";
+
+export { isLiveVendorUrl };
 export const DELIVER_JOB = "kernel.deliver";
 
 /** Svix's published schedule, the default: 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 10 h after failures. */
@@ -38,17 +41,6 @@ export type DeliveryRow = {
   last_status: number | null;
   created_at: number;
 };
-
-// The clones must never reach a live vendor, whatever URL an app registers as its webhook.
-const LIVE_VENDOR = /(^|\.)(stripe\.com|twilio\.com|resend\.com|clerk\.com|clerk\.accounts\.dev|amazonaws\.com)$/i;
-
-export function isLiveVendorUrl(url: string): boolean {
-  try {
-    return LIVE_VENDOR.test(new URL(url).hostname);
-  } catch {
-    return false;
-  }
-}
 
 /**
  * Webhook messages waiting to land. Each attempt is a row in the jobs table, so retries follow

@@ -501,9 +501,9 @@ export class World {
       this.ctx.storage.transactionSync(() => {
         this.jobs.remove(lease);
         this.outbox.countRefused();
-        this.outbox.record(d, { status: null, error: "refused: the clones never call a live vendor", durationMs: 0 }, retries, true);
+        this.outbox.record(d, { status: null, error: "refused: the clones never call a live vendor or a cloud metadata address", durationMs: 0 }, retries, true);
       });
-      return `webhook ${d.event} to ${d.url} refused (live vendor host)`;
+      return `webhook ${d.event} to ${d.url} refused (live vendor or metadata host)`;
     }
     const headers: Record<string, string> = { "content-type": d.content_type, "user-agent": "Molar-Clones-Webhooks/1.0" };
     if (plugin?.sign) Object.assign(headers, await plugin.sign({ deliveryId: d.id, eventId: d.event_id, url: d.url, body: d.body, secret: d.secret, wallNowMs: Date.now() }));

@@ -4,7 +4,7 @@
 // prebuilt so library mode starts without esbuild.
 import { build } from "esbuild";
 import { execFileSync } from "node:child_process";
-import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { copyFileSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { ROOT, WORKER_BUILD } from "./build.ts";
 
@@ -32,6 +32,8 @@ await build({
   logLevel: "error",
   banner: { js: "#!/usr/bin/env node" },
 });
+// The route proxy's preload is handed to other processes by path, so it ships as a file of its own.
+copyFileSync(path.join(ROOT, "src/runner/proxy-register.cjs"), path.join(dist, "pkg/proxy-register.cjs"));
 // Declarations for TypeScript users; their relative imports name the emitted .js files.
 execFileSync(path.join(ROOT, "node_modules/.bin/tsc"), ["-p", "tsconfig.sdk.json"], { cwd: ROOT, stdio: "inherit" });
 const walk = (dir: string): string[] => readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? walk(path.join(dir, e.name)) : [path.join(dir, e.name)]));

@@ -4,11 +4,13 @@
 import { parseArgs } from "node:util";
 import { readFile, writeFile } from "node:fs/promises";
 import { CliError, adminPath, request, target, type Target } from "./api.ts";
-import { proxyCommand } from "./proxy-cmd.ts";
+import { proxyCommand, serveCommand } from "./proxy-cmd.ts";
 
 const USAGE = `molar-clones <command>
 
   start [--in-memory]                        run the clones locally (same as npm start)
+  serve [--kind K] [--in-memory]             the on-prem engine: TLS from files, admin on its own
+                                             listener; --kind runs one clone and its admin API
   runs ls [--status S] [--kind K]            list runs
   runs spawn [--run-id ID] [--kinds a,b] [--seed S] [--ttl 1h]
   runs show <runId>
@@ -319,6 +321,9 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env,
         await import("../runner/start.ts");
         return 0;
       }
+      case "serve":
+        await serveCommand(env, cwd, flags);
+        return 0;
       case "runs":
         await runs(c, args);
         return 0;

@@ -1,4 +1,5 @@
-// `molar-clones proxy`: the route proxy in the foreground, with the env an app needs to use it.
+// `molar-clones proxy` (the route proxy, with the env an app needs to use it) and `molar-clones
+// serve` (the on-prem engine), each in the foreground until SIGINT/SIGTERM.
 import path from "node:path";
 import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
@@ -6,6 +7,7 @@ import { CliError, target } from "./api.ts";
 import { ConfigError, KINDS, parseAddr, readConfig, type Kind } from "../runner/config.ts";
 import { loadCa } from "../runner/proxy-ca.ts";
 import { startProxy, type Proxy } from "../runner/proxy.ts";
+import { readServeConfig, serve } from "../runner/serve.ts";
 
 export interface ProxyHandle {
   proxy: Proxy;
@@ -79,6 +81,31 @@ export async function proxyCommand(env: NodeJS.ProcessEnv, cwd: string, strict: 
   }
   await new Promise<void>((resolve) => {
     const stop = () => proxy.close().then(resolve);
+    process.once("SIGINT", stop);
+    process.once("SIGTERM", stop);
+  });
+}
+
+export async function serveCommand(env: NodeJS.ProcessEnv, cwd: string, flags: Record<string, string | boolean | undefined>): Promise<void> {
+  let s;
+  try {
+    const cfg = readServeConfig(env, { kind: typeof flags.kind === "string" ? flags.kind : undefined, inMemory: flags["in-memory"] === true }, cwd);
+    s = await serve(cfg);
+  } catch (e) {
+    if (e instanceof ConfigError) throw new CliError(e.message, "fix the setting named above", 2);
+    throw e;
+  }
+  if (flags.json === true) console.log(JSON.stringify({ urls: s.urls, run: s.run }));
+  else if (s.run) {
+    console.log(`Molar Clones is serving one clone.\n  api        ${s.urls.clone}\n  admin      ${s.urls.admin}  (Authorization: Bearer ${env.MOLAR_CLONE_ADMIN_TOKEN ? "$MOLAR_CLONE_ADMIN_TOKEN" : s.adminToken})\n\nThe app's env (also GET {admin}/run):`);
+    for (const [k, v] of Object.entries(s.run.env as Record<string, string>)) console.log(`  ${k}=${k.endsWith("ADMIN_TOKEN") && env.MOLAR_CLONE_ADMIN_TOKEN ? "$MOLAR_CLONE_ADMIN_TOKEN" : v}`);
+  } else {
+    console.log("Molar Clones is serving.");
+    for (const [k, v] of Object.entries(s.urls)) console.log(`  ${k.padEnd(10)} ${v}`);
+    console.log(`  ${"api key".padEnd(10)} ${env.MOLAR_CLONES_API_TOKEN ? "(MOLAR_CLONES_API_TOKEN)" : s.apiToken}`);
+  }
+  await new Promise<void>((resolve) => {
+    const stop = () => s.stop().then(resolve);
     process.once("SIGINT", stop);
     process.once("SIGTERM", stop);
   });

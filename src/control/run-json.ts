@@ -18,7 +18,7 @@ export interface RunRecord {
 const ENV_KIND: Record<Kind, string> = { stripe: "STRIPE", twilio: "TWILIO", email: "EMAIL", auth: "AUTH", s3: "S3" };
 
 export function adminUrlOf(urls: Urls, runId: string): string {
-  return `${urls.control}/admin/v1/runs/${encodeURIComponent(runId)}`;
+  return `${urls.admin ?? urls.control}/admin/v1/runs/${encodeURIComponent(runId)}`;
 }
 
 /** What an app under test reads (CONTRACT section 5): our names and each vendor's own. */

@@ -12,7 +12,7 @@ export function urlsOf(env: AppEnv, requestUrl: string): Urls {
     if (memo?.src !== env.MOLAR_URLS) {
       const u = JSON.parse(env.MOLAR_URLS) as Partial<Urls>;
       const origin = u.control ?? new URL(requestUrl).origin;
-      memo = { src: env.MOLAR_URLS, urls: { control: origin, stripe: u.stripe ?? origin, twilio: u.twilio ?? origin, email: u.email ?? origin, auth: u.auth ?? origin, s3: u.s3 ?? origin } };
+      memo = { src: env.MOLAR_URLS, urls: { control: origin, stripe: u.stripe ?? origin, twilio: u.twilio ?? origin, email: u.email ?? origin, auth: u.auth ?? origin, s3: u.s3 ?? origin, ...(u.admin ? { admin: u.admin } : {}) } };
     }
     return memo.urls;
   }

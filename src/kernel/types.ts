@@ -16,7 +16,8 @@ export type Kind = (typeof KINDS)[number];
 export const isKind = (v: unknown): v is Kind => typeof v === "string" && (KINDS as readonly string[]).includes(v);
 
 /** Public base URLs of this deployment: the control origin and one per vendor. */
-export type Urls = Record<"control" | Kind, string>;
+/** Public base URLs; `admin` when the admin API has a listener of its own (`serve`). */
+export type Urls = Record<"control" | Kind, string> & { admin?: string };
 
 /** What a world knows about itself; kept outside the snapshotted tables so restore never moves it. */
 export interface WorldIdentity {

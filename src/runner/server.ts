@@ -12,7 +12,9 @@ const ENTRYPOINTS: Record<Kind, string> = { stripe: "StripeApi", twilio: "Twilio
 const COMPATIBILITY_DATE = "2026-07-01";
 
 export interface Running {
-  urls: Record<"control" | Kind, string>;
+  urls: Record<"control" | Kind, string> & { admin?: string };
+  /** With `internal`: the loopback ports workerd listens on, for the fronts `serve` puts before them. */
+  ports: Record<"control" | Kind, number>;
   apiToken: string;
   persist: boolean;
   stateDir: string;
@@ -21,18 +23,33 @@ export interface Running {
 
 const hostOf = (h: string) => (h.includes(":") ? `[${h}]` : h);
 
+export interface ServerOptions {
+  /**
+   * workerd listens on loopback ports only and `publicUrls` are what runs report: the caller
+   * (`serve`) puts its own fronts (TLS, a separate admin listener, one clone) before them.
+   */
+  internal?: { publicUrls: Running["urls"] };
+}
+
 /** Starts everything; answers once /healthz would answer 200. */
-export async function startServer(cfg: RunnerConfig): Promise<Running> {
+export async function startServer(cfg: RunnerConfig, opts: ServerOptions = {}): Promise<Running> {
+  if (opts.internal) {
+    cfg = { ...cfg, control: { host: "127.0.0.1", port: await freeLoopbackPort() }, vendors: { ...cfg.vendors } };
+    for (const k of KINDS) cfg.vendors[k] = { host: "127.0.0.1", port: await freeLoopbackPort() };
+  }
   await checkPortFree("MOLAR_CLONES_ADDR", cfg.control);
   for (const k of KINDS) await checkPortFree(`MOLAR_CLONE_${k.toUpperCase()}_ADDR`, cfg.vendors[k]);
   prepareStateDir(cfg);
   const apiToken = cfg.apiToken ?? persistedSecret(cfg, "dev-key", 24, "mck_dev_");
   const jwtSecret = cfg.jwtSecret ?? persistedSecret(cfg, "jwt-secret", 48);
-  const urls = { control: `http://${hostOf(cfg.control.host)}:${cfg.control.port}` } as Running["urls"];
+  let urls = { control: `http://${hostOf(cfg.control.host)}:${cfg.control.port}` } as Running["urls"];
   for (const k of KINDS) urls[k] = `http://${hostOf(cfg.vendors[k].host)}:${cfg.vendors[k].port}`;
+  const ports = { control: cfg.control.port } as Running["ports"];
+  for (const k of KINDS) ports[k] = cfg.vendors[k].port;
+  if (opts.internal) urls = opts.internal.publicUrls;
 
   // S3 is fronted by Node (see continue-front.ts): workerd serves it on an internal port.
-  const s3Internal = await freeLoopbackPort();
+  const s3Internal = opts.internal ? cfg.vendors.s3.port : await freeLoopbackPort();
   const code = await buildWorker();
   const ram = cfg.persist ? null : ramDir();
   const mf = new Miniflare({
@@ -59,7 +76,7 @@ export async function startServer(cfg: RunnerConfig): Promise<Running> {
     ),
   });
   await mf.ready;
-  const front = await continueFront(cfg.vendors.s3, s3Internal);
+  const front = opts.internal ? { close: async () => undefined } : await continueFront(cfg.vendors.s3, s3Internal);
   if (cfg.persist) await wakeWorlds(mf, cfg);
   const cleanup = () => {
     if (ram) fs.rmSync(ram, { recursive: true, force: true });
@@ -67,6 +84,7 @@ export async function startServer(cfg: RunnerConfig): Promise<Running> {
   process.once("exit", cleanup);
   return {
     urls,
+    ports,
     apiToken,
     persist: cfg.persist,
     stateDir: cfg.stateDir,

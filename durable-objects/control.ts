@@ -12,6 +12,7 @@ import { VENDORS } from "../src/vendors/index.ts";
 import { randomHex } from "../src/lib/crypto.ts";
 import { generateRsaKey, type RsaKey } from "../src/lib/rsa.ts";
 import type { RunRecord } from "../src/control/run-json.ts";
+import { Fleet } from "../src/control/fleet.ts";
 
 export const SEEDS = ["empty"];
 const MAX_TTL_SECONDS = 30 * 86_400;
@@ -47,10 +48,12 @@ const fromRaw = (r: RawRow): Row => ({
 
 export class Control extends DurableObject<AppEnv> {
   private db: DrizzleSqliteDODatabase<typeof schema>;
+  private readonly fleet: Fleet;
 
   constructor(ctx: DurableObjectState, env: AppEnv) {
     super(ctx, env);
     this.db = drizzle(ctx.storage, { schema, logger: false });
+    this.fleet = new Fleet(ctx.storage.sql);
     ctx.blockConcurrencyWhile(async () => {
       await migrate(this.db, migrations);
     });
@@ -222,7 +225,9 @@ export class Control extends DurableObject<AppEnv> {
 
   private alarmAt: number | null | undefined = undefined;
   private async rearm(): Promise<void> {
-    const next = this.sql.exec<{ e: number | null }>("SELECT MIN(expires_at) AS e FROM ctl_runs WHERE status = 'active'").one().e;
+    const expiry = this.sql.exec<{ e: number | null }>("SELECT MIN(expires_at) AS e FROM ctl_runs WHERE status = 'active'").one().e;
+    const check = this.fleet.nextCheckAt();
+    const next = expiry === null ? check : check === null ? expiry : Math.min(expiry, check);
     if (next === this.alarmAt) return;
     this.alarmAt = next;
     if (next !== null) await this.ctx.storage.setAlarm(next);
@@ -232,6 +237,7 @@ export class Control extends DurableObject<AppEnv> {
   override async alarm(): Promise<void> {
     this.alarmAt = undefined;
     await this.expireDue();
+    await this.fleet.check();
     await this.rearm();
   }
 
@@ -255,6 +261,45 @@ export class Control extends DurableObject<AppEnv> {
 
   async refusals(): Promise<number> {
     return this.sql.exec<{ n: number }>("SELECT count(*) AS n FROM ctl_audit WHERE action = 'refuse-live-vendor'").one().n;
+  }
+
+  // BYOC fleet endpoints and world snapshots across them (see src/control/fleet.ts).
+  async fleetCreate(input: Record<string, unknown>) {
+    const r = this.fleet.create(input);
+    if (!("error" in r)) this.audit("api", "fleet-register", "", `${r.id} ${r.kind} ${r.apiUrl}`);
+    await this.rearm();
+    return r;
+  }
+  async fleetList(filter: { kind?: string; label?: string }) {
+    return this.fleet.list(filter);
+  }
+  async fleetGet(id: string) {
+    return this.fleet.get(id);
+  }
+  async fleetUpdate(id: string, input: Record<string, unknown>) {
+    const r = this.fleet.update(id, input);
+    await this.rearm();
+    return r;
+  }
+  async fleetDelete(id: string) {
+    const r = this.fleet.remove(id);
+    if (!("error" in r)) this.audit("api", "fleet-remove", "", id);
+    await this.rearm();
+    return r;
+  }
+  async fleetCheck(id: string) {
+    const got = this.fleet.get(id);
+    if ("error" in got) return got;
+    return (await this.fleet.check([id]))[0];
+  }
+  async worldSnapshot(input: { label?: unknown; endpoints?: unknown }) {
+    return this.fleet.snapshotWorld(input);
+  }
+  async worldList() {
+    return this.fleet.worlds();
+  }
+  async worldRestore(id: string) {
+    return this.fleet.restoreWorld(id);
   }
 
   async auditTrail(limit = 100) {

@@ -10,6 +10,7 @@ import { runJson, type RunRecord } from "./run-json.ts";
 import { urlsOf } from "./urls.ts";
 import type { ControlError } from "../../durable-objects/control.ts";
 import { FailureLimiter } from "./limiter.ts";
+import type { FleetError } from "./fleet.ts";
 
 let limiter: { limit: number; l: FailureLimiter } | null = null;
 function failures(env: AppEnv): FailureLimiter {
@@ -156,6 +157,20 @@ export function controlRouter(): Hono<Env> {
     const count = await control(c.env, c.get("org")).recordRefusal(actorOf(c), body.host, typeof body.why === "string" ? body.why : "");
     return c.json({ count }, 201);
   });
+  /** A fleet answer, or its error in the API's shape. */
+  const answer = <T extends object>(c: Context, r: T | FleetError, ok: 200 | 201 = 200) => {
+    if ("error" in r && (r as FleetError).error.status) throw new ApiError(r.error.status, r.error.code, r.error.message);
+    return c.json(r, ok);
+  };
+  app.post("/v1/fleet", async (c) => answer(c, await control(c.env, c.get("org")).fleetCreate(await jsonObject(c.req.raw, false)), 201));
+  app.get("/v1/fleet", async (c) => c.json({ data: await control(c.env, c.get("org")).fleetList({ kind: c.req.query("kind"), label: c.req.query("label") }) }));
+  app.get("/v1/fleet/worlds", async (c) => c.json({ data: await control(c.env, c.get("org")).worldList() }));
+  app.post("/v1/fleet/worlds", async (c) => answer(c, await control(c.env, c.get("org")).worldSnapshot(await jsonObject(c.req.raw)), 201));
+  app.post("/v1/fleet/worlds/:id/restore", async (c) => answer(c, await control(c.env, c.get("org")).worldRestore(c.req.param("id"))));
+  app.get("/v1/fleet/:id", async (c) => answer(c, await control(c.env, c.get("org")).fleetGet(c.req.param("id"))));
+  app.patch("/v1/fleet/:id", async (c) => answer(c, await control(c.env, c.get("org")).fleetUpdate(c.req.param("id"), await jsonObject(c.req.raw, false))));
+  app.delete("/v1/fleet/:id", async (c) => answer(c, await control(c.env, c.get("org")).fleetDelete(c.req.param("id"))));
+  app.post("/v1/fleet/:id/check", async (c) => answer(c, await control(c.env, c.get("org")).fleetCheck(c.req.param("id"))));
   app.get("/v1/refusals", async (c) => c.json({ count: await control(c.env, c.get("org")).refusals() }));
 
   app.all("/v1/*", (c) => new ApiError(404, "unknown_route", `No control route ${c.req.method} ${c.req.path}.`).getResponse());

@@ -35,3 +35,26 @@ export const keyPool = sqliteTable("ctl_key_pool", {
   privateJwk: text("private_jwk").notNull(),
   publicPem: text("public_pem").notNull(),
 });
+
+/** A long-lived clone endpoint registered by the org (BYOC): checked on the alarm, never spawned. */
+export const fleet = sqliteTable("ctl_fleet", {
+  id: text("id").primaryKey(),
+  kind: text("kind").notNull(),
+  apiUrl: text("api_url").notNull(),
+  adminUrl: text("admin_url").notNull(),
+  adminToken: text("admin_token").notNull(),
+  labels: text("labels").notNull().default("{}"),
+  createdAt: integer("created_at").notNull(),
+  checkedAt: integer("checked_at"),
+  healthy: integer("healthy"),
+  latencyMs: integer("latency_ms"),
+  lastError: text("last_error"),
+});
+
+/** A world snapshot across several endpoints: one snapshot id per component, restored together. */
+export const worlds = sqliteTable("ctl_worlds", {
+  id: text("id").primaryKey(),
+  label: text("label"),
+  createdAt: integer("created_at").notNull(),
+  refs: text("refs").notNull(),
+});

@@ -319,6 +319,32 @@ function backend(): Promise<Backend> {
   return library;
 }
 
+export interface WorldRef {
+  /** A run's part (SDK-kept manifests) or a registered endpoint's (control-plane manifests). */
+  runId?: string;
+  endpointId?: string;
+  kind?: Kind;
+  kinds?: Kind[];
+  snapshotId: string;
+  sha256: string;
+}
+export interface WorldManifest {
+  id: string;
+  label: string | null;
+  createdAt: string;
+  refs: WorldRef[];
+}
+export type WorldComponent = WorldRef & { status: "restored" | "failed"; error?: string };
+export interface FleetEndpoint {
+  id: string;
+  kind: Kind;
+  apiUrl: string;
+  adminUrl: string;
+  labels: Record<string, string>;
+  createdAt: string;
+  health: { status: "healthy" | "unhealthy" | "unknown"; checkedAt: string | null; latencyMs: number | null; lastError: string | null };
+}
+
 const KIND_ENV: Record<Kind, string> = { stripe: "STRIPE", twilio: "TWILIO", email: "EMAIL", auth: "AUTH", s3: "S3" };
 
 /**
@@ -382,6 +408,75 @@ export const clones = {
   /** Where runs are spawned: the library instance's control URL, or MOLAR_CLONES_CTRL_URL. */
   async controlUrl(): Promise<string> {
     return (await backend()).url;
+  },
+  /**
+   * Worlds made of several parts: snapshot them together and restore them together. With `runs`,
+   * the manifest is kept by the caller (one snapshot per run); without, it covers the org's
+   * registered BYOC endpoints and lives in the control plane (`/v1/fleet/worlds`).
+   */
+  world: {
+    async snapshot(opts: { label?: string; runs?: Run[]; endpoints?: string[] } = {}): Promise<WorldManifest> {
+      if (opts.runs) {
+        const refs: WorldRef[] = [];
+        for (const run of opts.runs) {
+          const snap = await run.snapshots.save(opts.label);
+          refs.push({ runId: run.runId, kinds: Object.keys(run.clones) as Kind[], snapshotId: snap.id, sha256: snap.sha256 });
+        }
+        return { id: `world_${Date.now().toString(36)}`, label: opts.label ?? null, createdAt: new Date().toISOString(), refs };
+      }
+      const b = await backend();
+      return call<WorldManifest>("POST", `${b.url}/v1/fleet/worlds`, b.key, { label: opts.label, endpoints: opts.endpoints });
+    },
+    /** Restores every component, telling `onProgress` of each as it lands; a failed part does not stop the others. */
+    async restore(world: WorldManifest | string, opts: { runs?: Run[]; onProgress?: (c: WorldComponent) => void } = {}): Promise<{ restored: boolean; components: WorldComponent[] }> {
+      if (typeof world === "string") {
+        const b = await backend();
+        const r = await call<{ restored: boolean; components: WorldComponent[] }>("POST", `${b.url}/v1/fleet/worlds/${encodeURIComponent(world)}/restore`, b.key);
+        r.components.forEach((c) => opts.onProgress?.(c));
+        return r;
+      }
+      const components: WorldComponent[] = [];
+      for (const ref of world.refs) {
+        const run = opts.runs?.find((r) => r.runId === ref.runId);
+        let c: WorldComponent;
+        if (!run) c = { ...ref, status: "failed", error: `no handle for run ${ref.runId ?? ref.endpointId}: pass it in opts.runs` };
+        else {
+          try {
+            await run.snapshots.restore(ref.snapshotId);
+            c = { ...ref, status: "restored" };
+          } catch (e) {
+            c = { ...ref, status: "failed", error: (e as Error).message };
+          }
+        }
+        components.push(c);
+        opts.onProgress?.(c);
+      }
+      return { restored: components.every((c) => c.status === "restored"), components };
+    },
+    async list(): Promise<WorldManifest[]> {
+      const b = await backend();
+      return (await call<{ data: WorldManifest[] }>("GET", `${b.url}/v1/fleet/worlds`, b.key)).data;
+    },
+  },
+  /** Long-lived endpoints of the org (BYOC): registered once, health-checked by the control plane. */
+  fleet: {
+    async register(e: { kind: Kind; apiUrl: string; adminUrl: string; adminToken: string; labels?: Record<string, string> }): Promise<FleetEndpoint> {
+      const b = await backend();
+      return call<FleetEndpoint>("POST", `${b.url}/v1/fleet`, b.key, e);
+    },
+    async list(filter: { kind?: Kind; label?: string } = {}): Promise<FleetEndpoint[]> {
+      const b = await backend();
+      const q = new URLSearchParams(Object.entries(filter).filter(([, v]) => v) as [string, string][]).toString();
+      return (await call<{ data: FleetEndpoint[] }>("GET", `${b.url}/v1/fleet${q ? `?${q}` : ""}`, b.key)).data;
+    },
+    async check(id: string): Promise<FleetEndpoint> {
+      const b = await backend();
+      return call<FleetEndpoint>("POST", `${b.url}/v1/fleet/${encodeURIComponent(id)}/check`, b.key);
+    },
+    async remove(id: string): Promise<void> {
+      const b = await backend();
+      await call("DELETE", `${b.url}/v1/fleet/${encodeURIComponent(id)}`, b.key);
+    },
   },
   /** Stops the library instance (if this process started one). */
   async stop(): Promise<void> {

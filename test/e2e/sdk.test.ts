@@ -70,6 +70,38 @@ describe("SDK, service mode (MOLAR_CLONES_CTRL_URL)", () => {
     await run.teardown();
   });
 
+  it("snapshots a world of several runs and restores it, reporting each component", async () => {
+    const [a, b] = await Promise.all([clones.start({ kinds: ["email"] }), clones.start({ kinds: ["email"] })]);
+    const send = (run: typeof a, subject: string) => new Resend(run.email.apiKey, run.email.config).emails.send({ from: "a@acme.test", to: "w@acme.test", subject, text: "x" });
+    await send(a, "one");
+    await send(b, "one");
+    const world = await clones.world.snapshot({ label: "both", runs: [a, b] });
+    expect(world.refs.map((r) => r.runId)).toEqual([a.runId, b.runId]);
+    await send(a, "two");
+    await send(b, "two");
+    const seen: string[] = [];
+    const r = await clones.world.restore(world, { runs: [a, b], onProgress: (c) => seen.push(`${c.runId}:${c.status}`) });
+    expect(r.restored).toBe(true);
+    expect(seen).toEqual([`${a.runId}:restored`, `${b.runId}:restored`]);
+    for (const run of [a, b]) expect((await new Resend(run.email.apiKey, run.email.config).emails.list()).data!.data.map((m) => m.subject)).toEqual(["one"]);
+    // A part without a handle is reported, not skipped silently.
+    const partial = await clones.world.restore(world, { runs: [a] });
+    expect(partial.restored).toBe(false);
+    expect(partial.components[1]).toMatchObject({ runId: b.runId, status: "failed", error: expect.stringContaining("opts.runs") });
+
+    // The same across registered endpoints, kept by the control plane.
+    const fa = await clones.fleet.register({ kind: "email", apiUrl: a.email.url, adminUrl: a.adminUrl, adminToken: a.token, labels: { sdk: "yes" } });
+    expect((await clones.fleet.list({ label: "sdk=yes" })).map((e) => e.id)).toContain(fa.id);
+    expect((await clones.fleet.check(fa.id)).health.status).toBe("healthy");
+    const fw = await clones.world.snapshot({ label: "fleet", endpoints: [fa.id] });
+    await send(a, "three");
+    expect((await clones.world.restore(fw.id)).components).toEqual([expect.objectContaining({ endpointId: fa.id, status: "restored" })]);
+    expect((await new Resend(a.email.apiKey, a.email.config).emails.list()).data!.data.map((m) => m.subject)).toEqual(["one"]);
+    expect((await clones.world.list()).map((w) => w.id)).toContain(fw.id);
+    await clones.fleet.remove(fa.id);
+    await Promise.all([a.teardown(), b.teardown()]);
+  });
+
   it("says what to do when misconfigured", async () => {
     delete process.env.MOLAR_CLONES_API_TOKEN;
     await expect(clones.start()).rejects.toThrow(/MOLAR_CLONES_API_TOKEN/);

@@ -307,6 +307,32 @@ export class Control extends DurableObject<AppEnv> {
       .map((a) => ({ at: new Date(a.at).toISOString(), actor: a.actor, action: a.action, runId: a.runId, detail: a.detail }));
   }
 
+  /** Clone-minutes per UTC day and kind over the last `days` days, from each run's spawn to its end. */
+  async usageDaily(days = 30) {
+    await this.expireDue();
+    const now = Date.now();
+    const DAY = 86_400_000;
+    const from = Math.floor(now / DAY) * DAY - (days - 1) * DAY;
+    const table = new Map<number, Record<string, number>>();
+    for (let d = from; d <= now; d += DAY) table.set(d, {});
+    const rows = this.sql.exec<RawRow>("SELECT * FROM ctl_runs WHERE COALESCE(ended_at, ?1) >= ?2", now, from).toArray();
+    for (const r of rows) {
+      const end = r.ended_at ?? now;
+      for (let d = Math.max(from, Math.floor(r.created_at / DAY) * DAY); d < end; d += DAY) {
+        const minutes = (Math.min(end, d + DAY) - Math.max(r.created_at, d)) / 60_000;
+        if (minutes <= 0) continue;
+        const day = table.get(d)!;
+        for (const k of JSON.parse(r.kinds) as string[]) day[k] = (day[k] ?? 0) + minutes;
+      }
+    }
+    const round = (x: number) => Math.round(x * 100) / 100;
+    return [...table].map(([d, byKind]) => ({
+      day: new Date(d).toISOString().slice(0, 10),
+      byKind: Object.fromEntries(Object.entries(byKind).map(([k, v]) => [k, round(v)])),
+      total: round(Object.values(byKind).reduce((a, b) => a + b, 0)),
+    }));
+  }
+
   /** Clone-minutes: each run's lifetime so far (or until it ended) times the number of its clones. */
   async usage() {
     await this.expireDue();

@@ -14,7 +14,7 @@ export { Control } from "../durable-objects/control.ts";
 const api = controlRouter();
 const dashboard = dashboardRouter();
 // The APIs own their prefixes; every other path of the control origin is the dashboard.
-const API_PATH = /^\/(v1|admin|healthz|mcp)(\/|$)/;
+const API_PATH = /^\/(v1|admin|healthz|mcp|metrics)(\/|$)/;
 
 let hostMap: { src: string; map: Map<string, Kind> } | null = null;
 function vendorForHost(env: AppEnv, host: string): Kind | null {

@@ -6,7 +6,7 @@ import { parseDuration } from "../lib/duration.ts";
 import { isKind } from "../kernel/types.ts";
 import { BundleError } from "../kernel/snapshots.ts";
 import { VENDORS } from "../vendors/index.ts";
-import type { World } from "../kernel/world.ts";
+import { SNAPSHOT_TABLES, type World } from "../kernel/world.ts";
 
 const MAX_BUNDLE_BYTES = 100 * 1024 * 1024;
 
@@ -184,6 +184,40 @@ export function adminRouter(w: World): Hono {
       headers: { "content-type": "text/event-stream", "cache-control": "no-cache", connection: "keep-alive" },
     }),
   );
+
+  // ---- what the dashboard's explorers and observability pages read (not in the contract; more may exist)
+  app.get("/stats", (c) => {
+    const sql = w.ctx.storage.sql;
+    const t = sql.exec<{ n: number; e5: number; e4: number; inj: number; first: number | null }>(
+      "SELECT count(*) AS n, COALESCE(SUM(status >= 500), 0) AS e5, COALESCE(SUM(status >= 400 AND status < 500), 0) AS e4, COALESCE(SUM(error_injected), 0) AS inj, MIN(at) AS first FROM kernel_request_log",
+    ).one();
+    const pct = (q: number) =>
+      t.n ? sql.exec<{ d: number }>("SELECT duration_ms AS d FROM kernel_request_log ORDER BY duration_ms LIMIT 1 OFFSET ?", Math.min(t.n - 1, Math.floor(t.n * q))).one().d : null;
+    const byKind = Object.fromEntries(sql.exec<{ kind: string; n: number }>("SELECT kind, count(*) AS n FROM kernel_request_log GROUP BY kind").toArray().map((r) => [r.kind, r.n]));
+    return c.json({ requests: t.n, serverErrors: t.e5, clientErrors: t.e4, errorInjected: t.inj, p50Ms: pct(0.5), p99Ms: pct(0.99), byKind, since: t.first === null ? null : new Date(t.first).toISOString(), window: "the last 10,000 requests" });
+  });
+  const typed = () => SNAPSHOT_TABLES.filter((t) => t.type && t.idColumn && (t.kind === "kernel" || w.identity!.kinds.includes(t.kind as never)));
+  app.get("/resources", (c) => {
+    const counts: Record<string, Record<string, number>> = {};
+    for (const t of typed()) {
+      if (t.kind === "kernel") continue;
+      (counts[t.kind] ??= {})[t.type!] = w.ctx.storage.sql.exec<{ n: number }>(`SELECT count(*) AS n FROM "${t.name}"`).one().n;
+    }
+    const routes = Object.fromEntries(w.identity!.kinds.map((kind) => [kind, w.routeCount(kind)]));
+    return c.json({ counts, routes });
+  });
+  app.get("/resources/:kind/:type", (c) => {
+    const t = typed().find((x) => x.kind === c.req.param("kind") && x.type === c.req.param("type"));
+    if (!t) throw new ApiError(404, "unknown_type", `No resource type ${c.req.param("kind")}/${c.req.param("type")} in this run.`);
+    const limit = num(c.req.query("limit") === undefined ? undefined : Number(c.req.query("limit")), "limit", 1, 100, true) ?? 25;
+    const after = c.req.query("after") ?? null;
+    const rows = w.ctx.storage.sql
+      .exec<Record<string, SqlStorageValue>>(`SELECT * FROM "${t.name}" WHERE (?1 IS NULL OR "${t.idColumn}" > ?1) ORDER BY "${t.idColumn}" LIMIT ?2`, after, limit + 1)
+      .toArray();
+    // Bytes are shown by size only: an explorer lists resources, it does not ship object bodies.
+    const data = rows.slice(0, limit).map((r) => Object.fromEntries(Object.entries(r).map(([k, v]) => [k, v instanceof ArrayBuffer ? `<${v.byteLength} bytes>` : v])));
+    return c.json({ data, hasMore: rows.length > limit });
+  });
 
   // ---- inbox
   app.get("/inbox", (c) => {

@@ -11,6 +11,7 @@ import { urlsOf } from "./urls.ts";
 import type { ControlError } from "../../durable-objects/control.ts";
 import { FailureLimiter } from "./limiter.ts";
 import type { FleetError } from "./fleet.ts";
+import { orgStats, prometheus } from "./metrics.ts";
 
 let limiter: { limit: number; l: FailureLimiter } | null = null;
 function failures(env: AppEnv): FailureLimiter {
@@ -97,6 +98,15 @@ export function controlRouter(): Hono<Env> {
     return handleMcp(c.req.raw, c.env, org);
   });
 
+  app.get("/metrics", async (c) => {
+    // Prometheus scrapes with a bearer token: the org key, as everywhere in the control API.
+    const found = await orgForKey(c.env, bearer(c.req.raw));
+    if (!found) refuse(c, "invalid_api_key", "Send `Authorization: Bearer <org API key>`.");
+    const org = found.org;
+    const ctl = control(c.env, org);
+    const [stats, usage, refusals] = await Promise.all([orgStats(c.env, org), ctl.usage(), ctl.refusals()]);
+    return c.body(prometheus(org, stats, { cloneMinutes: usage.cloneMinutes, refusals, runsTotal: usage.runs }), 200, { "content-type": "text/plain; version=0.0.4; charset=utf-8" });
+  });
   // ---- control API: the org key
   app.use("/v1/*", async (c, next) => {
     const org = await orgForKey(c.env, bearer(c.req.raw));

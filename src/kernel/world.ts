@@ -258,6 +258,11 @@ export class World {
     return r;
   }
 
+  /** How many method+path patterns the vendor's router serves (the explorers' coverage figure). */
+  routeCount(kind: Kind): number {
+    return new Set(this.router(kind).routes.filter((r) => r.method !== "ALL").map((r) => `${r.method} ${r.path}`)).size;
+  }
+
   /** A vendor request, through the platform's middleware, in one transaction. */
   async vendor(kind: Kind, req: Request): Promise<Response> {
     const plugin = VENDORS[kind];

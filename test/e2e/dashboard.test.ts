@@ -6,6 +6,7 @@ import { existsSync, mkdirSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { createRequire } from "node:module";
 import { Resend } from "resend";
+import Stripe from "stripe";
 import { chromium, type Browser, type Page } from "playwright-core";
 import { api, uniqueId } from "./helpers.ts";
 
@@ -119,6 +120,71 @@ describe.skipIf(!have)("dashboard in Chromium", () => {
     await page.waitForURL(/\/sessions$/);
     expect((await api("GET", `/v1/runs/${runId}`, inject("orgKey"))).json.status).toBe("torn_down");
     expect(pageErrors).toEqual([]);
+    await ctx.close();
+  }, 60_000);
+
+  it("walks the explorers, the library, the fleet, observability and usage", async () => {
+    const ctx = await browser.newContext({ bypassCSP: true });
+    const page = await ctx.newPage();
+    const pageErrors: string[] = [];
+    page.on("pageerror", (e) => pageErrors.push(e.message));
+    await signIn(page, inject("orgKey"));
+    const base = inject("urls").control;
+
+    // A Stripe customer made through the SDK shows in the explorer, with its JSON.
+    const run = (await api("POST", "/v1/runs", inject("orgKey"), { runId: uniqueId("explore"), kinds: ["stripe"] })).json;
+    const su = new URL(run.clones.stripe.url);
+    const stripe = new Stripe(run.clones.stripe.secretKey, { host: su.hostname, port: Number(su.port), protocol: "http" });
+    const cus = await stripe.customers.create({ email: "explorer@acme.test" });
+    await page.goto(`${base}/clones/stripe?session=${run.runId}`);
+    expect(await page.getByTestId("coverage").textContent()).toMatch(/^\d+ method \+ path patterns served/);
+    await page.getByRole("link", { name: "customer", exact: true }).click();
+    await page.getByText(cus.id, { exact: true }).click();
+    expect(await page.locator("details[open] pre").textContent()).toContain("explorer@acme.test");
+    expect(await axe(page)).toEqual([]);
+    await shoot(page, "explorer");
+
+    await page.goto(`${base}/library`);
+    expect(await page.getByRole("cell", { name: "card_declined", exact: true }).count()).toBe(1);
+    expect(await axe(page)).toEqual([]);
+    await shoot(page, "library");
+
+    // Register the run as a fleet endpoint from the UI, then check it.
+    await page.goto(`${base}/fleet`);
+    await page.getByLabel("Kind").selectOption("stripe");
+    await page.getByLabel("API URL").fill(run.clones.stripe.url);
+    await page.getByLabel("Admin URL").fill(run.adminUrl);
+    await page.getByLabel("Admin token").fill(run.token);
+    await page.getByLabel("Labels").fill("team=ui");
+    await page.getByRole("button", { name: "Register" }).click();
+    await page.waitForURL(`${base}/fleet`);
+    const row = page.locator("tbody tr", { hasText: run.clones.stripe.url });
+    await row.getByRole("button", { name: /^Check/ }).click();
+    await page.waitForURL(`${base}/fleet`);
+    expect(await page.locator("tbody tr", { hasText: run.clones.stripe.url }).locator(".ok").textContent()).toBe("healthy");
+    expect(await page.content()).not.toContain(run.token);
+    expect(await axe(page)).toEqual([]);
+    await shoot(page, "fleet");
+    await page.locator("tbody tr", { hasText: run.clones.stripe.url }).getByRole("button", { name: /^Remove/ }).click();
+    await page.waitForURL(`${base}/fleet`);
+
+    await page.goto(`${base}/observability`);
+    expect(await page.locator("tbody tr", { hasText: run.runId }).count()).toBe(1);
+    expect(await axe(page)).toEqual([]);
+    await shoot(page, "observability");
+    const metrics = await fetch(`${base}/metrics`, { headers: { authorization: `Bearer ${inject("orgKey")}` } });
+    expect(metrics.headers.get("content-type")).toContain("text/plain");
+    const text = await metrics.text();
+    expect(text).toMatch(/^molar_sessions_active\{org="default"\} \d+$/m);
+    expect(text).toMatch(/^molar_requests\{org="default",kind="stripe"\} \d+$/m);
+    expect((await fetch(`${base}/metrics`)).status).toBe(401);
+
+    await page.goto(`${base}/billing`);
+    expect(await page.locator("tbody tr").count()).toBeGreaterThan(0);
+    expect(await axe(page)).toEqual([]);
+    await shoot(page, "usage");
+    expect(pageErrors).toEqual([]);
+    await api("DELETE", `/v1/runs/${run.runId}`, inject("orgKey"));
     await ctx.close();
   }, 60_000);
 

@@ -1,0 +1,286 @@
+// The dashboard's org-wide pages: vendor explorers, the preset library, the fleet (BYOC),
+// observability and usage. Every read goes through the signed-in org's control object.
+import type { Hono } from "hono";
+import { KINDS, type Kind } from "../kernel/types.ts";
+import { VENDORS } from "../vendors/index.ts";
+import { SEEDS } from "../../durable-objects/control.ts";
+import { SAMPLE, orgStats } from "../control/metrics.ts";
+import { quotasOf } from "../control/orgs.ts";
+import type { FleetEntry } from "../control/fleet.ts";
+import { Csrf, Page, adminCall, control, type C, type Env } from "./layout.tsx";
+
+const fmt = (v: number | null) => (v === null ? "—" : String(v));
+
+async function sessionsWith(c: C, kind: Kind) {
+  return (await control(c.env, c.get("session").org).list({ status: "active", kind })).slice(0, 200);
+}
+
+export function registerPages(app: Hono<Env>): void {
+  // ---- vendor explorers: one session's resources of one vendor, by type
+  app.get("/clones/:kind", async (c) => {
+    const s = c.get("session");
+    const kind = c.req.param("kind") as Kind;
+    if (!KINDS.includes(kind)) return c.text("No such clone.", 404);
+    const runs = await sessionsWith(c, kind);
+    const runId = c.req.query("session") ?? runs[0]?.runId ?? null;
+    const rec = runId ? runs.find((r) => r.runId === runId) ?? null : null;
+    const type = c.req.query("type") ?? null;
+    const res = rec ? (await adminCall<{ counts: Record<string, Record<string, number>>; routes: Record<string, number> }>(c, rec.worldId, "GET", "/resources")).json : null;
+    const counts = res?.counts[kind] ?? {};
+    const page = rec && type
+      ? await adminCall<{ data?: Record<string, unknown>[]; hasMore?: boolean }>(c, rec.worldId, "GET", `/resources/${kind}/${encodeURIComponent(type)}?limit=25${c.req.query("after") ? `&after=${encodeURIComponent(c.req.query("after")!)}` : ""}`)
+      : null;
+    const rows = page?.json.data ?? [];
+    const link = (t: string) => `/clones/${kind}?session=${encodeURIComponent(rec!.runId)}&type=${encodeURIComponent(t)}`;
+    return c.html(
+      <Page title={`${kind} explorer`} session={s} nonce={c.get("nonce")}>
+        <h1>{kind} explorer</h1>
+        <p>
+          {KINDS.map((k) => (
+            <a href={`/clones/${k}`} style="margin-right:1rem" aria-current={k === kind ? "page" : undefined}>{k}</a>
+          ))}
+        </p>
+        {res ? <p class="muted" data-testid="coverage">{`${res.routes[kind] ?? 0} method + path patterns served by this clone; anything else answers ${kind}'s own 501.`}</p> : null}
+        {runs.length === 0 ? (
+          <p class="muted">No active session has a {kind} clone. Spawn one from the overview.</p>
+        ) : (
+          <form method="get" action={`/clones/${kind}`} class="inline">
+            <label for="session">Session</label>
+            <select id="session" name="session">
+              {runs.map((r) => (
+                <option value={r.runId} selected={r.runId === rec?.runId}>{r.runId}</option>
+              ))}
+            </select>
+            <button type="submit">Show</button>
+          </form>
+        )}
+        {rec ? (
+          <div class="grid">
+            <section>
+              <h2>Types</h2>
+              <table>
+                <thead><tr><th scope="col">Type</th><th scope="col">Count</th></tr></thead>
+                <tbody>
+                  {Object.entries(counts).map(([t, n]) => (
+                    <tr><td><a href={link(t)}>{t}</a></td><td>{n}</td></tr>
+                  ))}
+                </tbody>
+              </table>
+              <p><a href={`/sessions/${encodeURIComponent(rec.runId)}`}>Open the session's workspace</a> (its inbox shows the emails and SMS these resources sent).</p>
+            </section>
+            <section>
+              <h2>{type ?? "Pick a type"}</h2>
+              {type && rows.length === 0 ? <p class="muted">None yet.</p> : null}
+              {rows.map((r) => (
+                <details>
+                  <summary><code>{String(r.id ?? Object.values(r)[0])}</code></summary>
+                  <pre tabindex={0}>{JSON.stringify(r, (_k, v) => (typeof v === "string" && /^[{[]/.test(v) ? safeParse(v) : v), 2)}</pre>
+                </details>
+              ))}
+              {page?.json.hasMore ? <p><a href={`${link(type!)}&after=${encodeURIComponent(String(rows[rows.length - 1].id))}`}>Next page</a></p> : null}
+            </section>
+          </div>
+        ) : null}
+      </Page>,
+    );
+  });
+
+  // ---- preset library: the seeds a session can start from and every chaos preset
+  app.get("/library", (c) => {
+    const s = c.get("session");
+    return c.html(
+      <Page title="Library" session={s} nonce={c.get("nonce")}>
+        <h1>Preset library</h1>
+        <section>
+          <h2>Seeds</h2>
+          <table>
+            <thead><tr><th scope="col">Seed</th><th scope="col">What it holds</th><th scope="col">Spawn</th></tr></thead>
+            <tbody>
+              {SEEDS.map((seed) => (
+                <tr>
+                  <td><code>{seed}</code></td>
+                  <td>{seed === "empty" ? "Nothing: every clone starts blank." : seed}</td>
+                  <td>
+                    <form method="post" action="/sessions" class="inline">
+                      <Csrf s={s} />
+                      <input type="hidden" name="seed" value={seed} />
+                      <input type="hidden" name="ttl" value="60" />
+                      {KINDS.map((k) => <input type="hidden" name="kinds" value={k} />)}
+                      <button type="submit" aria-label={`Spawn a session from seed ${seed}`}>Spawn</button>
+                    </form>
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+          <p class="muted">A saved snapshot is a seed too: branch a new session from it on the session's page, or with <code>fromSnapshot</code> in <code>POST /v1/runs</code>; export and import bundles with <code>molar-clones snapshot export|import</code>.</p>
+        </section>
+        <section>
+          <h2>Chaos presets</h2>
+          <table>
+            <thead><tr><th scope="col">Clone</th><th scope="col">Preset</th><th scope="col">Does</th></tr></thead>
+            <tbody>
+              {KINDS.flatMap((k) =>
+                Object.entries(VENDORS[k].presets ?? {}).map(([name, p]) => (
+                  <tr><td>{k}</td><td><code>{name}</code></td><td>{(p as { description?: string }).description ?? ""}</td></tr>
+                )),
+              )}
+            </tbody>
+          </table>
+          <p class="muted">Add one to a session from its workspace, or <code>POST {"{adminUrl}"}/chaos/presets/{"{kind}/{preset}"}</code>.</p>
+        </section>
+      </Page>,
+    );
+  });
+
+  // ---- fleet (BYOC): long-lived endpoints per kind
+  app.get("/fleet", async (c) => {
+    const s = c.get("session");
+    const entries = (await control(c.env, s.org).fleetList({})) as FleetEntry[];
+    return c.html(
+      <Page title="Fleet" session={s} nonce={c.get("nonce")}>
+        <h1>Fleet &amp; BYOC</h1>
+        <p class="muted">Long-lived clone endpoints of this org (for example <code>molar-clones serve --kind stripe</code>), checked every minute.</p>
+        <table>
+          <thead>
+            <tr><th scope="col">Kind</th><th scope="col">API</th><th scope="col" class="hide-sm">Admin</th><th scope="col">Labels</th><th scope="col">Health</th><th scope="col">Actions</th></tr>
+          </thead>
+          <tbody>
+            {entries.length === 0 ? <tr><td colspan={6} class="muted">No endpoints registered.</td></tr> : null}
+            {entries.map((e) => (
+              <tr>
+                <td>{e.kind}</td>
+                <td><code>{e.apiUrl}</code></td>
+                <td class="hide-sm"><code>{e.adminUrl}</code></td>
+                <td>{Object.entries(e.labels).map(([k, v]) => `${k}=${v}`).join(", ")}</td>
+                <td>
+                  <span class={e.health.status === "healthy" ? "ok" : e.health.status === "unhealthy" ? "err" : "muted"}>{e.health.status}</span>
+                  {e.health.latencyMs !== null ? ` ${e.health.latencyMs} ms` : ""}
+                  {e.health.lastError ? <div class="muted">{e.health.lastError}</div> : null}
+                </td>
+                <td>
+                  <form method="post" action={`/fleet/${e.id}/check`} class="inline"><Csrf s={s} /><button type="submit" aria-label={`Check ${e.id} now`}>Check</button></form>
+                  <form method="post" action={`/fleet/${e.id}/delete`} class="inline"><Csrf s={s} /><button type="submit" class="danger" aria-label={`Remove ${e.id}`}>Remove</button></form>
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+        <section>
+          <h2>Register an endpoint</h2>
+          <form method="post" action="/fleet" class="inline">
+            <Csrf s={s} />
+            <label for="f-kind">Kind</label>
+            <select id="f-kind" name="kind">{KINDS.map((k) => <option value={k}>{k}</option>)}</select>
+            <label for="f-api">API URL</label>
+            <input id="f-api" name="apiUrl" type="url" required placeholder="https://stripe.clones.internal" />
+            <label for="f-admin">Admin URL</label>
+            <input id="f-admin" name="adminUrl" type="url" required />
+            <label for="f-token">Admin token</label>
+            <input id="f-token" name="adminToken" type="password" required autocomplete="off" />
+            <label for="f-labels">Labels</label>
+            <input id="f-labels" name="labels" placeholder="team=payments,env=staging" />
+            <button type="submit">Register</button>
+          </form>
+        </section>
+      </Page>,
+    );
+  });
+  app.post("/fleet", async (c) => {
+    const f = await c.req.formData();
+    const labels = Object.fromEntries(String(f.get("labels") ?? "").split(",").map((p) => p.trim()).filter(Boolean).map((p) => [p.split("=")[0], p.split("=").slice(1).join("=")]));
+    const r = await control(c.env, c.get("session").org).fleetCreate({ kind: f.get("kind"), apiUrl: f.get("apiUrl"), adminUrl: f.get("adminUrl"), adminToken: f.get("adminToken"), labels });
+    if ("error" in r) return c.text(`Fleet: ${r.error.message}`, r.error.status as 422);
+    return c.redirect("/fleet", 303);
+  });
+  app.post("/fleet/:id/check", async (c) => {
+    await control(c.env, c.get("session").org).fleetCheck(c.req.param("id"));
+    return c.redirect("/fleet", 303);
+  });
+  app.post("/fleet/:id/delete", async (c) => {
+    await control(c.env, c.get("session").org).fleetDelete(c.req.param("id"));
+    return c.redirect("/fleet", 303);
+  });
+
+  // ---- observability: the same figures /metrics exposes
+  app.get("/observability", async (c) => {
+    const s = c.get("session");
+    const o = await orgStats(c.env, s.org);
+    const t = o.totals;
+    const errRate = t.requests ? ((t.serverErrors / t.requests) * 100).toFixed(2) : "0.00";
+    return c.html(
+      <Page title="Observability" session={s} nonce={c.get("nonce")}>
+        <h1>Observability</h1>
+        <div class="cards" role="list">
+          <div class="card" role="listitem"><b>{o.active}</b>active sessions</div>
+          <div class="card" role="listitem"><b>{t.requests}</b>requests logged</div>
+          <div class="card" role="listitem"><b>{errRate}%</b>5xx rate</div>
+          <div class="card" role="listitem"><b>{fmt(t.p50Ms)} ms</b>p50 (median session)</div>
+          <div class="card" role="listitem"><b>{fmt(t.p99Ms)} ms</b>p99 (worst session)</div>
+          <div class="card" role="listitem"><b>{t.errorInjected}</b>chaos-injected failures</div>
+        </div>
+        <p class="muted">{`From the request logs of the ${Math.min(o.active, SAMPLE)} newest active sessions (each keeps its last 10,000 requests). Prometheus: GET /metrics with the org key.`}</p>
+        <section>
+          <h2>Per clone</h2>
+          <table>
+            <thead><tr><th scope="col">Clone</th><th scope="col">Requests</th></tr></thead>
+            <tbody>{KINDS.map((k) => <tr><td>{k}</td><td>{t.byKind[k] ?? 0}</td></tr>)}</tbody>
+          </table>
+        </section>
+        <section>
+          <h2>Per session</h2>
+          <table>
+            <thead><tr><th scope="col">Session</th><th scope="col">Requests</th><th scope="col">5xx</th><th scope="col">4xx</th><th scope="col">p50</th><th scope="col">p99</th></tr></thead>
+            <tbody>
+              {o.sampled.length === 0 ? <tr><td colspan={6} class="muted">No active sessions.</td></tr> : null}
+              {o.sampled.map((x) => (
+                <tr>
+                  <td><a href={`/sessions/${encodeURIComponent(x.runId)}`}>{x.runId}</a></td>
+                  <td>{x.stats.requests}</td><td>{x.stats.serverErrors}</td><td>{x.stats.clientErrors}</td><td>{fmt(x.stats.p50Ms)}</td><td>{fmt(x.stats.p99Ms)}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </section>
+      </Page>,
+    );
+  });
+
+  // ---- usage: clone-minutes per day and kind
+  app.get("/billing", async (c) => {
+    const s = c.get("session");
+    const ctl = control(c.env, s.org);
+    const [days, usage, active] = await Promise.all([ctl.usageDaily(30), ctl.usage(), ctl.list({ status: "active" })]);
+    const q = await quotasOf(c.env, s.org);
+    return c.html(
+      <Page title="Usage" session={s} nonce={c.get("nonce")}>
+        <h1>Usage</h1>
+        <div class="cards" role="list">
+          <div class="card" role="listitem"><b>{usage.cloneMinutes}</b>clone-minutes, all time</div>
+          <div class="card" role="listitem"><b>{usage.runs}</b>sessions, all time</div>
+          <div class="card" role="listitem"><b>{`${active.length} / ${q.concurrentRuns}`}</b>active now (quota)</div>
+        </div>
+        <section>
+          <h2>Last 30 days (UTC)</h2>
+          <table>
+            <thead><tr><th scope="col">Day</th>{KINDS.map((k) => <th scope="col">{k}</th>)}<th scope="col">Total</th></tr></thead>
+            <tbody>
+              {days.slice().reverse().filter((d) => d.total > 0).map((d) => (
+                <tr><td>{d.day}</td>{KINDS.map((k) => <td>{d.byKind[k] ?? 0}</td>)}<td>{d.total}</td></tr>
+              ))}
+            </tbody>
+          </table>
+          <p class="muted">A session's clone-minutes: its lifetime (spawn to teardown or expiry) times its number of clones.</p>
+        </section>
+      </Page>,
+    );
+  });
+}
+
+function safeParse(v: string): unknown {
+  try {
+    return JSON.parse(v);
+  } catch {
+    return v;
+  }
+}

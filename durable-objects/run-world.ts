@@ -15,7 +15,7 @@ export class RunWorld extends DurableObject<AppEnv> {
 
   constructor(ctx: DurableObjectState, env: AppEnv) {
     super(ctx, env);
-    this.w = new World(ctx, env.SNAPSHOTS);
+    this.w = new World(ctx, env.SNAPSHOTS, Number(env.MOLAR_WEBHOOK_TIMEOUT_MS) || undefined);
     ctx.blockConcurrencyWhile(() => this.w.open());
   }
 

@@ -18,6 +18,8 @@ export type AppEnv = Omit<Env, "RUN" | "CONTROL" | "MOLAR_URLS" | "MOLAR_CLONES_
   MOLAR_JWT_SECRET?: string;
   /** Failed authentications a client may make per minute before it is refused (default 60). */
   MOLAR_AUTH_FAILURES_PER_MINUTE?: string;
+  /** How long a webhook receiver or an app's endpoint gets to answer, in ms (default 10000). */
+  MOLAR_WEBHOOK_TIMEOUT_MS?: string;
   /** Vendor hostnames on Cloudflare, JSON {"stripe": "stripe.example.com", ...}. */
   MOLAR_VENDOR_HOSTS?: string;
 };

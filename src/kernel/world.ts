@@ -35,7 +35,10 @@ export const SCHEMA_VERSION: number = schemaVersionOf(MIGRATION_SETS);
 const IDENTITY_KEY = "world";
 /** Set once the world's tables exist: a new world gets them on first use, not at spawn. */
 const SCHEMA_KEY = "schema";
-const DELIVERY_TIMEOUT_MS = 10_000;
+const DEFAULT_DELIVERY_TIMEOUT_MS = 10_000;
+/** What is read of a webhook receiver's answer (nothing uses it) and of an app's answer (TwiML). */
+const RECEIVER_ANSWER_CAP = 64 * 1024;
+const APP_ANSWER_CAP = 1024 * 1024;
 /** How long (run clock) an attempt in flight holds its delivery before a crash counts as a failure. */
 const DELIVERY_LEASE_MS = 60_000;
 /** Jobs an alarm runs before it lets requests in and re-arms: a backlog must not stall the world. */
@@ -82,6 +85,7 @@ export class World {
   constructor(
     readonly ctx: DurableObjectState,
     private readonly bucket: R2Bucket,
+    private readonly deliveryTimeoutMs = DEFAULT_DELIVERY_TIMEOUT_MS,
   ) {
     this.db = drizzle(ctx.storage, { logger: false }) as unknown as DrizzleSqliteDODatabase<Record<string, unknown>>;
     this.meta = new Meta(ctx.storage.sql);
@@ -188,7 +192,12 @@ export class World {
           this.ctx.storage.transactionSync(() => this.outbox.countRefused());
           throw new LiveVendorRefusal(502, { message: `refused: ${new URL(url).hostname} is a live vendor host; the clones never call one` });
         }
-        return fetch(url, { ...init, redirect: "manual", signal: init?.signal ?? AbortSignal.timeout(DELIVERY_TIMEOUT_MS) });
+        return fetch(url, { ...init, redirect: "manual", signal: init?.signal ?? AbortSignal.timeout(this.deliveryTimeoutMs) }).then(async (res) => {
+          // The app's answer (TwiML, say) is read here, capped: a hostile receiver cannot bloat the world.
+          const body = res.body ? await readCapped(res.body, APP_ANSWER_CAP) : null;
+          if (res.body && body === null) throw new Error(`the answer from ${new URL(url).host} is larger than ${APP_ANSWER_CAP} bytes`);
+          return new Response(body, { status: res.status, headers: res.headers });
+        });
       },
     };
     this.routers.clear();
@@ -516,10 +525,12 @@ export class World {
     let status: number | null = null;
     let error: string | null = null;
     try {
-      const r = await fetch(d.url, { method: "POST", headers, body: d.body, signal: AbortSignal.timeout(DELIVERY_TIMEOUT_MS), redirect: "manual" });
+      const r = await fetch(d.url, { method: "POST", headers, body: d.body, signal: AbortSignal.timeout(this.deliveryTimeoutMs), redirect: "manual" });
       status = r.status;
-      // Reading the (small) answer is far cheaper in workerd than cancelling its stream.
-      await r.arrayBuffer().catch(() => undefined);
+      // Reading the (small) answer is far cheaper in workerd than cancelling its stream; past the cap
+      // it is cancelled, so a receiver that answers gigabytes costs the world nothing. The timeout
+      // above covers the body too: a receiver that never finishes is an error, not a stall.
+      if (r.body) await readCapped(r.body, RECEIVER_ANSWER_CAP).catch(() => undefined);
       if (status < 200 || status >= 300) error = `HTTP ${status}`;
     } catch (e) {
       error = e instanceof Error ? `${e.name}: ${e.message}` : String(e);

@@ -71,13 +71,13 @@ describe("fuzzing (fast-check)", () => {
   it("the control API answers junk with its own 4xx shape", async () => {
     let tried = 0;
     await fc.assert(
-      fc.asyncProperty(method, fc.array(segment, { maxLength: 3 }), junkBody, contentType, fc.boolean(), async (m, segs, body, ct, goodKey) => {
+      fc.asyncProperty(fc.constantFrom("/v1/runs", "/v1/fleet", "/v1/fleet/worlds", "/v1/refusals"), method, fc.array(segment, { maxLength: 3 }), junkBody, contentType, fc.boolean(), async (root, m, segs, body, ct, goodKey) => {
         tried++;
-        const path = `/v1/runs${segs.length ? "/" + segs.join("/") : ""}`;
+        const path = `${root}${segs.length ? "/" + segs.join("/") : ""}`;
         const r = await send(`${urls().control}${path}`, m, goodKey ? inject("orgKey") : "junk-key-junk-key", body, ct);
         expect(r.status, `${m} ${path} ${body.slice(0, 80)}: ${r.text.slice(0, 100)}`).toBeLessThan(500);
         if (r.status >= 400) expect(JSON.parse(r.text).error).toMatchObject({ type: expect.any(String), code: expect.any(String), message: expect.any(String) });
-        if (r.status === 201) await fetch(`${urls().control}/v1/runs/${JSON.parse(r.text).runId}`, { method: "DELETE", headers: { authorization: `Bearer ${inject("orgKey")}` } });
+        if (r.status === 201 && root === "/v1/runs") await fetch(`${urls().control}/v1/runs/${JSON.parse(r.text).runId}`, { method: "DELETE", headers: { authorization: `Bearer ${inject("orgKey")}` } });
       }),
       { numRuns: RUNS },
     );

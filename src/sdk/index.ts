@@ -4,6 +4,8 @@
 // locally and talks to that control API.
 import { writeFile } from "node:fs/promises";
 import net from "node:net";
+import tls from "node:tls";
+import { readFileSync } from "node:fs";
 
 export type Kind = "stripe" | "twilio" | "email" | "auth" | "s3";
 
@@ -310,6 +312,7 @@ function backend(): Promise<Backend> {
   if (url) {
     const key = process.env.MOLAR_CLONES_API_TOKEN;
     if (!key) throw new ClonesError(0, "missing_api_token", "MOLAR_CLONES_CTRL_URL is set but MOLAR_CLONES_API_TOKEN is not: set it to the org API key of that service.");
+    trustCaFiles(process.env);
     return Promise.resolve({ url: url.replace(/\/$/, ""), key });
   }
   library ??= startLibrary().catch((e) => {
@@ -347,6 +350,35 @@ export interface FleetEndpoint {
 
 const KIND_ENV: Record<Kind, string> = { stripe: "STRIPE", twilio: "TWILIO", email: "EMAIL", auth: "AUTH", s3: "S3" };
 
+const trusted = new Set<string>();
+/**
+ * Private CAs (on-prem `serve` with TLS): MOLAR_CLONES_TLS_CA_FILE for the control URL and
+ * MOLAR_CLONE_<KIND>_TLS_CA_FILE per clone are added to this process's default trust store, so
+ * fetch, Node's https agents and every official SDK trust them with no option of their own.
+ */
+function trustCaFiles(env: NodeJS.ProcessEnv): void {
+  const files = [env.MOLAR_CLONES_TLS_CA_FILE, ...Object.values(KIND_ENV).map((k) => env[`MOLAR_CLONE_${k}_TLS_CA_FILE`])].filter((f): f is string => !!f && !trusted.has(f));
+  if (!files.length) return;
+  const tlsMod = tls as typeof tls & { setDefaultCACertificates?: (certs: string[]) => void; getCACertificates?: (type?: string) => string[] };
+  if (!tlsMod.setDefaultCACertificates || !tlsMod.getCACertificates) {
+    throw new ClonesError(0, "tls_ca_unsupported", `MOLAR_CLONE_<KIND>_TLS_CA_FILE needs Node >= 24.5 (tls.setDefaultCACertificates); on this Node set NODE_EXTRA_CA_CERTS=${files[0]} instead.`);
+  }
+  const pems: string[] = [];
+  for (const f of files) {
+    let text: string;
+    try {
+      text = readFileSync(f, "utf8");
+    } catch (e) {
+      throw new ClonesError(0, "tls_ca_unreadable", `Cannot read the CA file ${f} (${(e as NodeJS.ErrnoException).code}); check MOLAR_CLONE_<KIND>_TLS_CA_FILE.`);
+    }
+    const found = text.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g);
+    if (!found) throw new ClonesError(0, "tls_ca_invalid", `${f} holds no PEM certificate.`);
+    pems.push(...found);
+    trusted.add(f);
+  }
+  tlsMod.setDefaultCACertificates([...new Set([...tlsMod.getCACertificates("default"), ...pems])]);
+}
+
 /**
  * A handle on a run that already exists, described by an env block (CONTRACT section 5), as a PR
  * preview or a BYOC fleet hands it out: nothing is spawned. Null when no clone is described.
@@ -354,6 +386,7 @@ const KIND_ENV: Record<Kind, string> = { stripe: "STRIPE", twilio: "TWILIO", ema
 function attach(env: NodeJS.ProcessEnv): Run | null {
   const kinds = (Object.keys(KIND_ENV) as Kind[]).filter((k) => env[`MOLAR_CLONE_${KIND_ENV[k]}_URL`]);
   if (!kinds.length) return null;
+  trustCaFiles(env);
   const admin = kinds.map((k) => ({ url: env[`MOLAR_CLONE_${KIND_ENV[k]}_ADMIN_URL`], token: env[`MOLAR_CLONE_${KIND_ENV[k]}_ADMIN_TOKEN`] })).find((a) => a.url && a.token);
   if (!admin) throw new ClonesError(0, "missing_admin", `MOLAR_CLONE_${KIND_ENV[kinds[0]]}_URL is set but no MOLAR_CLONE_<KIND>_ADMIN_URL / _ADMIN_TOKEN pair: add them from the run's env block.`);
   const url = (k: Kind) => env[`MOLAR_CLONE_${KIND_ENV[k]}_URL`]!;

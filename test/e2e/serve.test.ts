@@ -81,6 +81,30 @@ describe("molar-clones serve", () => {
     expect(described.json.clones.stripe.secretKey).toBe(run.clones.stripe.secretKey);
   });
 
+  it("is reached by the SDK and an official SDK over TLS from the env block plus MOLAR_CLONE_<KIND>_TLS_CA_FILE", async () => {
+    const ca = await loadCa(path.join(dir, "ca2"));
+    const server = await ca.leaf("localhost");
+    writeFileSync(path.join(dir, "cert2.pem"), server.cert);
+    writeFileSync(path.join(dir, "key2.pem"), server.key);
+    const s = await serve(readServeConfig(
+      {
+        MOLAR_CLONES_ADDR: "localhost:0", MOLAR_CLONE_ADDR: "localhost:0", MOLAR_CLONE_ADMIN_ADDR: "localhost:0", MOLAR_CLONE_ADMIN_TOKEN: "email-admin-token-0123456789",
+        MOLAR_CLONES_TLS_CERT_FILE: path.join(dir, "cert2.pem"), MOLAR_CLONES_TLS_KEY_FILE: path.join(dir, "key2.pem"),
+      },
+      { kind: "email", inMemory: true },
+    ));
+    running.push(s);
+    const env = { ...(s.run as any).env, MOLAR_CLONE_EMAIL_TLS_CA_FILE: ca.certPath };
+    const { clones } = await import("../../src/sdk/index.ts");
+    const run = clones.attach(env);
+    const resend = new Resend(run.email.apiKey, run.email.config);
+    expect(run.email.url).toMatch(/^https:/);
+    expect((await resend.emails.send({ from: "a@acme.test", to: "tls@acme.test", subject: "over TLS", text: "x" })).error).toBeNull();
+    await run.clock.advance("5s");
+    expect((await run.inbox.waitFor({ to: "tls@acme.test" })).subject).toBe("over TLS");
+    expect(() => clones.attach({ ...env, MOLAR_CLONE_EMAIL_TLS_CA_FILE: path.join(dir, "missing.pem") })).toThrow(/Cannot read the CA file/);
+  });
+
   it("serves the whole engine with the admin API on its own listener", async () => {
     const cfg = readServeConfig(
       {

@@ -4,7 +4,6 @@
 import { parseArgs } from "node:util";
 import { readFile, writeFile } from "node:fs/promises";
 import { CliError, adminPath, request, target, type Target } from "./api.ts";
-import { proxyCommand, serveCommand } from "./proxy-cmd.ts";
 
 const USAGE = `molar-clones <command>
 
@@ -322,7 +321,8 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env,
         return 0;
       }
       case "serve":
-        await serveCommand(env, cwd, flags);
+        // Loaded on use: the engines pull in Miniflare and the certificate code, which other commands never need.
+        await (await import("./proxy-cmd.ts")).serveCommand(env, cwd, flags);
         return 0;
       case "runs":
         await runs(c, args);
@@ -346,7 +346,7 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env,
         await inbox(c, args);
         return 0;
       case "proxy":
-        await proxyCommand(env, cwd, flags.strict === true, json);
+        await (await import("./proxy-cmd.ts")).proxyCommand(env, cwd, flags.strict === true, json);
         return 0;
       default:
         throw new CliError(`unknown command ${cmd}`, "see `molar-clones --help`", 2);

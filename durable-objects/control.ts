@@ -13,8 +13,9 @@ import { randomHex } from "../src/lib/crypto.ts";
 import { generateRsaKey, type RsaKey } from "../src/lib/rsa.ts";
 import type { RunRecord } from "../src/control/run-json.ts";
 import { Fleet } from "../src/control/fleet.ts";
+import { SEED_NAMES, SeedError, applySeed } from "../src/control/seeds.ts";
 
-export const SEEDS = ["empty"];
+export const SEEDS = SEED_NAMES;
 const MAX_TTL_SECONDS = 30 * 86_400;
 /** RSA keys kept ready for the auth clone: generating one takes tens of milliseconds. */
 const KEY_POOL_SIZE = 4;
@@ -121,8 +122,18 @@ export class Control extends DurableObject<AppEnv> {
       runId, worldId, org: ctx.org, seed, rngSeed: (input.rngSeed as string | undefined) ?? runId, kinds: rec.kinds, createdAt: now, expiresAt: rec.expiresAt,
       credentials, secrets, urls: ctx.urls, quotas: ctx.quotas,
     };
-    const created = await this.env.RUN.get(this.env.RUN.idFromName(worldId)).create(identity, branchKey);
+    const world = this.env.RUN.get(this.env.RUN.idFromName(worldId));
+    const created = await world.create(identity, branchKey);
     if (created !== true) return fail(422, "invalid_bundle", created);
+    if (seed !== "empty") {
+      try {
+        await applySeed(seed, credentials, (kind, req) => world.vendor(kind, req));
+      } catch (e) {
+        await world.destroy();
+        if (e instanceof SeedError) return fail(422, "seed_failed", e.message);
+        throw e;
+      }
+    }
     this.sql.exec(
       "INSERT INTO ctl_runs (world_id, run_id, status, seed, kinds, metadata, clones, created_at, expires_at, ended_at, actor) VALUES (?, ?, 'active', ?, ?, ?, ?, ?, ?, NULL, ?)",
       worldId, runId, seed, JSON.stringify(kinds), JSON.stringify(metadata), JSON.stringify(credentials), now, rec.expiresAt, ctx.actor,

@@ -7,6 +7,7 @@ import { isKind } from "../kernel/types.ts";
 import { BundleError } from "../kernel/snapshots.ts";
 import { VENDORS } from "../vendors/index.ts";
 import { SNAPSHOT_TABLES, type World } from "../kernel/world.ts";
+import { GOLDEN_SEEDS, SeedError, applySeed } from "../control/seeds.ts";
 
 const MAX_BUNDLE_BYTES = 100 * 1024 * 1024;
 
@@ -217,6 +218,20 @@ export function adminRouter(w: World): Hono {
     // Bytes are shown by size only: an explorer lists resources, it does not ship object bodies.
     const data = rows.slice(0, limit).map((r) => Object.fromEntries(Object.entries(r).map(([k, v]) => [k, v instanceof ArrayBuffer ? `<${v.byteLength} bytes>` : v])));
     return c.json({ data, hasMore: rows.length > limit });
+  });
+
+  // ---- golden seeds, applied after spawn too
+  app.get("/seeds", (c) => c.json({ data: Object.entries(GOLDEN_SEEDS).map(([name, s]) => ({ name, description: s.description, kinds: s.kinds })) }));
+  app.post("/seeds/:name", async (c) => {
+    const name = c.req.param("name");
+    if (!GOLDEN_SEEDS[name]) throw new ApiError(404, "unknown_seed", `No seed ${name}; GET /seeds lists them.`);
+    try {
+      const calls = await applySeed(name, w.identity!.credentials, (kind, req) => w.vendor(kind, req));
+      return c.json({ seed: name, calls });
+    } catch (e) {
+      if (e instanceof SeedError) throw new ApiError(422, "seed_failed", e.message);
+      throw e;
+    }
   });
 
   // ---- inbox

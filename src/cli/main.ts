@@ -22,6 +22,7 @@ const USAGE = `molar-clones <command>
   snapshot <runId> ls | save [--label L] | restore <id> | diff <a> <b> | export <id> <file> | import <file>
   logs <runId> [--kind K] [--status N] [--follow]
   inbox <runId> [--to ADDR] [--channel email|sms] [--follow]
+  presets ls | apply <runId> <name>          the golden seeds; spawn with --seed NAME or apply later
   proxy [--strict]                           route proxy for apps that cannot set a base URL
                                              (PROXY_LISTEN_ADDR, default 127.0.0.1:8443; PROXY_STRICT=1)
 
@@ -149,6 +150,21 @@ function num(v: string | boolean | undefined, name: string): number | undefined 
   const n = Number(v);
   if (typeof v !== "string" || !Number.isFinite(n)) throw new CliError(`--${name} ${String(v)} is not a number`, `give --${name} a number`, 2);
   return n;
+}
+
+async function presets(c: Ctx, args: string[]) {
+  const sub = args[0] ?? "ls";
+  if (sub === "ls") {
+    const r = await request<{ data: { name: string; kinds: string[]; description: string }[] }>(c.t(), "GET", "/v1/seeds");
+    return c.out(table(r.data.map((s) => ({ ...s, kinds: s.kinds.join(",") })), ["name", "kinds", "description"]), r.data);
+  }
+  if (sub === "apply") {
+    const runId = need(args, 1, "a run id");
+    const name = need(args, 2, "a seed name (see `molar-clones presets ls`)");
+    const r = await request<{ seed: string; calls: number }>(c.t(), "POST", adminPath(runId, `/seeds/${encodeURIComponent(name)}`));
+    return c.out(`applied ${r.seed} to ${runId} (${r.calls} calls)`, r);
+  }
+  throw new CliError(`unknown presets command ${sub}`, "use `presets ls` or `presets apply <runId> <name>`", 2);
 }
 
 async function chaos(c: Ctx, args: string[]) {
@@ -344,6 +360,9 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env,
         return 0;
       case "inbox":
         await inbox(c, args);
+        return 0;
+      case "presets":
+        await presets(c, args);
         return 0;
       case "proxy":
         await (await import("./proxy-cmd.ts")).proxyCommand(env, cwd, flags.strict === true, json);

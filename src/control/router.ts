@@ -12,6 +12,7 @@ import type { ControlError } from "../../durable-objects/control.ts";
 import { FailureLimiter } from "./limiter.ts";
 import type { FleetError } from "./fleet.ts";
 import { orgStats, prometheus } from "./metrics.ts";
+import { GOLDEN_SEEDS } from "./seeds.ts";
 
 let limiter: { limit: number; l: FailureLimiter } | null = null;
 function failures(env: AppEnv): FailureLimiter {
@@ -181,6 +182,7 @@ export function controlRouter(): Hono<Env> {
   app.patch("/v1/fleet/:id", async (c) => answer(c, await control(c.env, c.get("org")).fleetUpdate(c.req.param("id"), await jsonObject(c.req.raw, false))));
   app.delete("/v1/fleet/:id", async (c) => answer(c, await control(c.env, c.get("org")).fleetDelete(c.req.param("id"))));
   app.post("/v1/fleet/:id/check", async (c) => answer(c, await control(c.env, c.get("org")).fleetCheck(c.req.param("id"))));
+  app.get("/v1/seeds", (c) => c.json({ data: [{ name: "empty", description: "Nothing: every clone starts blank.", kinds: [] }, ...Object.entries(GOLDEN_SEEDS).map(([name, s]) => ({ name, description: s.description, kinds: s.kinds }))] }));
   app.get("/v1/refusals", async (c) => c.json({ count: await control(c.env, c.get("org")).refusals() }));
 
   app.all("/v1/*", (c) => new ApiError(404, "unknown_route", `No control route ${c.req.method} ${c.req.path}.`).getResponse());

@@ -6,6 +6,7 @@ import { VENDORS } from "../vendors/index.ts";
 import { SEEDS } from "../../durable-objects/control.ts";
 import { SAMPLE, orgStats } from "../control/metrics.ts";
 import { quotasOf } from "../control/orgs.ts";
+import { GOLDEN_SEEDS } from "../control/seeds.ts";
 import type { FleetEntry } from "../control/fleet.ts";
 import { Csrf, Page, adminCall, control, type C, type Env } from "./layout.tsx";
 
@@ -99,7 +100,7 @@ export function registerPages(app: Hono<Env>): void {
               {SEEDS.map((seed) => (
                 <tr>
                   <td><code>{seed}</code></td>
-                  <td>{seed === "empty" ? "Nothing: every clone starts blank." : seed}</td>
+                  <td>{seed === "empty" ? "Nothing: every clone starts blank." : GOLDEN_SEEDS[seed]?.description ?? seed}</td>
                   <td>
                     <form method="post" action="/sessions" class="inline">
                       <Csrf s={s} />

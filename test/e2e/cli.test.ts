@@ -112,6 +112,20 @@ describe("molar-clones CLI", () => {
     expect((await cli("inbox", id, "--to", "cli@acme.test", "--json")).json()).toEqual([expect.objectContaining({ to: "cli@acme.test", subject: "hello cli" })]);
   });
 
+  it("lists the golden seeds and applies one to a run", async () => {
+    const ls = await cli("presets", "ls");
+    expect(ls.out).toMatch(/^NAME\s+KINDS\s+DESCRIPTION/);
+    expect((await cli("presets", "ls", "--json")).json().map((s: { name: string }) => s.name)).toContain("s3-invoice-pdf");
+    const id = uniqueId("cli-seed");
+    expect((await cli("runs", "spawn", "--run-id", id, "--kinds", "email,auth", "--seed", "password-reset")).code).toBe(0);
+    const applied = await cli("presets", "apply", id, "clerk-login");
+    expect(applied.out).toBe(`applied clerk-login to ${id} (2 calls)`);
+    const bad = await cli("presets", "apply", id, "s3-invoice-pdf");
+    expect(bad.code).toBe(1);
+    expect(bad.err).toContain("needs the s3 clone");
+    await cli("runs", "teardown", id);
+  });
+
   it("names the fix for usage mistakes and bad keys, with exit codes 2 and 1", async () => {
     expect((await cli()).code).toBe(2);
     expect((await cli("--help")).out).toContain("molar-clones <command>");

@@ -333,11 +333,29 @@ export function dashboardRouter(): Hono<Env> {
                         <Csrf s={s} />
                         <button type="submit" aria-label={`Restore ${sn.label ?? sn.id}`}>Restore</button>
                       </form>
+                      <form method="post" action={`${base}/snapshots/${encodeURIComponent(sn.id)}/branch`} class="inline">
+                        <Csrf s={s} />
+                        <button type="submit" aria-label={`Branch a new session from ${sn.label ?? sn.id}`}>Branch</button>
+                      </form>
+                      <a href={`${base}/snapshots/${encodeURIComponent(sn.id)}/download`} aria-label={`Download ${sn.label ?? sn.id}`}>Download</a>
+                      <form method="post" action={`${base}/snapshots/${encodeURIComponent(sn.id)}/delete`} class="inline">
+                        <Csrf s={s} />
+                        <button type="submit" class="danger" aria-label={`Delete ${sn.label ?? sn.id}`}>Delete</button>
+                      </form>
                     </td>
                   </tr>
                 ))}
               </tbody>
             </table>
+            {snaps.json.data.length >= 2 ? (
+              <form method="get" action={`${base}/snapshots/compare`} class="inline">
+                <label for="cmp-a">Compare</label>
+                <select id="cmp-a" name="a">{snaps.json.data.map((sn) => <option value={sn.id}>{sn.label ?? sn.id}</option>)}</select>
+                <label for="cmp-b">with</label>
+                <select id="cmp-b" name="b">{snaps.json.data.map((sn, i) => <option value={sn.id} selected={i === snaps.json.data.length - 1}>{sn.label ?? sn.id}</option>)}</select>
+                <button type="submit">Compare</button>
+              </form>
+            ) : null}
             <form method="post" action={`${base}/snapshots`} class="inline">
               <Csrf s={s} />
               <label for="label">Label</label>
@@ -438,6 +456,60 @@ export function dashboardRouter(): Hono<Env> {
     const label = String((await c.req.formData()).get("label") ?? "").trim();
     await adminCall(c, rec.worldId, "POST", "/snapshots", label ? { label } : {});
     return c.redirect(`/sessions/${encodeURIComponent(rec.runId)}`, 303);
+  });
+
+  app.get("/sessions/:runId/snapshots/compare", async (c) => {
+    const s = c.get("session");
+    const rec = await resolve(c);
+    if (!rec) return c.text("No such session.", 404);
+    const a = c.req.query("a") ?? "";
+    const b = c.req.query("b") ?? "";
+    type Entry = { kind: string; type: string; id: string };
+    const d = await adminCall<{ added?: Entry[]; removed?: Entry[]; changed?: Entry[]; error?: { message: string } }>(c, rec.worldId, "GET", `/snapshots/${encodeURIComponent(a)}/diff/${encodeURIComponent(b)}`);
+    if (d.status >= 400) return c.text(`Compare: ${d.json.error?.message ?? d.status}`, d.status as 404);
+    const rows = (["added", "removed", "changed"] as const).flatMap((what) => (d.json[what] ?? []).map((e) => ({ what, ...e })));
+    return c.html(
+      <Page title={`Compare snapshots · ${rec.runId}`} session={s} nonce={c.get("nonce")}>
+        <h1>Compare snapshots</h1>
+        <p><a href={`/sessions/${encodeURIComponent(rec.runId)}`}>Back to {rec.runId}</a> · from <code>{a}</code> to <code>{b}</code></p>
+        <table>
+          <thead><tr><th scope="col">Change</th><th scope="col">Clone</th><th scope="col">Type</th><th scope="col">Id</th></tr></thead>
+          <tbody>
+            {rows.length === 0 ? <tr><td colspan={4} class="muted">No differences.</td></tr> : null}
+            {rows.map((r) => <tr><td>{r.what}</td><td>{r.kind}</td><td>{r.type}</td><td><code>{r.id}</code></td></tr>)}
+          </tbody>
+        </table>
+      </Page>,
+    );
+  });
+
+  app.get("/sessions/:runId/snapshots/:id/download", async (c) => {
+    const rec = await resolve(c);
+    if (!rec) return c.text("No such session.", 404);
+    const id = c.req.param("id");
+    const req = new Request(`http://admin/snapshots/${encodeURIComponent(id)}`, { headers: { accept: "application/gzip" } });
+    const res = await c.env.RUN.get(c.env.RUN.idFromName(rec.worldId)).admin(req, `/snapshots/${encodeURIComponent(id)}`);
+    if (!res.ok) return c.text("No such snapshot.", 404);
+    return new Response(res.body, { headers: { "content-type": "application/gzip", "content-disposition": `attachment; filename="${rec.runId}-${id}.molar.gz"` } });
+  });
+
+  app.post("/sessions/:runId/snapshots/:id/delete", async (c) => {
+    const rec = await resolve(c);
+    if (!rec) return c.text("No such session.", 404);
+    await adminCall(c, rec.worldId, "DELETE", `/snapshots/${encodeURIComponent(c.req.param("id"))}`);
+    return c.redirect(`/sessions/${encodeURIComponent(rec.runId)}`, 303);
+  });
+
+  app.post("/sessions/:runId/snapshots/:id/branch", async (c) => {
+    const s = c.get("session");
+    const rec = await resolve(c);
+    if (!rec) return c.text("No such session.", 404);
+    const r = await control(c.env, s.org).spawn(
+      { kinds: rec.kinds, fromSnapshot: { runId: rec.runId, snapshotId: c.req.param("id") }, ttlSeconds: 3600, metadata: { branchedFrom: rec.runId } },
+      { org: s.org, actor: "dashboard", quotas: await quotasOf(c.env, s.org), urls: urlsOf(c.env, c.req.url) },
+    );
+    if ("error" in r) return c.text(`Branch: ${r.error.message}`, r.error.status as 400);
+    return c.redirect(`/sessions/${encodeURIComponent(r.runId)}`, 303);
   });
 
   app.post("/sessions/:runId/snapshots/:id/restore", async (c) => {

@@ -104,6 +104,29 @@ describe.skipIf(!have)("dashboard in Chromium", () => {
     await page.getByRole("button", { name: "Save snapshot" }).click();
     await page.getByRole("button", { name: "Restore ui-snap" }).click();
     await page.waitForURL(new RegExp(`/sessions/${runId}$`));
+    // A second snapshot after another email: compare the two, download one, branch, delete.
+    await resend.emails.send({ from: "a@acme.test", to: "reader@acme.test", subject: "second", text: "x" });
+    await page.getByLabel("Label").fill("ui-snap-2");
+    await page.getByRole("button", { name: "Save snapshot" }).click();
+    await page.getByLabel("Compare").selectOption({ label: "ui-snap" });
+    await page.getByLabel("with").selectOption({ label: "ui-snap-2" });
+    await page.getByRole("button", { name: "Compare" }).click();
+    expect(await page.getByRole("heading", { level: 1 }).textContent()).toBe("Compare snapshots");
+    expect(await page.locator("tbody tr", { hasText: "added" }).filter({ hasText: "email" }).count()).toBeGreaterThan(0);
+    expect(await axe(page)).toEqual([]);
+    await page.goBack();
+    const [download] = await Promise.all([page.waitForEvent("download"), page.getByRole("link", { name: "Download ui-snap-2" }).click()]);
+    expect(download.suggestedFilename()).toMatch(new RegExp(`^${runId}-snap_.*\\.molar\\.gz$`));
+    await page.getByRole("button", { name: "Branch a new session from ui-snap-2" }).click();
+    await page.waitForURL((u) => /\/sessions\/run_/.test(u.pathname));
+    const branched = decodeURIComponent(new URL(page.url()).pathname.split("/").pop()!);
+    const branchedRun = (await api("GET", `/v1/runs/${branched}`, inject("orgKey"))).json;
+    expect(branchedRun.metadata).toEqual({ branchedFrom: runId });
+    await api("DELETE", `/v1/runs/${branched}`, inject("orgKey"));
+    await page.goto(`${inject("urls").control}/sessions/${runId}`);
+    await page.getByRole("button", { name: "Delete ui-snap-2" }).click();
+    await page.waitForURL(new RegExp(`/sessions/${runId}$`));
+    expect(await page.getByRole("button", { name: "Delete ui-snap-2" }).count()).toBe(0);
 
     // Chaos from the UI.
     await page.getByLabel("Preset").selectOption("email/bounce");

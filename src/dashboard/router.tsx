@@ -149,7 +149,13 @@ export function dashboardRouter(): Hono<Env> {
     const status = c.req.query("status") || undefined;
     const kind = c.req.query("kind") || undefined;
     const q = (c.req.query("q") ?? "").toLowerCase();
-    const runs = (await control(c.env, s.org).list({ status, kind })).filter((r) => !q || r.runId.toLowerCase().includes(q) || JSON.stringify(r.metadata).toLowerCase().includes(q));
+    const all = (await control(c.env, s.org).list({ status, kind })).filter((r) => !q || r.runId.toLowerCase().includes(q) || JSON.stringify(r.metadata).toLowerCase().includes(q));
+    // A page of 100: a thousand sessions never make one heavy page.
+    const PER = 100;
+    const pages = Math.max(1, Math.ceil(all.length / PER));
+    const pageNo = Math.min(pages, Math.max(1, Number(c.req.query("page")) || 1));
+    const runs = all.slice((pageNo - 1) * PER, pageNo * PER);
+    const pageLink = (n: number) => `/sessions?${new URLSearchParams({ ...(status ? { status } : {}), ...(kind ? { kind } : {}), ...(q ? { q } : {}), page: String(n) })}`;
     return c.html(
       <Page title="Sessions" session={s} nonce={c.get("nonce")}>
         <h1>Sessions</h1>
@@ -168,7 +174,7 @@ export function dashboardRouter(): Hono<Env> {
         </form>
         <SpawnForm s={s} />
         <table>
-          <caption class="muted" style="text-align:left">{runs.length} session(s)</caption>
+          <caption class="muted" style="text-align:left">{`${all.length} session(s)${pages > 1 ? `, page ${pageNo} of ${pages}` : ""}`}</caption>
           <thead>
             <tr><th scope="col">Run</th><th scope="col">Status</th><th scope="col">Clones</th><th scope="col" class="hide-sm">Seed</th><th scope="col">TTL left</th><th scope="col">Actions</th></tr>
           </thead>
@@ -193,6 +199,12 @@ export function dashboardRouter(): Hono<Env> {
             ))}
           </tbody>
         </table>
+        {pages > 1 ? (
+          <nav aria-label="Pages" class="inline">
+            {pageNo > 1 ? <a href={pageLink(pageNo - 1)} rel="prev">Previous</a> : null}
+            {pageNo < pages ? <a href={pageLink(pageNo + 1)} rel="next">Next</a> : null}
+          </nav>
+        ) : null}
       </Page>,
     );
   });

@@ -23,6 +23,8 @@ export interface ServeConfig {
   seed: string;
   runId: string;
   adminToken: string | null;
+  /** MOLAR_CLONES_PUBLIC_URLS: what runs report when clients reach the listeners by other names (an ingress, a container's port map). */
+  publicUrls: Partial<Record<"control" | "admin" | Kind, string>>;
 }
 
 const readPem = (name: string, file: string) => {
@@ -62,7 +64,18 @@ export function readServeConfig(env: NodeJS.ProcessEnv, flags: { kind?: string; 
   if (token !== undefined && token.length < 16) throw new ConfigError("MOLAR_CLONE_ADMIN_TOKEN must be at least 16 characters");
   const runId = env.MOLAR_CLONE_RUN_ID ?? kind ?? "default";
   if (!/^[A-Za-z0-9._-]{1,64}$/.test(runId)) throw new ConfigError(`MOLAR_CLONE_RUN_ID=${JSON.stringify(runId)} must match [A-Za-z0-9._-]{1,64}`);
-  return { base, kind, tls, clientCa, adminAddr, cloneAddr, seed: env.MOLAR_CLONE_SEED ?? "empty", runId, adminToken: token ?? null };
+  let publicUrls: ServeConfig["publicUrls"] = {};
+  if (env.MOLAR_CLONES_PUBLIC_URLS) {
+    try {
+      publicUrls = JSON.parse(env.MOLAR_CLONES_PUBLIC_URLS);
+      for (const [k, v] of Object.entries(publicUrls)) {
+        if (!["control", "admin", ...KINDS].includes(k) || typeof v !== "string" || !/^https?:\/\/[^/]+$/.test(v)) throw new Error(k);
+      }
+    } catch {
+      throw new ConfigError('MOLAR_CLONES_PUBLIC_URLS must be JSON like {"control":"https://clones.example.com","stripe":"https://stripe.clones.example.com"} (origins only; keys control, admin, stripe, twilio, email, auth, s3)');
+    }
+  }
+  return { base, kind, tls, clientCa, adminAddr, cloneAddr, seed: env.MOLAR_CLONE_SEED ?? "empty", runId, adminToken: token ?? null, publicUrls };
 }
 
 export interface Served {
@@ -109,6 +122,7 @@ export async function serve(cfg: ServeConfig): Promise<Served> {
     const publicUrls = { control: url(scheme, control, control.port) } as Running["urls"];
     if (adminAddr) publicUrls.admin = url(scheme, adminAddr, adminAddr.port);
     for (const k of KINDS) publicUrls[k] = url(scheme, vendors[k], vendors[k].port);
+    Object.assign(publicUrls, cfg.publicUrls);
     const s = await startServer(cfg.base, { internal: { publicUrls } });
     try {
       await open(control, s.ports.control, {
@@ -145,8 +159,8 @@ export async function serve(cfg: ServeConfig): Promise<Served> {
   const kind = cfg.kind;
   const cloneAddr = await fixPort(cfg.cloneAddr!);
   const adminAddr = await fixPort(cfg.adminAddr!);
-  const adminUrl = url(scheme, adminAddr, adminAddr.port);
-  const cloneUrl = url(scheme, cloneAddr, cloneAddr.port);
+  const adminUrl = cfg.publicUrls.admin ?? url(scheme, adminAddr, adminAddr.port);
+  const cloneUrl = cfg.publicUrls[kind] ?? url(scheme, cloneAddr, cloneAddr.port);
   const publicUrls = { control: adminUrl, stripe: "", twilio: "", email: "", auth: "", s3: "" } as Running["urls"];
   for (const k of KINDS) publicUrls[k] = k === kind ? cloneUrl : adminUrl;
   const s = await startServer(cfg.base, { internal: { publicUrls } });

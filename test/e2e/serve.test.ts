@@ -39,6 +39,8 @@ describe("molar-clones serve", () => {
     expect(() => readServeConfig({}, { kind: "paypal" })).toThrow(ConfigError);
     expect(() => readServeConfig({ MOLAR_CLONE_ADDR: "127.0.0.1:9100", MOLAR_CLONE_ADMIN_ADDR: "127.0.0.1:9100" }, { kind: "stripe" })).toThrow(/never shares/);
     expect(() => readServeConfig({ MOLAR_CLONE_ADMIN_TOKEN: "short" }, { kind: "stripe" })).toThrow(/at least 16/);
+    expect(() => readServeConfig({ MOLAR_CLONES_PUBLIC_URLS: '{"stripe":"not a url"}' }, {})).toThrow(/MOLAR_CLONES_PUBLIC_URLS must be JSON/);
+    expect(readServeConfig({ MOLAR_CLONES_PUBLIC_URLS: '{"stripe":"https://stripe.clones.example.com"}' }, {}).publicUrls).toEqual({ stripe: "https://stripe.clones.example.com" });
     expect(readServeConfig({ MOLAR_CLONE_ADDR: "127.0.0.1:8001" }, { kind: "stripe" }).adminAddr).toEqual({ host: "127.0.0.1", port: 9001 });
   });
 
@@ -109,6 +111,7 @@ describe("molar-clones serve", () => {
     const cfg = readServeConfig(
       {
         MOLAR_CLONES_ADDR: "127.0.0.1:0", MOLAR_CLONES_ADMIN_ADDR: "127.0.0.1:0", MOLAR_CLONES_API_TOKEN: "serve-org-key-0123456789",
+        MOLAR_CLONES_PUBLIC_URLS: JSON.stringify({ s3: "https://s3.clones.example.com" }),
         ...Object.fromEntries(["STRIPE", "TWILIO", "EMAIL", "AUTH", "S3"].map((k) => [`MOLAR_CLONE_${k}_ADDR`, "127.0.0.1:0"])),
       },
       { inMemory: true },
@@ -120,6 +123,9 @@ describe("molar-clones serve", () => {
     const run = (await spawned.json()) as any;
     expect(run.adminUrl.startsWith(`${s.urls.admin}/admin/v1/runs/`)).toBe(true);
     expect(run.env.MOLAR_CLONE_EMAIL_ADMIN_URL).toBe(run.adminUrl);
+    // What an ingress exposes is what runs report.
+    expect(run.clones.email.url).toBe(s.urls.email);
+    expect(s.urls.s3).toBe("https://s3.clones.example.com");
 
     const resend = new Resend(run.clones.email.apiKey, { baseUrl: run.clones.email.url });
     expect((await resend.emails.send({ from: "a@acme.test", to: "delivered@resend.dev", subject: "hi", text: "x" })).error).toBeNull();

@@ -9,7 +9,7 @@ import * as schema from "../src/control/schema.ts";
 import type { AppEnv } from "../src/env.ts";
 import { KINDS, type Kind, type Quotas, type Urls, type WorldIdentity } from "../src/kernel/types.ts";
 import { VENDORS } from "../src/vendors/index.ts";
-import { randomHex } from "../src/lib/crypto.ts";
+import { randomBase62, randomHex, sha256Hex } from "../src/lib/crypto.ts";
 import { generateRsaKey, type RsaKey } from "../src/lib/rsa.ts";
 import type { RunRecord } from "../src/control/run-json.ts";
 import { Fleet } from "../src/control/fleet.ts";
@@ -272,6 +272,40 @@ export class Control extends DurableObject<AppEnv> {
 
   async refusals(): Promise<number> {
     return this.sql.exec<{ n: number }>("SELECT count(*) AS n FROM ctl_audit WHERE action = 'refuse-live-vendor'").one().n;
+  }
+
+  // ---- the org's own API keys: `mcko_<org hex>_<random>`, so a key names the object that knows it
+  async keyCreate(input: { label?: unknown; scope?: unknown }, org: string) {
+    const scope = input.scope ?? "admin";
+    if (scope !== "admin" && scope !== "read") return fail(422, "invalid_scope", "`scope` is admin (everything) or read (GET calls only).");
+    const label = typeof input.label === "string" && input.label.trim() ? input.label.trim().slice(0, 80) : "unnamed";
+    const key = `mcko_${[...new TextEncoder().encode(org)].map((b) => b.toString(16).padStart(2, "0")).join("")}_${randomBase62(32)}`;
+    const id = `key_${randomHex(8)}`;
+    const hash = await sha256Hex(key);
+    this.sql.exec("INSERT INTO ctl_api_keys (id, hash, prefix, label, scope, created_at) VALUES (?, ?, ?, ?, ?, ?)", id, hash, key.slice(0, 12) + "…" + key.slice(-4), label, scope, Date.now());
+    this.audit("api", "key-create", "", `${id} ${label} (${scope})`);
+    return { ...this.keyJson(id), key };
+  }
+  private keyJson(id: string) {
+    const r = this.sql.exec<{ id: string; prefix: string; label: string; scope: string; created_at: number; last_used_at: number | null; revoked_at: number | null }>("SELECT * FROM ctl_api_keys WHERE id = ?", id).one();
+    const iso = (t: number | null) => (t === null ? null : new Date(t).toISOString());
+    return { id: r.id, prefix: r.prefix, label: r.label, scope: r.scope as "admin" | "read", createdAt: iso(r.created_at)!, lastUsedAt: iso(r.last_used_at), revokedAt: iso(r.revoked_at) };
+  }
+  async keyList() {
+    return this.sql.exec<{ id: string }>("SELECT id FROM ctl_api_keys ORDER BY created_at DESC").toArray().map((r) => this.keyJson(r.id));
+  }
+  async keyRevoke(id: string) {
+    const r = this.sql.exec("UPDATE ctl_api_keys SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL", Date.now(), id);
+    if (!r.rowsWritten) return fail(404, "key_not_found", `No live key ${id}.`);
+    this.audit("api", "key-revoke", "", id);
+    return this.keyJson(id);
+  }
+  /** The key's scope if it is live; its last use is kept to the minute (no write per request). */
+  async keyCheck(hash: string): Promise<"admin" | "read" | null> {
+    const r = this.sql.exec<{ id: string; scope: string; last_used_at: number | null }>("SELECT id, scope, last_used_at FROM ctl_api_keys WHERE hash = ? AND revoked_at IS NULL", hash).toArray()[0];
+    if (!r) return null;
+    if (!r.last_used_at || Date.now() - r.last_used_at > 60_000) this.sql.exec("UPDATE ctl_api_keys SET last_used_at = ? WHERE id = ?", Date.now(), r.id);
+    return r.scope as "admin" | "read";
   }
 
   // BYOC fleet endpoints and world snapshots across them (see src/control/fleet.ts).

@@ -5,6 +5,8 @@ import { sha256Hex } from "../lib/crypto.ts";
 interface OrgConfig {
   org: string;
   quotas: Quotas;
+  /** Keys from the environment are admin; keys the org made may be read-only (GET calls). */
+  scope: "admin" | "read";
 }
 
 let memo: { src: string; byHash: Map<string, OrgConfig> } | null = null;
@@ -32,7 +34,7 @@ async function table(env: AppEnv): Promise<Map<string, OrgConfig>> {
   if (memo?.src === src) return memo.byHash;
   const base = defaultQuotas(env);
   const byHash = new Map<string, OrgConfig>();
-  for (const k of [env.MOLAR_CLONES_API_TOKEN, env.MOLAR_CLONES_DEV_KEY]) if (k) byHash.set(await sha256Hex(k), { org: "default", quotas: base });
+  for (const k of [env.MOLAR_CLONES_API_TOKEN, env.MOLAR_CLONES_DEV_KEY]) if (k) byHash.set(await sha256Hex(k), { org: "default", quotas: base, scope: "admin" });
   if (env.MOLAR_CLONES_ORGS) {
     const orgs = JSON.parse(env.MOLAR_CLONES_ORGS) as Record<string, { key: string } & Partial<Quotas>>;
     for (const [org, c] of Object.entries(orgs)) {
@@ -44,6 +46,7 @@ async function table(env: AppEnv): Promise<Map<string, OrgConfig>> {
           requestsPerMinute: positive(c.requestsPerMinute, base.requestsPerMinute),
           storedBytes: positive(c.storedBytes, base.storedBytes),
         },
+        scope: "admin",
       });
     }
   }
@@ -59,5 +62,15 @@ export async function quotasOf(env: AppEnv, org: string): Promise<Quotas> {
 
 export async function orgForKey(env: AppEnv, key: string | null): Promise<OrgConfig | null> {
   if (!key) return null;
-  return (await table(env)).get(await sha256Hex(key)) ?? null;
+  const hash = await sha256Hex(key);
+  const known = (await table(env)).get(hash);
+  if (known) return known;
+  // A key the org made names its org; only that org's control object can vouch for it.
+  const m = /^mcko_([0-9a-f]{2,128})_[A-Za-z0-9]{32}$/.exec(key);
+  if (!m) return null;
+  const org = new TextDecoder().decode(new Uint8Array(m[1].match(/../g)!.map((h) => parseInt(h, 16))));
+  const configured = [...(await table(env)).values()].find((c) => c.org === org);
+  if (!configured) return null;
+  const scope = await env.CONTROL.get(env.CONTROL.idFromName(org)).keyCheck(hash);
+  return scope ? { org, quotas: configured.quotas, scope } : null;
 }

@@ -46,6 +46,13 @@ function unwrap(r: RunRecord | ControlError): RunRecord {
   return r;
 }
 
+/** A read-scoped key may look, never change: anything but GET/HEAD is refused. */
+function readOnly(c: Context, scope: "admin" | "read"): void {
+  if (scope === "read" && c.req.method !== "GET" && c.req.method !== "HEAD") {
+    throw new ApiError(403, "insufficient_scope", "This key has the read scope: it may only GET. Use a key with the admin scope.");
+  }
+}
+
 const control = (env: AppEnv, org: string) => env.CONTROL.get(env.CONTROL.idFromName(org));
 
 export function controlRouter(): Hono<Env> {
@@ -82,6 +89,7 @@ export function controlRouter(): Hono<Env> {
     } else {
       const org = await orgForKey(c.env, presented);
       if (!org) refuse(c, "invalid_api_key", "Invalid API key.");
+      readOnly(c, org.scope);
       worldId = await control(c.env, org.org).resolve(runId);
       if (!worldId) throw new ApiError(404, "run_not_found", `No active run ${runId}.`);
     }
@@ -95,6 +103,7 @@ export function controlRouter(): Hono<Env> {
   app.all("/mcp", async (c) => {
     const org = await orgForKey(c.env, bearer(c.req.raw));
     if (!org) refuse(c, "invalid_api_key", "Send `Authorization: Bearer <org API key>`.");
+    if (org.scope !== "admin") throw new ApiError(403, "insufficient_scope", "MCP tools change runs: use a key with the admin scope.");
     const { handleMcp } = await import("./mcp.ts");
     return handleMcp(c.req.raw, c.env, org);
   });
@@ -112,10 +121,21 @@ export function controlRouter(): Hono<Env> {
   app.use("/v1/*", async (c, next) => {
     const org = await orgForKey(c.env, bearer(c.req.raw));
     if (!org) refuse(c, "invalid_api_key", bearer(c.req.raw) ? "Invalid API key." : "Send `Authorization: Bearer <org API key>`.");
+    readOnly(c, org.scope);
     c.set("org", org.org);
     c.set("quotas", org.quotas);
     await next();
   });
+
+  /** A fleet answer, or its error in the API's shape. */
+  const answer = <T extends object>(c: Context, r: T | FleetError, ok: 200 | 201 = 200) => {
+    if ("error" in r && (r as FleetError).error.status) throw new ApiError(r.error.status, r.error.code, r.error.message);
+    return c.json(r, ok);
+  };
+  // ---- the org's own API keys (admin scope; the new key is shown once)
+  app.get("/v1/keys", async (c) => c.json({ data: await control(c.env, c.get("org")).keyList() }));
+  app.post("/v1/keys", async (c) => answer(c, await control(c.env, c.get("org")).keyCreate(await jsonObject(c.req.raw), c.get("org")), 201));
+  app.delete("/v1/keys/:id", async (c) => answer(c, await control(c.env, c.get("org")).keyRevoke(c.req.param("id"))));
 
   const withToken = async (c: Context<Env>, r: RunRecord) =>
     runJson(r, urlsOf(c.env, c.req.url), await mintRunToken(c.env, { org: c.get("org"), runId: r.runId, worldId: r.worldId }));
@@ -168,11 +188,6 @@ export function controlRouter(): Hono<Env> {
     const count = await control(c.env, c.get("org")).recordRefusal(actorOf(c), body.host, typeof body.why === "string" ? body.why : "");
     return c.json({ count }, 201);
   });
-  /** A fleet answer, or its error in the API's shape. */
-  const answer = <T extends object>(c: Context, r: T | FleetError, ok: 200 | 201 = 200) => {
-    if ("error" in r && (r as FleetError).error.status) throw new ApiError(r.error.status, r.error.code, r.error.message);
-    return c.json(r, ok);
-  };
   app.post("/v1/fleet", async (c) => answer(c, await control(c.env, c.get("org")).fleetCreate(await jsonObject(c.req.raw, false)), 201));
   app.get("/v1/fleet", async (c) => c.json({ data: await control(c.env, c.get("org")).fleetList({ kind: c.req.query("kind"), label: c.req.query("label") }) }));
   app.get("/v1/fleet/worlds", async (c) => c.json({ data: await control(c.env, c.get("org")).worldList() }));

@@ -58,3 +58,15 @@ export const worlds = sqliteTable("ctl_worlds", {
   createdAt: integer("created_at").notNull(),
   refs: text("refs").notNull(),
 });
+
+/** API keys the org made itself (dashboard settings, /v1/keys): stored by SHA-256, shown once. */
+export const apiKeys = sqliteTable("ctl_api_keys", {
+  id: text("id").primaryKey(),
+  hash: text("hash").notNull().unique(),
+  prefix: text("prefix").notNull(),
+  label: text("label").notNull(),
+  scope: text("scope").notNull(),
+  createdAt: integer("created_at").notNull(),
+  lastUsedAt: integer("last_used_at"),
+  revokedAt: integer("revoked_at"),
+});

@@ -47,6 +47,8 @@ export const Page: FC<{ title: string; session?: DashSession | null; nonce: stri
               <a href="/fleet">Fleet</a>
               <a href="/observability">Observability</a>
               <a href="/billing">Usage</a>
+              <a href="/settings">Settings</a>
+              <a href="/developers">Developers</a>
             </nav>
             <span class="muted">org {session.org}</span>
             <form method="post" action="/logout" class="inline">

@@ -1,6 +1,8 @@
 // The dashboard's org-wide pages: vendor explorers, the preset library, the fleet (BYOC),
 // observability and usage. Every read goes through the signed-in org's control object.
 import type { Hono } from "hono";
+import type { FC } from "hono/jsx";
+import { urlsOf } from "../control/urls.ts";
 import { KINDS, type Kind } from "../kernel/types.ts";
 import { VENDORS } from "../vendors/index.ts";
 import { SEEDS } from "../../durable-objects/control.ts";
@@ -243,6 +245,115 @@ export function registerPages(app: Hono<Env>): void {
             </tbody>
           </table>
         </section>
+      </Page>,
+    );
+  });
+
+  // ---- settings: the org's API keys, its quotas, the audit log
+  type Key = { id: string; prefix: string; label: string; scope: string; createdAt: string; lastUsedAt: string | null; revokedAt: string | null };
+  const settings = async (c: C, made: { key: string; label: string } | null = null, error: string | null = null) => {
+    const s = c.get("session");
+    const ctl = control(c.env, s.org);
+    const [keys, audit, q] = await Promise.all([ctl.keyList() as Promise<Key[]>, ctl.auditTrail(100), quotasOf(c.env, s.org)]);
+    return c.html(
+      <Page title="Settings" session={s} nonce={c.get("nonce")}>
+        <h1>Settings</h1>
+        {made ? (
+          <div role="status" class="card" data-testid="new-key">
+            <p><b>{made.label}</b> was created. Copy it now: it is not shown again.</p>
+            <pre tabindex={0}>{made.key}</pre>
+          </div>
+        ) : null}
+        {error ? <p class="err" role="alert">{error}</p> : null}
+        <section>
+          <h2>API keys</h2>
+          <p class="muted">Keys from the environment (MOLAR_CLONES_API_TOKEN, MOLAR_CLONES_ORGS) are not listed and cannot be revoked here. A read key may only GET (dashboards, Prometheus).</p>
+          <table>
+            <thead><tr><th scope="col">Label</th><th scope="col">Key</th><th scope="col">Scope</th><th scope="col" class="hide-sm">Last used</th><th scope="col">State</th></tr></thead>
+            <tbody>
+              {keys.length === 0 ? <tr><td colspan={5} class="muted">No keys made here yet.</td></tr> : null}
+              {keys.map((k) => (
+                <tr>
+                  <td>{k.label}</td>
+                  <td><code>{k.prefix}</code></td>
+                  <td>{k.scope}</td>
+                  <td class="hide-sm">{k.lastUsedAt ?? "never"}</td>
+                  <td>
+                    {k.revokedAt ? `revoked ${k.revokedAt}` : (
+                      <form method="post" action={`/settings/keys/${k.id}/revoke`} class="inline"><Csrf s={s} /><button type="submit" class="danger" aria-label={`Revoke ${k.label}`}>Revoke</button></form>
+                    )}
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+          <form method="post" action="/settings/keys" class="inline">
+            <Csrf s={s} />
+            <label for="k-label">Label</label>
+            <input id="k-label" name="label" required maxlength={80} />
+            <label for="k-scope">Scope</label>
+            <select id="k-scope" name="scope"><option value="admin">admin</option><option value="read">read</option></select>
+            <button type="submit">Create key</button>
+          </form>
+        </section>
+        <section>
+          <h2>Quotas</h2>
+          <table>
+            <tbody>
+              <tr><th scope="row">Concurrent sessions</th><td>{q.concurrentRuns}</td></tr>
+              <tr><th scope="row">Vendor requests per session per minute</th><td>{q.requestsPerMinute}</td></tr>
+              <tr><th scope="row">Stored bytes per session</th><td>{q.storedBytes}</td></tr>
+            </tbody>
+          </table>
+        </section>
+        <section>
+          <h2>Audit log</h2>
+          <table>
+            <thead><tr><th scope="col">When</th><th scope="col">Action</th><th scope="col">Session</th><th scope="col">Actor</th><th scope="col" class="hide-sm">Detail</th></tr></thead>
+            <tbody>
+              {audit.map((a) => <tr><td>{a.at}</td><td>{a.action}</td><td>{a.runId}</td><td>{a.actor}</td><td class="hide-sm">{a.detail ?? ""}</td></tr>)}
+            </tbody>
+          </table>
+        </section>
+      </Page>,
+    );
+  };
+  app.get("/settings", (c) => settings(c));
+  app.post("/settings/keys", async (c) => {
+    const f = await c.req.formData();
+    const r = await control(c.env, c.get("session").org).keyCreate({ label: f.get("label"), scope: f.get("scope") }, c.get("session").org);
+    if ("error" in r) return settings(c, null, r.error.message);
+    return settings(c, { key: r.key, label: r.label });
+  });
+  app.post("/settings/keys/:id/revoke", async (c) => {
+    await control(c.env, c.get("session").org).keyRevoke(c.req.param("id"));
+    return c.redirect("/settings", 303);
+  });
+
+  // ---- developers: snippets with this instance's real URLs
+  app.get("/developers", (c) => {
+    const s = c.get("session");
+    const u = urlsOf(c.env, c.req.url);
+    const sdk = `# .env of a test suite (service mode)\nMOLAR_CLONES_CTRL_URL=${u.control}\nMOLAR_CLONES_API_TOKEN=<an org key from Settings>\n\n// a test\nimport { clones } from "@molar/clones";\nimport Stripe from "stripe";\nconst run = await clones.start({ kinds: ["stripe", "email"] });\nconst stripe = new Stripe(run.stripe.secretKey, run.stripe.config);\nawait run.clock.advance("30d");\nawait run.teardown();`;
+    const cli = `export MOLAR_CLONES_CTRL_URL=${u.control}\nexport MOLAR_CLONES_API_TOKEN=<an org key>\nnpx molar-clones runs spawn --run-id demo --kinds stripe,email --seed stripe-checkout\nnpx molar-clones env demo --write .env\nnpx molar-clones clock demo advance 30d\nnpx molar-clones inbox demo --follow`;
+    const mcp = JSON.stringify({ mcpServers: { "molar-clones": { type: "http", url: `${u.control}/mcp`, headers: { Authorization: "Bearer <an org key with the admin scope>" } } } }, null, 2);
+    const curl = `curl -s -X POST -H "Authorization: Bearer $MOLAR_CLONES_API_TOKEN" ${u.control}/v1/runs -d '{"runId":"ci-42","kinds":["stripe","twilio","email","auth","s3"]}'`;
+    const ci = `# GitHub Actions: a run per pull request (examples/ci/pr-preview.yml)\nenv:\n  MOLAR_CLONES_CTRL_URL: ${u.control}\n  MOLAR_CLONES_API_TOKEN: \${{ secrets.MOLAR_CLONES_API_TOKEN }}\n  RUN_ID: pr-\${{ github.event.number }}\nsteps:\n  - run: npx -y -p @molar/clones molar-clones runs spawn --run-id "$RUN_ID" --ttl 30d || npx -y -p @molar/clones molar-clones runs extend "$RUN_ID" --ttl 30d\n  - run: npx -y -p @molar/clones molar-clones env "$RUN_ID" --write .env.preview`;
+    const Snip: FC<{ id: string; title: string; text: string }> = ({ id, title, text }) => (
+      <section aria-labelledby={id}>
+        <h2 id={id}>{title}</h2>
+        <pre tabindex={0}>{text}</pre>
+      </section>
+    );
+    return c.html(
+      <Page title="Developers" session={s} nonce={c.get("nonce")}>
+        <h1>Developers</h1>
+        <p class="muted">{`This instance: control ${u.control}; ${KINDS.map((k) => `${k} ${u[k]}`).join(", ")}.`}</p>
+        <Snip id="d-sdk" title="SDK (service mode)" text={sdk} />
+        <Snip id="d-cli" title="CLI" text={cli} />
+        <Snip id="d-http" title="HTTP" text={curl} />
+        <Snip id="d-mcp" title="MCP (coding agents)" text={mcp} />
+        <Snip id="d-ci" title="CI" text={ci} />
       </Page>,
     );
   });

@@ -44,7 +44,9 @@ export function dashboardRouter(): Hono<Env> {
 
   app.post("/login", async (c) => {
     const form = await c.req.parseBody();
-    const org = await orgForKey(c.env, typeof form.key === "string" ? form.key : null);
+    const found = await orgForKey(c.env, typeof form.key === "string" ? form.key : null);
+    // The dashboard changes things: a read-scoped key does not open it.
+    const org = found?.scope === "admin" ? found : null;
     if (!org) {
       return c.html(
         <Page title="Sign in" nonce={c.get("nonce")}>

@@ -202,6 +202,26 @@ describe.skipIf(!have)("dashboard in Chromium", () => {
     expect(text).toMatch(/^molar_requests\{org="default",kind="stripe"\} \d+$/m);
     expect((await fetch(`${base}/metrics`)).status).toBe(401);
 
+    // Settings: make a key (shown once), see it work, revoke it from the UI.
+    await page.goto(`${base}/settings`);
+    await page.getByLabel("Label").fill("ui-key");
+    await page.getByLabel("Scope").selectOption("read");
+    await page.getByRole("button", { name: "Create key" }).click();
+    const key = (await page.getByTestId("new-key").locator("pre").textContent())!.trim();
+    expect((await api("GET", "/v1/runs", key)).status).toBe(200);
+    expect(await axe(page)).toEqual([]);
+    await shoot(page, "settings");
+    await page.goto(`${base}/settings`);
+    expect(await page.content()).not.toContain(key);
+    await page.getByRole("button", { name: "Revoke ui-key" }).first().click();
+    await page.waitForURL(`${base}/settings`);
+    expect((await api("GET", "/v1/runs", key)).status).toBe(401);
+
+    await page.goto(`${base}/developers`);
+    expect(await page.locator("#d-sdk + pre").textContent()).toContain(`MOLAR_CLONES_CTRL_URL=${base}`);
+    expect(await axe(page)).toEqual([]);
+    await shoot(page, "developers");
+
     await page.goto(`${base}/billing`);
     expect(await page.locator("tbody tr").count()).toBeGreaterThan(0);
     expect(await axe(page)).toEqual([]);

@@ -35,6 +35,8 @@ export default async function setup(project: TestProject) {
     MOLAR_AUTH_FAILURES_PER_MINUTE: "1000000",
     // Receivers that never answer are given up on quickly (test/e2e/delivery-faults.test.ts).
     MOLAR_WEBHOOK_TIMEOUT_MS: "1500",
+    // The suite spawns a few hundred runs in the default org and tears few down; quotas are tested in org "tiny".
+    MOLAR_QUOTA_CONCURRENT_RUNS: "5000",
     MOLAR_CLONES_ORGS: JSON.stringify({
       tiny: { key: TINY_KEY, concurrentRuns: 2, requestsPerMinute: 5, storedBytes: 64 * 1024 * 1024 },
       other: { key: OTHER_KEY },

@@ -3,7 +3,7 @@
 // (the message names the fix), 2 a usage mistake.
 import { parseArgs } from "node:util";
 import { readFile, writeFile } from "node:fs/promises";
-import { CliError, adminPath, request, target, type Target } from "./api.ts";
+import { CliError, adminPath, progressBar, request, target, type Target } from "./api.ts";
 
 const USAGE = `molar-clones <command>
 
@@ -225,7 +225,7 @@ async function snapshot(c: Ctx, args: string[]) {
   if (sub === "export") {
     const id = need(args, 2, "a snapshot id");
     const file = need(args, 3, "a file to write");
-    const bytes = await request<Uint8Array>(c.t(), "GET", p(`/snapshots/${encodeURIComponent(id)}`), undefined, "application/gzip");
+    const bytes = await request<Uint8Array>(c.t(), "GET", p(`/snapshots/${encodeURIComponent(id)}`), undefined, "application/gzip", c.json ? undefined : progressBar("exporting"));
     await writeFile(file, bytes);
     return c.out(`wrote ${bytes.byteLength} bytes to ${file}`, { file, bytes: bytes.byteLength });
   }
@@ -237,7 +237,7 @@ async function snapshot(c: Ctx, args: string[]) {
     } catch {
       throw new CliError(`cannot read ${file}`, "give the path of a bundle written by `snapshot export`", 2);
     }
-    const r = await request<Snap>(c.t(), "POST", p("/snapshots/import"), bytes);
+    const r = await request<Snap>(c.t(), "POST", p("/snapshots/import"), bytes, undefined, c.json ? undefined : progressBar("importing"));
     return c.out(`imported as ${r.id}`, r);
   }
   throw new CliError(`unknown command snapshot ${sub}`, "use snapshot <runId> ls|save|restore|diff|export|import", 2);

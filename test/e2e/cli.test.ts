@@ -8,6 +8,7 @@ import path from "node:path";
 import { promisify } from "node:util";
 import { Resend } from "resend";
 import { main } from "../../src/cli/main.ts";
+import { adminPath, request } from "../../src/cli/api.ts";
 import { uniqueId } from "./helpers.ts";
 
 const env = () => ({ MOLAR_CLONES_CTRL_URL: inject("urls").control, MOLAR_CLONES_API_TOKEN: inject("orgKey") });
@@ -110,6 +111,22 @@ describe("molar-clones CLI", () => {
     expect(logs.out.split("\n").map((l) => JSON.parse(l).path)).toContain("/emails");
     expect((await cli("inbox", id)).out).toMatch(/email cli@acme\.test {2}hello cli/);
     expect((await cli("inbox", id, "--to", "cli@acme.test", "--json")).json()).toEqual([expect.objectContaining({ to: "cli@acme.test", subject: "hello cli" })]);
+  });
+
+  it("reports progress while bundles move (the bar a terminal shows), and the bundle survives the trip", async () => {
+    const id = uniqueId("cli-progress");
+    await cli("runs", "spawn", "--run-id", id, "--kinds", "email");
+    const t = { url: inject("urls").control, key: inject("orgKey") };
+    const snap = await request<{ id: string; bytes: number }>(t, "POST", adminPath(id, "/snapshots"), { label: "p" });
+    const down: [number, number | null][] = [];
+    const bundle = await request<Uint8Array>(t, "GET", adminPath(id, `/snapshots/${snap.id}`), undefined, "application/gzip", (d, n) => void down.push([d, n]));
+    expect(bundle.byteLength).toBe(snap.bytes);
+    expect(down.at(-1)).toEqual([snap.bytes, snap.bytes]);
+    const up: number[] = [];
+    const imported = await request<{ id: string; sha256: string }>(t, "POST", adminPath(id, "/snapshots/import"), bundle, undefined, (d) => void up.push(d));
+    expect(imported.id).toMatch(/^snap_/);
+    expect(up.at(-1)).toBe(bundle.byteLength);
+    await cli("runs", "teardown", id);
   });
 
   it("lists the golden seeds and applies one to a run", async () => {

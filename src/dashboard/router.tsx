@@ -6,6 +6,7 @@ import type { Child, FC } from "hono/jsx";
 import type { AppEnv } from "../env.ts";
 import { orgForKey, quotasOf } from "../control/orgs.ts";
 import { urlsOf } from "../control/urls.ts";
+import { mintRunToken } from "../control/tokens.ts";
 import { runJson, type RunRecord } from "../control/run-json.ts";
 import { KINDS } from "../kernel/types.ts";
 import { VENDORS } from "../vendors/index.ts";
@@ -175,15 +176,23 @@ export function dashboardRouter(): Hono<Env> {
           <button type="submit">Filter</button>
         </form>
         <SpawnForm s={s} />
+        <form method="post" action="/sessions/bulk" id="bulk" class="inline">
+          <Csrf s={s} />
+          <span class="muted">Picked sessions:</span>
+          <button type="submit" name="op" value="extend">Extend 1 h</button>
+          <button type="submit" name="op" value="teardown" class="danger">Tear down</button>
+          <a href={`/sessions.json?${new URLSearchParams({ ...(status ? { status } : {}), ...(kind ? { kind } : {}) })}`} download>Export list (JSON)</a>
+        </form>
         <table>
           <caption class="muted" style="text-align:left">{`${all.length} session(s)${pages > 1 ? `, page ${pageNo} of ${pages}` : ""}`}</caption>
           <thead>
-            <tr><th scope="col">Run</th><th scope="col">Status</th><th scope="col">Clones</th><th scope="col" class="hide-sm">Seed</th><th scope="col">TTL left</th><th scope="col">Actions</th></tr>
+            <tr><th scope="col"><span class="muted">Pick</span></th><th scope="col">Run</th><th scope="col">Status</th><th scope="col">Clones</th><th scope="col" class="hide-sm">Seed</th><th scope="col">TTL left</th><th scope="col">Actions</th></tr>
           </thead>
           <tbody>
-            {runs.length === 0 ? <tr><td colspan={6} class="muted">No sessions match.</td></tr> : null}
+            {runs.length === 0 ? <tr><td colspan={7} class="muted">No sessions match.</td></tr> : null}
             {runs.map((r) => (
               <tr>
+                <td>{r.status === "active" ? <input type="checkbox" name="runIds" value={r.runId} form="bulk" aria-label={`Pick ${r.runId}`} /> : null}</td>
                 <td><a href={`/sessions/${encodeURIComponent(r.runId)}`}>{r.runId}</a></td>
                 <td>{r.status}</td>
                 <td>{r.kinds.join(", ")}</td>
@@ -286,6 +295,10 @@ export function dashboardRouter(): Hono<Env> {
               <summary>Env block</summary>
               <pre aria-label="Env block">{env}</pre>
             </details>
+            <form method="post" action={`${base}/token`} class="inline">
+              <Csrf s={s} />
+              <button type="submit">Mint a run token</button>
+            </form>
           </section>
           <section aria-labelledby="h-clock">
             <h2 id="h-clock">Virtual clock</h2>
@@ -299,11 +312,18 @@ export function dashboardRouter(): Hono<Env> {
               <button type="submit" name="op" value="advance">Advance</button>
               <button type="submit" name="op" value={clock.json.frozen ? "resume" : "freeze"}>{clock.json.frozen ? "Resume" : "Freeze"}</button>
             </form>
+            <form method="post" action={`${base}/clock`} class="inline">
+              <Csrf s={s} />
+              <label for="to">Set to</label>
+              <input id="to" name="to" type="datetime-local" step="1" required />
+              <button type="submit" name="op" value="set">Set</button>
+            </form>
             <p class="muted">Next: {next.json.data.length ? next.json.data.map((j) => `${j.type} at ${j.at}`).join("; ") : "nothing scheduled"}</p>
           </section>
         </div>
         <section aria-labelledby="h-stream">
           <h2 id="h-stream">Requests</h2>
+          <p><a href={`${base}/logs.jsonl`} download>Export the log (JSONL)</a></p>
           <table>
             <thead><tr><th scope="col">At</th><th scope="col">Clone</th><th scope="col">Method</th><th scope="col">Path</th><th scope="col">Status</th><th scope="col" class="hide-sm">ms</th></tr></thead>
             <tbody id="stream">
@@ -421,6 +441,50 @@ export function dashboardRouter(): Hono<Env> {
     return rec && rec.status === "active" ? rec : null;
   };
 
+  app.get("/sessions/:runId/logs.jsonl", async (c) => {
+    const rec = await resolve(c);
+    if (!rec) return c.text("No such session.", 404);
+    const res = await c.env.RUN.get(c.env.RUN.idFromName(rec.worldId)).admin(new Request("http://admin/logs"), "/logs");
+    return new Response(res.body, { headers: { "content-type": "application/x-ndjson", "content-disposition": `attachment; filename="${rec.runId}-requests.jsonl"` } });
+  });
+
+  app.post("/sessions/:runId/token", async (c) => {
+    const s = c.get("session");
+    const rec = await resolve(c);
+    if (!rec) return c.text("No such session.", 404);
+    const token = await mintRunToken(c.env, { org: s.org, runId: rec.runId, worldId: rec.worldId });
+    return c.html(
+      <Page title={`Token · ${rec.runId}`} session={s} nonce={c.get("nonce")}>
+        <h1>A fresh run token</h1>
+        <p>For <a href={`/sessions/${encodeURIComponent(rec.runId)}`}>{rec.runId}</a>'s admin API, valid one hour. Copy it now: it is not shown again.</p>
+        <pre tabindex={0} data-testid="run-token">{token}</pre>
+      </Page>,
+    );
+  });
+
+  // Bulk actions from the sessions list: the checked sessions, each through the org's control object.
+  app.post("/sessions/bulk", async (c) => {
+    const s = c.get("session");
+    const form = await c.req.formData();
+    const ids = form.getAll("runIds").map(String).slice(0, 100);
+    const ctl = control(c.env, s.org);
+    const op = String(form.get("op") ?? "");
+    for (const id of ids) {
+      if (op === "teardown") await ctl.teardown(id, "dashboard");
+      else if (op === "extend") await ctl.extend(id, 3600, "dashboard");
+    }
+    return c.redirect("/sessions", 303);
+  });
+
+  app.get("/sessions.json", async (c) => {
+    const s = c.get("session");
+    const runs = await control(c.env, s.org).list({ status: c.req.query("status") || undefined, kind: c.req.query("kind") || undefined });
+    // The list, not the keys: credentials stay on each session's page.
+    return new Response(JSON.stringify(runs.map((r) => ({ runId: r.runId, status: r.status, kinds: r.kinds, seed: r.seed, metadata: r.metadata, createdAt: new Date(r.createdAt).toISOString(), expiresAt: new Date(r.expiresAt).toISOString(), actor: r.actor })), null, 2), {
+      headers: { "content-type": "application/json", "content-disposition": 'attachment; filename="sessions.json"' },
+    });
+  });
+
   app.get("/sessions/:runId/stream", async (c) => {
     const rec = await resolve(c);
     if (!rec) return c.text("No such session.", 404);
@@ -448,9 +512,13 @@ export function dashboardRouter(): Hono<Env> {
     if (!rec) return c.text("No such session.", 404);
     const form = await c.req.formData();
     const op = String(form.get("op") ?? "advance");
+    // A datetime-local value has no zone: the dashboard speaks UTC, as the clock's ISO readout does.
+    const to = String(form.get("to") ?? "");
     const r = op === "advance"
       ? await adminCall<{ error?: { message: string } }>(c, rec.worldId, "POST", "/clock/advance", { by: String(form.get("by") ?? "") })
-      : await adminCall(c, rec.worldId, "POST", op === "freeze" ? "/clock/freeze" : "/clock/resume");
+      : op === "set"
+        ? await adminCall<{ error?: { message: string } }>(c, rec.worldId, "POST", "/clock/advance", { to: /Z$|[+-]\d\d:\d\d$/.test(to) ? to : `${to}Z` })
+        : await adminCall(c, rec.worldId, "POST", op === "freeze" ? "/clock/freeze" : "/clock/resume");
     if (r.status >= 400) return c.text(`Clock: ${(r.json as { error?: { message: string } }).error?.message ?? r.status}`, r.status as 400);
     return c.redirect(`/sessions/${encodeURIComponent(rec.runId)}`, 303);
   });

@@ -135,8 +135,32 @@ describe.skipIf(!have)("dashboard in Chromium", () => {
     expect(await axe(page)).toEqual([]);
     await shoot(page, "workspace");
 
-    await page.goto(`${inject("urls").control}/sessions?kind=email`);
+    // The clock set to an instant, the log exported as JSONL, a fresh run token minted.
+    const now = (await (await fetch(`${run.adminUrl}/clock`, { headers: { authorization: `Bearer ${inject("orgKey")}` } })).json()) as { now: string };
+    const target = new Date(Date.parse(now.now) + 3 * 86_400_000).toISOString().slice(0, 19);
+    await page.getByLabel("Set to").fill(target);
+    await page.getByRole("button", { name: "Set", exact: true }).click();
+    await page.waitForURL(new RegExp(`/sessions/${runId}$`));
+    // The clock runs on from the instant it was set to.
+    const shown = Date.parse((await page.locator("#clock-now").textContent())!) - Date.parse(`${target}Z`);
+    expect(shown).toBeGreaterThanOrEqual(0);
+    expect(shown).toBeLessThan(10_000);
+    const [jsonl] = await Promise.all([page.waitForEvent("download"), page.getByRole("link", { name: "Export the log (JSONL)" }).click()]);
+    const lines = readFileSync((await jsonl.path())!, "utf8").trim().split("\n").map((l) => JSON.parse(l));
+    expect(lines.find((l: { path: string }) => l.path === "/emails")).toMatchObject({ kind: "email", method: "POST", status: 200 });
+    await page.getByRole("button", { name: "Mint a run token" }).click();
+    const minted = (await page.getByTestId("run-token").textContent())!.trim();
+    expect((await fetch(`${run.adminUrl}/clock`, { headers: { authorization: `Bearer ${minted}` } })).status).toBe(200);
+    await page.goto(`${inject("urls").control}/sessions/${runId}`);
+
+    await page.goto(`${inject("urls").control}/sessions?kind=email&q=${runId}`);
     expect(await page.locator("tbody tr", { hasText: runId }).count()).toBe(1);
+    const before = (await api("GET", `/v1/runs/${runId}`, inject("orgKey"))).json.expiresAt;
+    await page.getByRole("checkbox", { name: `Pick ${runId}` }).check();
+    await page.getByRole("button", { name: "Extend 1 h" }).click();
+    await page.waitForURL(/\/sessions$/);
+    expect(Date.parse((await api("GET", `/v1/runs/${runId}`, inject("orgKey"))).json.expiresAt) - Date.parse(before)).toBe(3_600_000);
+    await page.goto(`${inject("urls").control}/sessions?kind=email&q=${runId}`);
     expect(await axe(page)).toEqual([]);
     await shoot(page, "sessions");
     await page.getByRole("button", { name: `Tear down ${runId}` }).click();

@@ -406,7 +406,7 @@ export function dashboardRouter(): Hono<Env> {
               {deliveries.json.data.length === 0 ? <tr><td colspan={6} class="muted">No deliveries.</td></tr> : null}
               {deliveries.json.data.map((d) => (
                 <tr>
-                  <td>{d.event}</td><td><code>{d.url}</code></td><td>{d.status}</td><td>{d.attempts}</td><td class="hide-sm">{d.nextAttemptAt ?? d.lastError ?? ""}</td>
+                  <td><a href={`${base}/deliveries/${encodeURIComponent(d.id)}`}>{d.event}</a></td><td><code>{d.url}</code></td><td>{d.status}</td><td>{d.attempts}</td><td class="hide-sm">{d.nextAttemptAt ?? d.lastError ?? ""}</td>
                   <td>
                     <form method="post" action={`${base}/deliveries/${encodeURIComponent(d.id)}/redeliver`} class="inline">
                       <Csrf s={s} />
@@ -432,6 +432,62 @@ export function dashboardRouter(): Hono<Env> {
             </article>
           ))}
         </section>
+      </Page>,
+    );
+  });
+
+  // The webhook inspector: one delivery's payload, how it is signed, every attempt, what comes next.
+  const SCHEMES: Record<string, string> = {
+    stripe: "Stripe-Signature: t=<unix seconds>,v1=<HMAC-SHA256 of \"t.payload\"> with the endpoint's whsec_ secret (stripe.webhooks.constructEvent)",
+    email: "svix-id, svix-timestamp, svix-signature: v1,<base64 HMAC-SHA256 of \"id.timestamp.payload\"> (Svix; resend.webhooks.verify)",
+    auth: "svix-id, svix-timestamp, svix-signature: v1,<base64 HMAC-SHA256> (Svix; @clerk/backend verifyWebhook)",
+    twilio: "X-Twilio-Signature: base64 HMAC-SHA1 of the URL and sorted form fields with the auth token (twilio.validateRequest)",
+  };
+  app.get("/sessions/:runId/deliveries/:id", async (c) => {
+    const s = c.get("session");
+    const rec = await resolve(c);
+    if (!rec) return c.text("No such session.", 404);
+    type Attempt = { at: string; status: number | null; error: string | null; durationMs: number };
+    const d = await adminCall<{ id: string; kind: string; url: string; event: string; status: string; attempts: number; nextAttemptAt?: string; createdAt: string; body: string; history: Attempt[] }>(
+      c, rec.worldId, "GET", `/webhooks/deliveries/${encodeURIComponent(c.req.param("id"))}`,
+    );
+    if (d.status !== 200) return c.text("No such delivery.", 404);
+    const x = d.json;
+    const schedule = VENDORS[x.kind as keyof typeof VENDORS]?.retrySchedule ?? [];
+    const fmt = (ms: number) => (ms >= 3_600_000 ? `${ms / 3_600_000} h` : ms >= 60_000 ? `${ms / 60_000} min` : `${ms / 1000} s`);
+    let body = x.body;
+    try {
+      body = JSON.stringify(JSON.parse(x.body), null, 2);
+    } catch {
+      /* a form body (Twilio) is shown as sent */
+    }
+    const back = `/sessions/${encodeURIComponent(rec.runId)}`;
+    return c.html(
+      <Page title={`${x.event} · ${rec.runId}`} session={s} nonce={c.get("nonce")}>
+        <h1>{x.event}</h1>
+        <p><a href={back}>Back to {rec.runId}</a></p>
+        <table>
+          <tbody>
+            <tr><th scope="row">To</th><td><code>{x.url}</code></td></tr>
+            <tr><th scope="row">Status</th><td>{x.status} after {x.attempts} attempt(s){x.nextAttemptAt ? `; next at ${x.nextAttemptAt} (run clock)` : ""}</td></tr>
+            <tr><th scope="row">Signed with</th><td>{SCHEMES[x.kind] ?? x.kind}</td></tr>
+            <tr><th scope="row">Retry schedule</th><td>{schedule.length ? `after a failure: ${schedule.map(fmt).join(", ")}, then given up (kept for redelivery)` : "—"}</td></tr>
+          </tbody>
+        </table>
+        <h2>Attempts</h2>
+        <table>
+          <thead><tr><th scope="col">At (run clock)</th><th scope="col">Answer</th><th scope="col">Error</th><th scope="col">ms</th></tr></thead>
+          <tbody>
+            {x.history.length === 0 ? <tr><td colspan={4} class="muted">Not attempted yet.</td></tr> : null}
+            {x.history.map((a) => <tr><td>{a.at}</td><td>{a.status ?? "—"}</td><td>{a.error ?? ""}</td><td>{a.durationMs}</td></tr>)}
+          </tbody>
+        </table>
+        <form method="post" action={`${back}/deliveries/${encodeURIComponent(x.id)}/redeliver`} class="inline">
+          <Csrf s={s} />
+          <button type="submit">Redeliver now</button>
+        </form>
+        <h2>Payload</h2>
+        <pre tabindex={0}>{body}</pre>
       </Page>,
     );
   });

@@ -8,7 +8,7 @@ import { createRequire } from "node:module";
 import { Resend } from "resend";
 import Stripe from "stripe";
 import { chromium, type Browser, type Page } from "playwright-core";
-import { api, uniqueId } from "./helpers.ts";
+import { api, receiver, uniqueId } from "./helpers.ts";
 
 const CHROMIUM = process.env.MOLAR_CHROMIUM ?? "/usr/bin/chromium";
 const have = existsSync(CHROMIUM);
@@ -79,6 +79,10 @@ describe.skipIf(!have)("dashboard in Chromium", () => {
 
     // A call made with the SDK appears live in the request stream.
     const run = (await api("GET", `/v1/runs/${runId}`, inject("orgKey"))).json;
+    // A webhook receiver that is down, so the inspector has attempts and a retry to show.
+    const hooks = await receiver();
+    hooks.state.fail = true;
+    await fetch(`${run.adminUrl}/webhooks/endpoints`, { method: "POST", headers: { authorization: `Bearer ${inject("orgKey")}`, "content-type": "application/json" }, body: JSON.stringify({ kind: "email", url: hooks.url, events: ["email.sent"] }) });
     const resend = new Resend(run.clones.email.apiKey, { baseUrl: run.clones.email.url });
     await page.locator("#stream[data-live=true]").waitFor();
     const sent = await resend.emails.send({
@@ -98,6 +102,21 @@ describe.skipIf(!have)("dashboard in Chromium", () => {
     // The mail renders, and its scripts (inline and event handlers) never ran.
     await page.frameLocator(`iframe[title="Email to reader@acme.test"]`).getByText("Hello").waitFor();
     expect(await page.title()).toBe(`${runId} · Molar Clones`);
+
+    // The webhook inspector: the failed attempt, the signing scheme, the schedule, the payload.
+    await page.getByRole("link", { name: "email.sent" }).first().click();
+    expect(await page.getByRole("heading", { level: 1 }).textContent()).toBe("email.sent");
+    expect(await page.locator("tbody tr", { hasText: "HTTP 500" }).count()).toBeGreaterThanOrEqual(1);
+    expect(await page.getByText("svix-signature").count()).toBeGreaterThan(0);
+    expect(await page.getByText("after a failure: 5 s, 5 min").count()).toBe(1);
+    expect(await page.locator("pre").textContent()).toContain('"type": "email.sent"');
+    expect(await axe(page)).toEqual([]);
+    await shoot(page, "webhook-inspector");
+    hooks.state.fail = false;
+    await page.getByRole("button", { name: "Redeliver now" }).click();
+    await page.waitForURL(new RegExp(`/sessions/${runId}$`));
+    expect(hooks.got).toHaveLength(1);
+    await hooks.close();
 
     // Snapshots: save, then restore from the UI.
     await page.getByLabel("Label").fill("ui-snap");

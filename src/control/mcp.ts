@@ -2,6 +2,7 @@
 // coding agents can spawn and drive test worlds. Authorized by the org key; every tool acts in
 // that org only, through the same control objects and admin API as everything else.
 import { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
+import { GOLDEN_SEEDS } from "./seeds.ts";
 import { WebStandardStreamableHTTPServerTransport } from "@modelcontextprotocol/sdk/server/webStandardStreamableHttp.js";
 import { z } from "zod";
 import type { AppEnv } from "../env.ts";
@@ -44,6 +45,14 @@ function server(env: AppEnv, org: { org: string; quotas: Quotas }, requestUrl: s
       if ("error" in r) return failure(r.error.message);
       return text(runJson(r, urls, await mintRunToken(env, { org: org.org, runId: r.runId, worldId: r.worldId })));
     },
+  );
+  mcp.registerTool("list_seeds", { description: "The golden seeds a run can start from (spawn_run's seed) or have applied later (apply_seed).", inputSchema: {} }, async () =>
+    text(Object.entries(GOLDEN_SEEDS).map(([name, s]) => ({ name, kinds: s.kinds, description: s.description }))),
+  );
+  mcp.registerTool(
+    "apply_seed",
+    { description: "Apply a golden seed to an existing run: its vendor calls are made with the run's own keys.", inputSchema: { runId: z.string(), seed: z.string() } },
+    async ({ runId, seed }) => answer(await admin(runId, "POST", `/seeds/${encodeURIComponent(seed)}`)),
   );
   mcp.registerTool("list_runs", { description: "List the org's runs, newest first.", inputSchema: { status: z.string().optional() } }, async ({ status }) =>
     text((await control.list({ status })).map((r) => ({ runId: r.runId, status: r.status, kinds: r.kinds, expiresAt: new Date(r.expiresAt).toISOString() }))),

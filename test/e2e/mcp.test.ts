@@ -18,7 +18,8 @@ describe("MCP", () => {
   it("lists its tools and drives a run through them", async () => {
     const client = await connect(inject("orgKey"));
     const tools = (await client.listTools()).tools.map((t) => t.name).sort();
-    expect(tools).toEqual(["advance_clock", "apply_chaos_preset", "list_runs", "read_inbox", "read_logs", "restore_snapshot", "save_snapshot", "spawn_run", "teardown_run"]);
+    expect(tools).toEqual(["advance_clock", "apply_chaos_preset", "apply_seed", "list_runs", "list_seeds", "read_inbox", "read_logs", "restore_snapshot", "save_snapshot", "spawn_run", "teardown_run"]);
+    expect(json(await client.callTool({ name: "list_seeds", arguments: {} })).map((s: { name: string }) => s.name)).toContain("password-reset");
 
     const runId = uniqueId("mcp");
     const run = json(await client.callTool({ name: "spawn_run", arguments: { runId, kinds: ["email"] } }));
@@ -36,6 +37,8 @@ describe("MCP", () => {
     await client.callTool({ name: "restore_snapshot", arguments: { runId, snapshotId: snap.id } });
     expect((await resend.emails.list()).data?.data).toEqual([]);
     expect(json(await client.callTool({ name: "list_runs", arguments: { status: "active" } })).map((r: { runId: string }) => r.runId)).toContain(runId);
+    // A seed needing a clone the run lacks is the tool's error, not a crash.
+    expect((await client.callTool({ name: "apply_seed", arguments: { runId, seed: "s3-invoice-pdf" } })).isError).toBe(true);
 
     const bad = await client.callTool({ name: "advance_clock", arguments: { runId, by: "forever" } });
     expect(bad.isError).toBe(true);

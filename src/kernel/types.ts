@@ -157,6 +157,12 @@ export interface VendorPlugin {
   errors: VendorErrors;
   /** Worker side, before any Durable Object: which world the credentials name, if any. */
   worldIdOf(req: Request): string | null;
+  /**
+   * Worker side, for a request `worldIdOf` names no world for (a browser's S3 form upload carries
+   * its credential in a form field): reads what it must and answers the world, the credential it
+   * found (the world sees it as `CREDENTIAL_HEADER`) and the request to forward; or a Response.
+   */
+  anonymous?(req: Request): Promise<{ worldId: string; credential: string; req: Request } | Response | null>;
   /** Mints this vendor's credentials for a new world; the world id must be recoverable by worldIdOf. */
   mintCredentials(worldId: string): Promise<Record<string, string>>;
   /** Inside the world: are these the world's credentials? */

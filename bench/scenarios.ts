@@ -3,6 +3,7 @@
 import type { Running } from "../src/runner/server.ts";
 import type { Baseline } from "./baselines.ts";
 import { call, load, median, pool, quantile, type Measure } from "./lib.ts";
+import { get16, parallelUploads, put16, s3rverGet } from "./s3.ts";
 
 export interface RunInfo {
   runId: string;
@@ -455,6 +456,28 @@ export const SCENARIOS: Scenario[] = [
   loadRow("stripe-customer-n", "stripe POST /v1/customers (N conns)", "throughput", customerReq, throughputTarget(1000, "req/s")),
   { id: "stripe-pi-pair", name: "stripe PaymentIntent create + confirm, the pair (1 conn)", target: { label: "p50 ≤ 4.5 ms", check: (m) => m.p50 !== null && m.p50 <= 4.5 }, run: piPair },
   loadRow("s3-get-1k", "s3 GET of a 1 KiB object, presigned (1 conn)", 1, s3GetReq, latencyTarget({ p50: 1.5 })),
+  loadRow("s3-get-1k-n", "s3 GET of a 1 KiB object, presigned (N conns)", "throughput", s3GetReq),
+  { id: "s3rver-get-1k-1", name: "  s3rver (npm): the same GET (1 conn)", run: (ctx) => s3rverGet(ctx, 1) },
+  { id: "s3rver-get-1k-n", name: "  s3rver (npm): the same GET (N conns)", run: (ctx) => s3rverGet(ctx, ctx.settings.connections) },
+  {
+    id: "s3-vs-s3rver",
+    name: "  s3 clone ÷ s3rver, 1 KiB GET req/s at N conns (the ratio in the p50 column)",
+    target: { label: "≥ 1.5×", check: (m) => m.p50 !== null && m.p50 >= 1.5 },
+    async run(ctx) {
+      const mine = need(ctx, "s3-get-1k-n").rps;
+      const theirs = need(ctx, "s3rver-get-1k-n").rps;
+      if (!mine || !theirs) throw new Error("no throughput to compare");
+      return derived(mine / theirs, { cloneRps: mine, s3rverRps: theirs });
+    },
+  },
+  { id: "s3-put-16m", name: "s3 PUT of 16 MiB, presigned, streamed (1 conn)", target: latencyTarget({ p50: 250 }), run: put16 },
+  { id: "s3-get-16m", name: "s3 GET of 16 MiB, presigned, to the last byte (1 conn)", target: latencyTarget({ p50: 120 }), run: get16 },
+  {
+    id: "s3-mem-10x64m",
+    name: "s3: 10 parallel PUTs of 64 MiB (wall ms); workerd's RSS peak over that of 10 × 8 MiB, below",
+    target: { label: "RSS peak + ≤ 64 MiB", check: (m) => typeof m.extra?.growthMiB === "number" && m.extra.growthMiB <= 64 },
+    run: parallelUploads,
+  },
   {
     id: "sdk-first-start",
     name: "SDK library mode: first clones.start() in a process",

@@ -140,6 +140,14 @@ export interface SignInput {
   wallNowMs: number;
 }
 
+/** What a vendor's `anonymous` hook may use on the Worker side. */
+export interface AnonymousGateway {
+  /** The object store worlds write to (see Kernel.bucket). */
+  bucket: R2Bucket;
+  /** Sends `req` to a world as the gateway would, presenting `credential`. */
+  forward(worldId: string, credential: string, req: Request): Promise<Response>;
+}
+
 /** The vendor plug-in: a name, tables, a router, jobs, presets, errors and its webhook signer. */
 export interface VendorPlugin {
   kind: Kind;
@@ -162,7 +170,7 @@ export interface VendorPlugin {
    * its credential in a form field): reads what it must and answers the world, the credential it
    * found (the world sees it as `CREDENTIAL_HEADER`) and the request to forward; or a Response.
    */
-  anonymous?(req: Request): Promise<{ worldId: string; credential: string; req: Request } | Response | null>;
+  anonymous?(req: Request, gateway: AnonymousGateway): Promise<{ worldId: string; credential: string; req: Request } | Response | null>;
   /** Mints this vendor's credentials for a new world; the world id must be recoverable by worldIdOf. */
   mintCredentials(worldId: string): Promise<Record<string, string>>;
   /** Inside the world: are these the world's credentials? */

@@ -2,7 +2,7 @@
 // form uploads signed by `@aws-sdk/s3-presigned-post` with their policy checked on the run clock,
 // and the same flows from a page on another origin in Chromium. Also the s3 chaos presets that
 // act on particular operations (`slow_put`, `503_restore`).
-import { describe, expect, it, beforeAll, afterAll } from "vitest";
+import { describe, expect, it, beforeAll, afterAll, inject } from "vitest";
 import { createHash } from "node:crypto";
 import { existsSync } from "node:fs";
 import http from "node:http";
@@ -14,7 +14,7 @@ import {
 import { getSignedUrl } from "@aws-sdk/s3-request-presigner";
 import { createPresignedPost, type PresignedPost } from "@aws-sdk/s3-presigned-post";
 import { chromium, type Browser } from "playwright-core";
-import { admin, advance, spawn, uniqueId, type Run } from "./helpers.ts";
+import { admin, advance, api, spawn, uniqueId, type Run } from "./helpers.ts";
 
 const s3Of = (run: Run, maxAttempts?: number) =>
   new S3Client({ endpoint: run.clones.s3.url, region: run.clones.s3.region, forcePathStyle: true, maxAttempts, credentials: { accessKeyId: run.clones.s3.accessKeyId, secretAccessKey: run.clones.s3.secretAccessKey } });
@@ -99,7 +99,7 @@ describe("S3 clone: CORS preflight and presigned POST", () => {
     expect(errorOf(await noOrigin.text())).toEqual({ code: "BadRequest", message: "Insufficient information. Origin request header needed." });
   });
 
-  it("refuses preflights for buckets without CORS or that do not exist, and ones that name no run", async () => {
+  it("refuses preflights for buckets without CORS or that do not exist", async () => {
     const plain = bucketName();
     await s3.send(new CreateBucketCommand({ Bucket: plain }));
     const preflight = async (b: string) => {
@@ -109,10 +109,29 @@ describe("S3 clone: CORS preflight and presigned POST", () => {
     };
     expect(await preflight(plain)).toEqual({ status: 403, code: "AccessForbidden", message: "CORSResponse: CORS is not enabled for this bucket." });
     expect(await preflight(bucketName())).toEqual({ status: 403, code: "AccessForbidden", message: "CORSResponse: Bucket not found" });
-    // No credential anywhere (the SDK in a browser signs headers, which a preflight does not carry).
-    const bare = await fetch(`${run.clones.s3.url}/${bucket}/k`, { method: "OPTIONS", headers: { origin: ORIGIN, "access-control-request-method": "PUT" } });
-    expect(bare.status).toBe(403);
-    expect(errorOf(await bare.text()).code).toBe("AccessForbidden");
+  });
+
+  it("answers a preflight that carries no credential from the runs whose bucket of that name has CORS rules", async () => {
+    // The SDK in a page signs headers, which its preflight does not carry: nothing names the run.
+    const bare = (b: string, origin: string) => fetch(`${run.clones.s3.url}/${b}/k?x-id=PutObject`, { method: "OPTIONS", headers: { origin, "access-control-request-method": "PUT", "access-control-request-headers": "x-amz-date,x-amz-content-sha256" } });
+    const mine = await bare(bucket, ORIGIN);
+    expect(mine.status).toBe(200);
+    expect(mine.headers.get("access-control-allow-origin")).toBe(ORIGIN);
+    const nobody = await bare(bucketName(), ORIGIN);
+    expect(nobody.status).toBe(403);
+    expect(errorOf(await nobody.text()).code).toBe("AccessForbidden");
+    // Another run with a bucket of the same name answers for the origin its own rules allow.
+    const other = await spawn({ kinds: ["s3"] });
+    const otherS3 = s3Of(other);
+    await otherS3.send(new CreateBucketCommand({ Bucket: bucket }));
+    await otherS3.send(new PutBucketCorsCommand({ Bucket: bucket, CORSConfiguration: { CORSRules: [{ AllowedOrigins: ["http://other.test"], AllowedMethods: ["PUT"], AllowedHeaders: ["*"] }] } }));
+    expect((await bare(bucket, "http://other.test")).headers.get("access-control-allow-origin")).toBe("http://other.test");
+    expect((await bare(bucket, ORIGIN)).headers.get("access-control-allow-origin")).toBe(ORIGIN);
+    // Once that run is torn down, its rules answer no more.
+    expect((await api("DELETE", `/v1/runs/${other.runId}`, inject("orgKey"))).status).toBeLessThan(300);
+    const gone = await bare(bucket, "http://other.test");
+    expect(gone.status).toBe(403);
+    expect(errorOf(await gone.text())).toEqual({ code: "AccessForbidden", message: expect.stringMatching(/^CORSResponse: This CORS request is not allowed/) });
   });
 
   it("adds CORS headers to actual responses, errors included", async () => {

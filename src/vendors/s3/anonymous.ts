@@ -2,12 +2,13 @@
 // the query. A POST form upload names its access key in a form field before the file, so the
 // fields are read (the file is not) and the body handed on whole; the world then checks the
 // policy's signature with its own secret, so a form reaches only the run its key names. A
-// preflight without a presigned URL's X-Amz-Credential names no run at all.
+// preflight without a presigned URL's X-Amz-Credential names no run: see cors-index.ts.
 import { isWorldId } from "../credentials.ts";
 import { S3Error, s3Error } from "./errors.ts";
 import { boundaryOf, readFormHead } from "./post-form.ts";
 import { formAccessKey } from "./post-policy.ts";
-import { CORS_NOT_ALLOWED } from "./cors.ts";
+import { preflightByIndex } from "./cors-index.ts";
+import type { AnonymousGateway } from "../../kernel/types.ts";
 
 export const worldOfKey = (k: string | null | undefined): string | null => {
   const w = k?.startsWith("AKIA") ? k.slice(4).toLowerCase() : null;
@@ -15,11 +16,9 @@ export const worldOfKey = (k: string | null | undefined): string | null => {
 };
 
 /** What the gateway forwards for an unsigned browser request, or the answer it gives at once. */
-export async function s3Anonymous(req: Request): Promise<{ worldId: string; credential: string; req: Request } | Response | null> {
+export async function s3Anonymous(req: Request, gateway: AnonymousGateway): Promise<{ worldId: string; credential: string; req: Request } | Response | null> {
   const url = new URL(req.url);
-  if (req.method === "OPTIONS") {
-    return s3Error(403, "AccessForbidden", `CORSResponse: ${CORS_NOT_ALLOWED} (The S3 clone finds a run by its access key: preflight a presigned URL, whose X-Amz-Credential names it.)`);
-  }
+  if (req.method === "OPTIONS") return preflightByIndex(req, gateway);
   const boundary = boundaryOf(req.headers.get("content-type"));
   if (req.method !== "POST" || !boundary || !req.body || url.search !== "" || !/^\/[^/]+\/?$/.test(url.pathname)) return null;
   const total = Number(req.headers.get("content-length") ?? NaN);

@@ -12,6 +12,7 @@ import { deleteObject, validateKey } from "../objects.ts";
 import { abortUpload, requireUpload } from "../multipart.ts";
 import { isFormPost, postObjectRoute, preflightRoute, withCors } from "./browser.ts";
 import { restorePreset, slowPutPreset } from "../presets.ts";
+import { indexCors } from "../cors-index.ts";
 import { type S3Req, checkVersion } from "./request.ts";
 import { listBucketsRoute, createBucketRoute, listObjectsRoute, listVersionsRoute, bucketTaggingRoute, bucketCorsRoute, bucketPolicyRoute } from "./buckets.ts";
 import { putObjectRoute, getObjectRoute, copyObjectRoute, deleteObjectsRoute, objectTaggingRoute, attributesRoute } from "./objects.ts";
@@ -153,7 +154,7 @@ function route(k: Kernel, r: S3Req): Response | null {
       return xmlResponse("VersioningConfiguration", {});
     }
     if (only("tagging")) return bucketTaggingRoute(k, r);
-    if (only("cors")) return bucketCorsRoute(k, r);
+    if (only("cors")) return method === "PUT" ? indexCors(k, bucket, bucketCorsRoute(k, r)) : bucketCorsRoute(k, r);
     if (only("policy")) return bucketPolicyRoute(k, r);
     return null;
   }

@@ -215,7 +215,7 @@ async function main(): Promise<number> {
   if (mem) {
     out.push("");
     out.push(
-      `s3: ${mem.uploads} parallel PUTs of ${mem.eachMiB} MiB at ${mem.throughputMiBps} MiB/s; workerd RSS ${mem.beforeMiB} MiB before, peak ${mem.smallPeakMiB} MiB with ${mem.smallEachMiB} MiB bodies and ${mem.peakMiB} MiB with ${mem.eachMiB} MiB bodies (+${mem.growthMiB}), ${mem.afterMiB} MiB after.`,
+      `s3: ${mem.uploads} parallel PUTs of ${mem.eachMiB} MiB at ${mem.throughputMiBps} MiB/s; workerd RSS ${mem.beforeMiB} MiB before, peak ${mem.smallPeakMiB} MiB with ${mem.smallEachMiB} MiB bodies and ${mem.peakMiB} MiB with ${mem.eachMiB} MiB bodies (+${mem.growthMiB}), ${mem.afterMiB} MiB after; peak ${mem.againPeakMiB} MiB (+${mem.againGrowthMiB}) when the 64 MiB round is repeated.`,
     );
   }
   const broken = rows.filter((r) => r.broken);

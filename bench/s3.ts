@@ -25,16 +25,57 @@ async function presign(c: S3Creds, op: "put" | "get", bucket: string, key: strin
   return getSignedUrl(await clientOf(c), cmd, { expiresIn: 3600 });
 }
 
-/** A run of the S3 clone with a bucket `bench-big`, shared by the rows below. */
-async function s3Run(ctx: Ctx): Promise<S3Creds> {
-  ctx.state.s3Big ??= (async () => {
+/**
+ * The S3 port as `npm start` serves it: the Node front (src/runner/continue-front.ts) in a process
+ * of its own before workerd. The runner in this process has one too, but it would share its event
+ * loop with the load generator, while s3rver gets a process to itself.
+ */
+async function s3Front(ctx: Ctx): Promise<string> {
+  ctx.state.s3Front ??= (async () => {
+    const [port] = await freePorts(1);
+    const internal = Number(new URL(ctx.stack.s3InternalUrl).port);
+    const front = path.join(import.meta.dirname, "../src/runner/continue-front.ts");
+    const script = `import(${JSON.stringify(front)}).then((m) => m.continueFront({ host: "127.0.0.1", port: ${port} }, ${internal})).then(() => console.log("ready"));`;
+    await child(script);
+    return `http://127.0.0.1:${port}`;
+  })();
+  return ctx.state.s3Front as Promise<string>;
+}
+
+/** A Node child process running `script`, once it prints "ready"; killed when this process exits. */
+async function child(script: string): Promise<ChildProcess> {
+  const c = spawnChild(process.execPath, ["-e", script], { cwd: path.join(import.meta.dirname, ".."), stdio: ["ignore", "pipe", "inherit"] });
+  const kill = () => c.kill();
+  process.once("exit", kill);
+  c.once("exit", () => process.off("exit", kill));
+  await new Promise<void>((resolve, reject) => {
+    c.once("exit", (code) => reject(new Error(`child exited with ${code}: ${script.slice(0, 80)}`)));
+    c.stdout!.on("data", (d: Buffer) => d.toString().includes("ready") && resolve());
+  });
+  c.removeAllListeners("exit");
+  return c;
+}
+
+/** A run of the S3 clone reached through s3Front, with buckets `bench` (a 1 KiB object) and `bench-big`. */
+export async function s3Run(ctx: Ctx): Promise<S3Creds> {
+  ctx.state.s3Run ??= (async () => {
     const { call } = await import("./lib.ts");
     const run = await call<{ clones: { s3: S3Creds } }>("POST", `${ctx.stack.urls.control}/v1/runs`, { token: ctx.stack.apiToken, body: { kinds: ["s3"], ttlSeconds: 3600 } });
-    const { CreateBucketCommand } = await import("@aws-sdk/client-s3");
-    await (await clientOf(run.clones.s3)).send(new CreateBucketCommand({ Bucket: "bench-big" }));
-    return run.clones.s3;
+    const creds = { ...run.clones.s3, url: await s3Front(ctx) };
+    const { CreateBucketCommand, PutObjectCommand } = await import("@aws-sdk/client-s3");
+    const client = await clientOf(creds);
+    await client.send(new CreateBucketCommand({ Bucket: "bench-big" }));
+    await client.send(new CreateBucketCommand({ Bucket: "bench" }));
+    await client.send(new PutObjectCommand({ Bucket: "bench", Key: "one-kib", Body: new Uint8Array(1024).fill(7) }));
+    return creds;
   })();
-  return ctx.state.s3Big as Promise<S3Creds>;
+  return ctx.state.s3Run as Promise<S3Creds>;
+}
+
+/** A presigned GET of the 1 KiB object: every request carries the signature the clone verifies. */
+export async function s3GetReq(ctx: Ctx): Promise<{ url: string }> {
+  ctx.state.s3Url ??= presign(await s3Run(ctx), "get", "bench", "one-kib");
+  return { url: await (ctx.state.s3Url as Promise<string>) };
 }
 
 const agent = new http.Agent({ keepAlive: true, maxSockets: 32 });
@@ -195,17 +236,11 @@ interface S3rver {
 async function startS3rver(): Promise<S3rver> {
   const [port] = await freePorts(1);
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "molar-s3rver-"));
-  const script = `const S3rver = require("s3rver"); new S3rver({ port: ${port}, address: "127.0.0.1", silent: true, directory: ${JSON.stringify(dir)}, configureBuckets: [{ name: "bench" }] }).run().then(() => console.log("ready"));`;
-  const child: ChildProcess = spawnChild(process.execPath, ["-e", script], { cwd: path.join(import.meta.dirname, ".."), stdio: ["ignore", "pipe", "inherit"] });
-  await new Promise<void>((resolve, reject) => {
-    child.once("exit", (code) => reject(new Error(`s3rver exited with ${code}`)));
-    child.stdout!.on("data", (d: Buffer) => d.toString().includes("ready") && resolve());
-  });
+  const c = await child(`const S3rver = require("s3rver"); new S3rver({ port: ${port}, address: "127.0.0.1", silent: true, directory: ${JSON.stringify(dir)}, configureBuckets: [{ name: "bench" }] }).run().then(() => console.log("ready"));`);
   return {
     creds: { url: `http://127.0.0.1:${port}`, region: "us-east-1", accessKeyId: "S3RVER", secretAccessKey: "S3RVER" },
     stop: async () => {
-      child.removeAllListeners("exit");
-      child.kill();
+      c.kill();
       fs.rmSync(dir, { recursive: true, force: true });
     },
   };

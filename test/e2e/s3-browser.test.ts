@@ -3,7 +3,7 @@
 // and the same flows from a page on another origin in Chromium. Also the s3 chaos presets that
 // act on particular operations (`slow_put`, `503_restore`).
 import { describe, expect, it, beforeAll, afterAll, inject } from "vitest";
-import { createHash } from "node:crypto";
+import { createHash, createHmac } from "node:crypto";
 import { existsSync } from "node:fs";
 import http from "node:http";
 import type { AddressInfo } from "node:net";
@@ -205,6 +205,53 @@ describe("S3 clone: CORS preflight and presigned POST", () => {
     expect(await send(noFile)).toMatchObject({ status: 400, code: "InvalidArgument", message: "POST requires exactly one file upload per request." });
     expect(await send(formOf(post, "fine", "ok.txt"))).toMatchObject({ status: 204 });
     expect(await (await s3.send(new GetObjectCommand({ Bucket: bucket, Key: "in/ok.txt" }))).Body!.transformToString()).toBe("fine");
+  });
+
+  it("checks hand-written policies as S3 does: SigV2 forms, the expiration's format, malformed conditions, a missing signature", async () => {
+    const { accessKeyId, secretAccessKey } = run.clones.s3;
+    const hmac = (key: string | Buffer, data: string) => createHmac("sha256", key).update(data).digest();
+    /** A form signed by hand: SigV4 (as the SDK signs) or SigV2 (as ceph s3-tests signs). */
+    const form = (doc: unknown, fields: Record<string, string>, v2 = false, file = "bar") => {
+      const policy = Buffer.from(JSON.stringify(doc)).toString("base64");
+      const date = new Date().toISOString().replace(/[-:]|\.\d{3}/g, "");
+      const f = new FormData();
+      for (const [k, v] of Object.entries(fields)) f.append(k, v);
+      if (v2) {
+        f.append("AWSAccessKeyId", accessKeyId);
+        f.append("policy", policy);
+        f.append("signature", createHmac("sha1", secretAccessKey).update(policy).digest("base64"));
+      } else {
+        let key = hmac(`AWS4${secretAccessKey}`, date.slice(0, 8));
+        for (const part of ["us-east-1", "s3", "aws4_request"]) key = hmac(key, part);
+        f.append("x-amz-algorithm", "AWS4-HMAC-SHA256");
+        f.append("x-amz-credential", `${accessKeyId}/${date.slice(0, 8)}/us-east-1/s3/aws4_request`);
+        f.append("x-amz-date", date);
+        f.append("policy", policy);
+        f.append("x-amz-signature", hmac(key, policy).toString("hex"));
+      }
+      f.append("file", new Blob([file]), "file");
+      return f;
+    };
+    const expiration = new Date(Date.now() + 600_000).toISOString().replace(/\.\d{3}Z$/, "Z");
+    const send = async (f: FormData) => {
+      const res = await fetch(`${run.clones.s3.url}/${bucket}`, { method: "POST", body: f });
+      return { status: res.status, ...errorOf(await res.text()) };
+    };
+    // As s3-tests' authenticated request: SigV2, mixed-case operators and fields, an x-ignore- field.
+    const v2 = { expiration, conditions: [{ bucket }, ["StArTs-WiTh", "$KeY", "foo"], { AcL: "private" }, ["starts-with", "$Content-Type", "text/plain"], ["content-length-range", 0, 1024]] };
+    expect(await send(form(v2, { kEy: "foo.txt", acl: "private", "CONTENT-TYPE": "text/plain", "x-ignore-foo": "1" }, true))).toMatchObject({ status: 204 });
+    expect(await (await s3.send(new GetObjectCommand({ Bucket: bucket, Key: "foo.txt" }))).Body!.transformToString()).toBe("bar");
+    const sigless = form(v2, { key: "foo.txt", acl: "private", "Content-Type": "text/plain" }, true);
+    sigless.delete("signature");
+    expect(await send(sigless)).toMatchObject({ status: 400, code: "InvalidArgument" });
+    const v4 = (conditions: unknown[], exp: string = expiration) => form({ expiration: exp, conditions: [...conditions, ["starts-with", "$key", ""], ["starts-with", "$x-amz-algorithm", ""], ["starts-with", "$x-amz-credential", ""], ["starts-with", "$x-amz-date", ""]] }, { key: "hand" });
+    expect(await send(v4([]))).toMatchObject({ status: 204 });
+    expect(await send(v4([], new Date(Date.now() + 600_000).toUTCString()))).toMatchObject({ status: 400, code: "InvalidPolicyDocument" });
+    expect(await send(v4([{}]))).toMatchObject({ status: 400, code: "InvalidPolicyDocument" });
+    expect(await send(v4([["content-length-range", -1, 0]]))).toMatchObject({ status: 400, code: "InvalidPolicyDocument" });
+    expect(await send(v4([["content-length-range", 0]]))).toMatchObject({ status: 400, code: "InvalidPolicyDocument" });
+    expect(await send(form({ conditions: [] }, { key: "hand" }))).toEqual({ status: 400, code: "InvalidPolicyDocument", message: "Invalid Policy: Policy missing expiration." });
+    expect(await send(form({ expiration, CONDITIONS: [] }, { key: "hand" }))).toMatchObject({ status: 400, code: "InvalidPolicyDocument" });
   });
 
   it("expires a POST policy on the run clock", async () => {

@@ -29,7 +29,8 @@ export function verifyPolicySignature(fields: Map<string, string>, creds: { acce
     if (algorithm !== "AWS4-HMAC-SHA256") throw new S3Error(400, "InvalidArgument", "Unsupported algorithm", { ArgumentName: "x-amz-algorithm", ArgumentValue: algorithm ?? "" });
     const cred = (fields.get("x-amz-credential") ?? "").split("/");
     const sig = fields.get("x-amz-signature");
-    if (cred.length !== 5 || cred[4] !== "aws4_request" || !fields.get("x-amz-date") || !sig) {
+    if (!sig) throw missingField("X-Amz-Signature");
+    if (cred.length !== 5 || cred[4] !== "aws4_request" || !fields.get("x-amz-date")) {
       throw new S3Error(400, "InvalidArgument", "Bucket POST must contain a field named 'x-amz-credential', 'x-amz-date' and 'x-amz-signature'.", { ArgumentName: "x-amz-credential", ArgumentValue: fields.get("x-amz-credential") ?? "" });
     }
     if (!safeEqual(cred[0], creds.accessKeyId)) throw invalidKey();
@@ -38,11 +39,14 @@ export function verifyPolicySignature(fields: Map<string, string>, creds: { acce
   }
   const key = fields.get("awsaccesskeyid");
   const sig = fields.get("signature");
-  if (!key || !sig) throw new S3Error(403, "AccessDenied", "Access Denied");
+  if (!key) throw new S3Error(403, "AccessDenied", "Access Denied");
+  if (!sig) throw missingField("Signature");
   if (!safeEqual(key, creds.accessKeyId)) throw invalidKey();
   if (!safeEqual(base64(hmac(sha1, enc.encode(creds.secretAccessKey), enc.encode(policy))), sig)) throw signatureMismatch();
 }
 
+const missingField = (name: string) =>
+  new S3Error(400, "InvalidArgument", `Bucket POST must contain a field named '${name}'.  If it is specified, please check the order of the fields.`, { ArgumentName: name, ArgumentValue: "" });
 const invalidKey = () => new S3Error(403, "InvalidAccessKeyId", "The AWS Access Key Id you provided does not exist in our records.");
 
 export interface Policy {
@@ -60,7 +64,9 @@ export function decodePolicy(b64: string): Policy {
   if (!doc || typeof doc !== "object" || Array.isArray(doc)) throw invalidPolicy("Invalid JSON.");
   const { expiration, conditions } = doc as Record<string, unknown>;
   if (expiration === undefined) throw invalidPolicy("Policy missing expiration.");
-  const at = typeof expiration === "string" ? Date.parse(expiration) : NaN;
+  // ISO 8601 in UTC only, as S3 reads it (Date.parse would take other forms too).
+  const iso = typeof expiration === "string" && /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,3})?Z$/.test(expiration);
+  const at = iso ? Date.parse(expiration as string) : NaN;
   if (Number.isNaN(at)) throw invalidPolicy(`Invalid 'expiration' value: '${String(expiration)}'`);
   if (conditions === undefined) throw invalidPolicy("Policy missing conditions.");
   if (!Array.isArray(conditions)) throw invalidPolicy("Invalid 'conditions' value: must be a List.");
@@ -105,7 +111,7 @@ export function checkPolicy(p: Policy, form: FormFacts, nowMs: number): SizeRang
       const op = String(c[0]).toLowerCase();
       if (op === "content-length-range") {
         const [min, max] = [Number(c[1]), Number(c[2])];
-        if (c.length !== 3 || !Number.isInteger(min) || !Number.isInteger(max)) throw invalidPolicy(`Invalid 'content-length-range' condition: ${shown(c)}`);
+        if (c.length !== 3 || !Number.isInteger(min) || !Number.isInteger(max) || min < 0 || max < min) throw invalidPolicy(`Invalid 'content-length-range' condition: ${shown(c)}`);
         range = { min, max };
         continue;
       }
@@ -114,6 +120,7 @@ export function checkPolicy(p: Policy, form: FormFacts, nowMs: number): SizeRang
       }
       check(op, c[1].slice(1), c[2], c);
     } else if (c && typeof c === "object") {
+      if (Object.keys(c).length !== 1) throw invalidPolicy("Invalid Simple-Condition: Simple-Conditions must have exactly one property specified.");
       for (const [field, want] of Object.entries(c)) {
         if (typeof want !== "string") throw invalidPolicy(`Invalid simple-condition value: ${shown(want)}`);
         check("eq", field, want, ["eq", `$${field}`, want]);

@@ -211,6 +211,13 @@ async function main(): Promise<number> {
       `snapshot + restore of ${(snap.resources as number).toLocaleString("en")} resources (${JSON.stringify(snap.counts)}): snapshot ${fmtMs(snap.snapshotMedianMs as number)} ms + restore ${fmtMs(snap.restoreMedianMs as number)} ms (medians of ${snap.iterations}); bundle ${(snap.bundleBytes as number).toLocaleString("en")} bytes (gzip); seeding took ${Math.round(snap.seedMs as number)} ms with the run's clock frozen, and its delivery jobs ${Math.round(snap.drainMs as number)} ms to fire.`,
     );
   }
+  const mem = rows.find((r) => r.id === "s3-mem-10x64m")?.measure?.extra;
+  if (mem) {
+    out.push("");
+    out.push(
+      `s3: ${mem.uploads} parallel PUTs of ${mem.eachMiB} MiB at ${mem.throughputMiBps} MiB/s; workerd RSS ${mem.beforeMiB} MiB before, peak ${mem.smallPeakMiB} MiB with ${mem.smallEachMiB} MiB bodies and ${mem.peakMiB} MiB with ${mem.eachMiB} MiB bodies (+${mem.growthMiB}), ${mem.afterMiB} MiB after; peak ${mem.againPeakMiB} MiB (+${mem.againGrowthMiB}) when the 64 MiB round is repeated.`,
+    );
+  }
   const broken = rows.filter((r) => r.broken);
   if (broken.length) {
     out.push("");

@@ -3,6 +3,7 @@
 import type { Running } from "../src/runner/server.ts";
 import type { Baseline } from "./baselines.ts";
 import { call, load, median, pool, quantile, type Measure } from "./lib.ts";
+import { get16, parallelUploads, put16, s3GetReq, s3rverGet } from "./s3.ts";
 
 export interface RunInfo {
   runId: string;
@@ -308,21 +309,6 @@ async function piPair(ctx: Ctx): Promise<Measure> {
   return { p50: quantile(pairs, 0.5), p99: quantile(pairs, 0.99), rps: pairs.length / ctx.settings.duration, ok: pairs.length, errors: 0, non2xx: 0 };
 }
 
-const s3GetReq = async (ctx: Ctx) => {
-  const run = await kindRun(ctx, "s3");
-  if (!ctx.state.s3Url) {
-    const s = run.clones.s3;
-    const { S3Client, CreateBucketCommand, PutObjectCommand, GetObjectCommand } = await import("@aws-sdk/client-s3");
-    const { getSignedUrl } = await import("@aws-sdk/s3-request-presigner");
-    const client = new S3Client({ endpoint: s.url, region: s.region, forcePathStyle: true, credentials: { accessKeyId: s.accessKeyId, secretAccessKey: s.secretAccessKey } });
-    await client.send(new CreateBucketCommand({ Bucket: "bench" }));
-    await client.send(new PutObjectCommand({ Bucket: "bench", Key: "one-kib", Body: new Uint8Array(1024).fill(7) }));
-    // A presigned GET: every request carries the signature the clone verifies.
-    ctx.state.s3Url = await getSignedUrl(client, new GetObjectCommand({ Bucket: "bench", Key: "one-kib" }), { expiresIn: 3600 });
-  }
-  return { url: ctx.state.s3Url as string };
-};
-
 // ---- the SDK in library mode: each row in a fresh Node process, as a test runner would be
 
 const SDK_STARTS = 50;
@@ -454,7 +440,30 @@ export const SCENARIOS: Scenario[] = [
   loadRow("stripe-customer-1", "stripe POST /v1/customers (1 conn)", 1, customerReq, latencyTarget({ p50: 2, p99: 8 })),
   loadRow("stripe-customer-n", "stripe POST /v1/customers (N conns)", "throughput", customerReq, throughputTarget(1000, "req/s")),
   { id: "stripe-pi-pair", name: "stripe PaymentIntent create + confirm, the pair (1 conn)", target: { label: "p50 ≤ 4.5 ms", check: (m) => m.p50 !== null && m.p50 <= 4.5 }, run: piPair },
+  // S3 rows go through a Node front of their own, as `npm start` serves S3 (see bench/s3.ts).
   loadRow("s3-get-1k", "s3 GET of a 1 KiB object, presigned (1 conn)", 1, s3GetReq, latencyTarget({ p50: 1.5 })),
+  loadRow("s3-get-1k-n", "s3 GET of a 1 KiB object, presigned (N conns)", "throughput", s3GetReq),
+  { id: "s3rver-get-1k-1", name: "  s3rver (npm): the same GET (1 conn)", run: (ctx) => s3rverGet(ctx, 1) },
+  { id: "s3rver-get-1k-n", name: "  s3rver (npm): the same GET (N conns)", run: (ctx) => s3rverGet(ctx, ctx.settings.connections) },
+  {
+    id: "s3-vs-s3rver",
+    name: "  s3 clone ÷ s3rver, 1 KiB GET req/s at N conns (the ratio in the p50 column)",
+    target: { label: "≥ 1.5×", check: (m) => m.p50 !== null && m.p50 >= 1.5 },
+    async run(ctx) {
+      const mine = need(ctx, "s3-get-1k-n").rps;
+      const theirs = need(ctx, "s3rver-get-1k-n").rps;
+      if (!mine || !theirs) throw new Error("no throughput to compare");
+      return derived(mine / theirs, { cloneRps: mine, s3rverRps: theirs });
+    },
+  },
+  { id: "s3-put-16m", name: "s3 PUT of 16 MiB, presigned, streamed (1 conn)", target: latencyTarget({ p50: 250 }), run: put16 },
+  { id: "s3-get-16m", name: "s3 GET of 16 MiB, presigned, to the last byte (1 conn)", target: latencyTarget({ p50: 120 }), run: get16 },
+  {
+    id: "s3-mem-10x64m",
+    name: "s3: 10 parallel PUTs of 64 MiB (wall ms); workerd's RSS peak over that of 10 × 8 MiB, below",
+    target: { label: "RSS peak + ≤ 64 MiB", check: (m) => typeof m.extra?.growthMiB === "number" && m.extra.growthMiB <= 64 },
+    run: parallelUploads,
+  },
   {
     id: "sdk-first-start",
     name: "SDK library mode: first clones.start() in a process",

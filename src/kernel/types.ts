@@ -141,6 +141,14 @@ export interface SignInput {
   wallNowMs: number;
 }
 
+/** What a vendor's `anonymous` hook may use on the Worker side. */
+export interface AnonymousGateway {
+  /** The object store worlds write to (see Kernel.bucket). */
+  bucket: R2Bucket;
+  /** Sends `req` to a world as the gateway would, presenting `credential`. */
+  forward(worldId: string, credential: string, req: Request): Promise<Response>;
+}
+
 /** The vendor plug-in: a name, tables, a router, jobs, presets, errors and its webhook signer. */
 export interface VendorPlugin {
   kind: Kind;
@@ -158,6 +166,12 @@ export interface VendorPlugin {
   errors: VendorErrors;
   /** Worker side, before any Durable Object: which world the credentials name, if any. */
   worldIdOf(req: Request): string | null;
+  /**
+   * Worker side, for a request `worldIdOf` names no world for (a browser's S3 form upload carries
+   * its credential in a form field): reads what it must and answers the world, the credential it
+   * found (the world sees it as `CREDENTIAL_HEADER`) and the request to forward; or a Response.
+   */
+  anonymous?(req: Request, gateway: AnonymousGateway): Promise<{ worldId: string; credential: string; req: Request } | Response | null>;
   /** Mints this vendor's credentials for a new world; the world id must be recoverable by worldIdOf. */
   mintCredentials(worldId: string): Promise<Record<string, string>>;
   /** Inside the world: are these the world's credentials? */

@@ -18,6 +18,8 @@ export interface Running {
   apiToken: string;
   persist: boolean;
   stateDir: string;
+  /** workerd's own S3 listener, behind the Node front (benchmarks run a front in a process of its own). */
+  s3InternalUrl: string;
   stop(): Promise<void>;
 }
 
@@ -88,6 +90,7 @@ export async function startServer(cfg: RunnerConfig, opts: ServerOptions = {}): 
     apiToken,
     persist: cfg.persist,
     stateDir: cfg.stateDir,
+    s3InternalUrl: `http://127.0.0.1:${s3Internal}`,
     stop: async () => {
       await front.close();
       await mf.dispose();

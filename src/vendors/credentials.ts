@@ -2,6 +2,12 @@
 // the world itself checks the secret part. World ids are 32 lowercase hex characters.
 const WORLD = /^[0-9a-f]{32}$/;
 
+/**
+ * The credential a vendor's `anonymous` hook found in a request's body, as the gateway hands it to
+ * the world; the gateway drops any a client sent.
+ */
+export const CREDENTIAL_HEADER = "x-molar-credential";
+
 export const isWorldId = (v: string | null | undefined): v is string => !!v && WORLD.test(v);
 
 export function bearer(req: Request): string | null {

@@ -60,3 +60,25 @@ export function corsHeaders(rules: CorsRule[], origin: string, method: string): 
   if (rule.maxAge !== undefined) h["access-control-max-age"] = String(rule.maxAge);
   return h;
 }
+
+/** S3's refusal of a preflight: 403 AccessForbidden naming the method and the kind of resource. */
+export const corsForbidden = (why: string, method: string, resource: "BUCKET" | "OBJECT") =>
+  new S3Error(403, "AccessForbidden", `CORSResponse: ${why}`, { Method: method, ResourceType: resource });
+
+export const CORS_NOT_ALLOWED =
+  "This CORS request is not allowed. This is usually because the evalution of Origin, request method / Access-Control-Request-Method or Access-Control-Request-Headers are not whitelisted by the resource's CORS spec.";
+
+const headerAllowed = (patterns: string[], name: string) => patterns.some((p) => wildcard(p.toLowerCase(), name));
+
+/**
+ * The answer headers of a preflight for `origin`, `method` and the requested headers, from the
+ * first rule that allows all three (S3's order); null when none does.
+ */
+export function preflightHeaders(rules: CorsRule[], origin: string, method: string, requested: string[]): Record<string, string> | null {
+  const names = requested.map((h) => h.trim().toLowerCase()).filter(Boolean);
+  const rule = rules.find((r) => r.methods.includes(method) && r.origins.some((o) => wildcard(o, origin)) && names.every((n) => headerAllowed(r.headers, n)));
+  if (!rule) return null;
+  const h = corsHeaders([rule], origin, method)!;
+  if (names.length) h["access-control-allow-headers"] = names.join(", ");
+  return h;
+}

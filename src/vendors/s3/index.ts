@@ -1,5 +1,6 @@
 import type { VendorPlugin } from "../../kernel/types.ts";
-import { isWorldId } from "../credentials.ts";
+import { CREDENTIAL_HEADER } from "../credentials.ts";
+import { s3Anonymous, worldOfKey } from "./anonymous.ts";
 import { randomBase62, safeEqual } from "../../lib/crypto.ts";
 import { s3Errors } from "./errors.ts";
 import { accessKeyOf } from "./sigv4.ts";
@@ -23,21 +24,20 @@ export const s3: VendorPlugin = {
   streamBodies: streamsBody,
   errors: s3Errors,
   // The access key id is the tenant: AKIA + the world id in upper case.
-  worldIdOf: (req) => {
-    const k = accessKeyOf(req);
-    const w = k?.startsWith("AKIA") ? k.slice(4).toLowerCase() : null;
-    return isWorldId(w) ? w : null;
-  },
+  worldIdOf: (req) => worldOfKey(accessKeyOf(req)),
+  anonymous: s3Anonymous,
   mintCredentials: async (w) => ({ region: "us-east-1", accessKeyId: `AKIA${w.toUpperCase()}`, secretAccessKey: randomBase62(40) }),
   // The key id alone here (an unknown one is InvalidAccessKeyId); the signature is verified by
   // the router, which answers SignatureDoesNotMatch or AccessDenied in S3's own terms.
-  authenticate: (req, creds) => safeEqual(accessKeyOf(req) ?? "", creds.accessKeyId),
+  // A form upload's key id comes from its fields, found by the gateway (see anonymous.ts).
+  authenticate: (req, creds) => safeEqual(accessKeyOf(req) ?? req.headers.get(CREDENTIAL_HEADER) ?? "", creds.accessKeyId),
   router: s3Router,
   unmatched: s3Unmatched,
   jobs: () => ({}),
   presets: {
-    slow_put: { description: "PUTs take 2 s longer", method: "PUT", latencyMs: 2000 },
-    "503_restore": { description: "Requests answer 503 SlowDown", status: 503 },
+    // Acted on by the domain (presets.ts): a method and path glob cannot single these operations out.
+    slow_put: { description: "PutObject and UploadPart take 2 s longer", method: "PUT" },
+    "503_restore": { description: "RestoreObject and reads of GLACIER / DEEP_ARCHIVE objects answer 503 SlowDown" },
     lifecycle_early_delete: { description: "Lifecycle rules expire objects a day early" },
   },
 };

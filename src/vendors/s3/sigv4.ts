@@ -51,7 +51,7 @@ function canonicalQuery(pairs: [string, string][]): string {
 }
 
 const keyCache = new Map<string, Uint8Array>();
-function signingKey(secret: string, date: string, region: string, service: string): Uint8Array {
+export function signingKey(secret: string, date: string, region: string, service: string): Uint8Array {
   const id = `${secret}/${date}/${region}/${service}`;
   let k = keyCache.get(id);
   if (!k) {

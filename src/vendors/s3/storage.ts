@@ -36,7 +36,7 @@ const latin1 = new TextDecoder("latin1");
  * a zero chunk, then trailer lines (`x-amz-checksum-crc32:...`) collected into `trailers`. Signed
  * chunks are verified as they end.
  */
-async function* dechunk(reader: ReadableStreamDefaultReader<Uint8Array>, trailers: Map<string, string>, sig?: Verified["chunkSigning"]): AsyncGenerator<Uint8Array> {
+async function* dechunk(reader: Reads, trailers: Map<string, string>, sig?: Verified["chunkSigning"]): AsyncGenerator<Uint8Array> {
   let buf: Uint8Array = new Uint8Array(0);
   const fill = async (): Promise<boolean> => {
     const { done, value } = await reader.read();
@@ -97,7 +97,32 @@ async function* dechunk(reader: ReadableStreamDefaultReader<Uint8Array>, trailer
   }
 }
 
-async function* plain(reader: ReadableStreamDefaultReader<Uint8Array>): AsyncGenerator<Uint8Array> {
+type Reads = { read(): Promise<ReadableStreamReadResult<Uint8Array>> };
+
+/** Bytes per read from a byte stream: each read costs a turn of the event loop, whatever its size. */
+const READ_SIZE = 256 * 1024;
+
+/**
+ * A reader that takes a byte stream (a request body) in pieces of up to READ_SIZE with workerd's
+ * BYOB `readAtLeast`, rather than the few KiB a default reader yields; other streams as they come.
+ */
+function largeReads(stream: ReadableStream<Uint8Array>): Reads {
+  let byob: ReadableStreamBYOBReader;
+  try {
+    byob = stream.getReader({ mode: "byob" });
+  } catch {
+    return stream.getReader();
+  }
+  return {
+    async read() {
+      const { done, value } = await byob.readAtLeast(READ_SIZE / 4, new Uint8Array(READ_SIZE));
+      if (value && value.byteLength > 0) return { done: false, value };
+      return { done: true, value: undefined };
+    },
+  };
+}
+
+async function* plain(reader: Reads): AsyncGenerator<Uint8Array> {
   for (;;) {
     const { done, value } = await reader.read();
     if (done) return;
@@ -144,7 +169,7 @@ export async function storeUpload(k: Kernel, u: Upload): Promise<Stored> {
   const digests = new Digests(algs);
   const trailers = new Map<string, string>();
   const key = `worlds/${k.world().worldId}/s3/${crypto.randomUUID()}`;
-  const reader = u.stream?.getReader() ?? null;
+  const reader = u.stream ? largeReads(u.stream) : null;
   const source = reader ? (u.chunked ? dechunk(reader, trailers, u.verified.chunkSigning) : plain(reader)) : null;
   const inline = u.length <= INLINE_MAX;
   const pieces: Uint8Array[] = [];
@@ -259,7 +284,7 @@ export function readSegments(k: Kernel, segments: Segment[], start: number, end:
       }
       const obj = await k.bucket.get(key, { range: { offset, length } });
       if (!obj) throw new Error(`s3: stored bytes ${key} are gone`);
-      const r = obj.body.getReader();
+      const r = largeReads(obj.body);
       for (;;) {
         const { done, value } = await r.read();
         if (done) break;

@@ -10,7 +10,9 @@ import { queryPairs, sha256Hex, verifySigV4 } from "../sigv4.ts";
 import { deleteBucket, findBucket, requireBucket } from "../buckets.ts";
 import { deleteObject, validateKey } from "../objects.ts";
 import { abortUpload, requireUpload } from "../multipart.ts";
-import { corsHeaders, type CorsRule } from "../cors.ts";
+import { isFormPost, postObjectRoute, preflightRoute, withCors } from "./browser.ts";
+import { restorePreset, slowPutPreset } from "../presets.ts";
+import { indexCors } from "../cors-index.ts";
 import { type S3Req, checkVersion } from "./request.ts";
 import { listBucketsRoute, createBucketRoute, listObjectsRoute, listVersionsRoute, bucketTaggingRoute, bucketCorsRoute, bucketPolicyRoute } from "./buckets.ts";
 import { putObjectRoute, getObjectRoute, copyObjectRoute, deleteObjectsRoute, objectTaggingRoute, attributesRoute } from "./objects.ts";
@@ -50,38 +52,41 @@ function target(pathname: string): { bucket: string | null; key: string | null }
 export function streamsBody(method: string, url: URL): boolean {
   // Object and part bodies stream; small sub-resource bodies (?tagging, ?acl...) are buffered.
   const sub = [...url.searchParams.keys()].filter((n) => SUBRESOURCES.has(n) && n !== "uploadId" && n !== "partNumber");
+  if (method === "POST" && url.search === "" && /^\/[^/]+\/?$/.test(url.pathname)) return true; // a browser's form upload
   return method === "PUT" && /^\/[^/]+\/./.test(url.pathname) && sub.length === 0;
 }
 
 export function s3Router(k: Kernel): VendorHono {
   const app = new Hono<{ Bindings: VendorBindings }>();
-  app.on(["GET", "PUT", "POST", "DELETE"], "*", (c) => {
-    const r = decode(k, c);
-    const res = dispatch(k, r);
-    const extra: Record<string, string> = { "x-amz-request-id": r.id, "x-amz-id-2": r.id, ...corsFor(k, r) };
-    // Every object is encrypted at rest (SSE-S3) by default at AWS, and says so.
-    const sub = [...r.q.keys()].filter((name) => SUBRESOURCES.has(name));
-    const bytesOp = sub.length === 0 || (sub.length === 1 && sub[0] === "uploadId" && r.method !== "GET");
-    const sse: Record<string, string> = r.key !== null && r.method !== "DELETE" && bytesOp ? { "x-amz-server-side-encryption": "AES256" } : {};
-    const finish = (out: Response) => withHeaders(out, out.status < 300 ? { ...extra, ...sse } : extra);
-    if (res instanceof Deferred) return deferred(async () => finish(await res.run()));
-    return finish(res);
+  app.on(["GET", "PUT", "POST", "DELETE", "OPTIONS"], "*", (c) => {
+    // Browsers' preflights and form uploads carry no SigV4 signature (see browser.ts).
+    const url = new URL(c.req.url);
+    const t = target(url.pathname);
+    const headers = c.req.raw.headers;
+    if (c.req.method === "OPTIONS") return withCors(k, t.bucket, headers, "OPTIONS", () => preflightRoute(k, headers, t.bucket, t.key));
+    if (isFormPost(c.req.method, url, t.key, headers)) return withCors(k, t.bucket, headers, "POST", () => postObjectRoute(k, url, headers, t.bucket!, c.env.stream));
+    return withCors(k, t.bucket, headers, c.env.method === "HEAD" ? "HEAD" : c.req.method, () => signedRoute(k, c));
   });
   return app;
+}
+
+/** Every other operation: SigV4 first, then decode → domain → encode. */
+function signedRoute(k: Kernel, c: C): Response {
+  const r = decode(k, c);
+  const res = dispatch(k, r);
+  const extra: Record<string, string> = { "x-amz-request-id": r.id, "x-amz-id-2": r.id };
+  // Every object is encrypted at rest (SSE-S3) by default at AWS, and says so.
+  const sub = [...r.q.keys()].filter((name) => SUBRESOURCES.has(name));
+  const bytesOp = sub.length === 0 || (sub.length === 1 && sub[0] === "uploadId" && r.method !== "GET");
+  const sse: Record<string, string> = r.key !== null && r.method !== "DELETE" && bytesOp ? { "x-amz-server-side-encryption": "AES256" } : {};
+  const finish = (out: Response) => withHeaders(out, out.status < 300 ? { ...extra, ...sse } : extra);
+  if (res instanceof Deferred) return deferred(async () => finish(await res.run()));
+  return finish(res);
 }
 
 function withHeaders(res: Response, extra: Record<string, string>): Response {
   for (const [name, v] of Object.entries(extra)) if (!res.headers.has(name)) res.headers.set(name, v);
   return res;
-}
-
-/** A request from a browser origin gets the bucket's CORS headers when a rule allows it. */
-function corsFor(k: Kernel, r: S3Req): Record<string, string> {
-  const origin = r.headers.get("origin");
-  if (!origin || r.bucket === null) return {};
-  const b = findBucket(k, r.bucket);
-  if (!b?.cors) return {};
-  return corsHeaders(JSON.parse(b.cors) as CorsRule[], origin, r.method) ?? {};
 }
 
 function decode(k: Kernel, c: C): S3Req {
@@ -110,8 +115,8 @@ function dispatch(k: Kernel, r: S3Req): Response {
   if ((sse && sse !== "AES256") || customer) {
     throw notImplemented(customer ? "Server-side encryption with customer-provided keys (SSE-C)" : `Server-side encryption with ${sse}`);
   }
-  const res = route(k, r);
-  if (res) return res;
+  const res = restorePreset(k, r) ?? route(k, r);
+  if (res) return slowPutPreset(k, r, res);
   const sub = [...r.q.keys()].find((name) => SUBRESOURCES.has(name));
   throw notImplemented(`${r.method} ${r.bucket === null ? "/" : r.key === null ? "on a bucket" : "on an object"}${sub ? ` ?${sub}` : ""}`);
 }
@@ -149,7 +154,7 @@ function route(k: Kernel, r: S3Req): Response | null {
       return xmlResponse("VersioningConfiguration", {});
     }
     if (only("tagging")) return bucketTaggingRoute(k, r);
-    if (only("cors")) return bucketCorsRoute(k, r);
+    if (only("cors")) return method === "PUT" ? indexCors(k, bucket, bucketCorsRoute(k, r)) : bucketCorsRoute(k, r);
     if (only("policy")) return bucketPolicyRoute(k, r);
     return null;
   }

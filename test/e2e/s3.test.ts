@@ -10,8 +10,8 @@ import {
   AbortMultipartUploadCommand, ListPartsCommand, ListMultipartUploadsCommand, GetBucketVersioningCommand, paginateListObjectsV2,
   ListObjectVersionsCommand, GetObjectTaggingCommand, PutObjectTaggingCommand, DeleteObjectTaggingCommand, GetBucketTaggingCommand,
   PutBucketTaggingCommand, DeleteBucketTaggingCommand, GetBucketCorsCommand, PutBucketCorsCommand, DeleteBucketCorsCommand,
-  GetObjectAttributesCommand, UploadPartCopyCommand, PutBucketVersioningCommand, PutBucketPolicyCommand, GetObjectAclCommand,
-  GetBucketPolicyCommand, DeleteBucketPolicyCommand, GetBucketLifecycleConfigurationCommand,
+  GetObjectAttributesCommand, UploadPartCopyCommand, PutBucketPolicyCommand, GetObjectAclCommand,
+  GetBucketPolicyCommand, DeleteBucketPolicyCommand, GetBucketReplicationCommand, GetBucketWebsiteCommand,
 } from "@aws-sdk/client-s3";
 import { Upload } from "@aws-sdk/lib-storage";
 import { getSignedUrl } from "@aws-sdk/s3-request-presigner";
@@ -601,8 +601,8 @@ describe("S3 clone: versions listing, tagging, CORS, attributes, snapshots, and 
   });
 
   it("answers S3's 501 NotImplemented for what is not built, never a fake success", async () => {
-    expect(await failure(s3.send(new PutBucketVersioningCommand({ Bucket: bucket, VersioningConfiguration: { Status: "Enabled" } })))).toMatchObject({ name: "NotImplemented", status: 501 });
-    expect(await failure(s3.send(new GetBucketLifecycleConfigurationCommand({ Bucket: bucket })))).toMatchObject({ name: "NotImplemented", status: 501 });
+    expect(await failure(s3.send(new GetBucketReplicationCommand({ Bucket: bucket })))).toMatchObject({ name: "NotImplemented", status: 501 });
+    expect(await failure(s3.send(new GetBucketWebsiteCommand({ Bucket: bucket })))).toMatchObject({ name: "NotImplemented", status: 501 });
     expect(await failure(s3.send(new GetObjectAclCommand({ Bucket: bucket, Key: "snap" })))).toMatchObject({ name: "NotImplemented", status: 501 });
     // Encryption the clone does not perform is refused, not silently stored in the clear.
     const sseC = { SSECustomerAlgorithm: "AES256", SSECustomerKey: "a".repeat(32) };

@@ -4,6 +4,7 @@ import { randomBase62, safeEqual } from "../../lib/crypto.ts";
 import { s3Errors } from "./errors.ts";
 import { accessKeyOf } from "./sigv4.ts";
 import { s3Router, s3Unmatched, streamsBody } from "./routes/index.ts";
+import { lifecycleJobs } from "./lifecycle.ts";
 import migrations from "../../../migrations/s3/migrations.js";
 
 /**
@@ -16,6 +17,7 @@ export const s3: VendorPlugin = {
   tables: [
     { name: "s3_buckets", type: "bucket", idColumn: "name" },
     { name: "s3_objects", type: "object", idColumn: "id" },
+    { name: "s3_versions", type: "version", idColumn: "id" },
     { name: "s3_uploads", type: "multipart_upload", idColumn: "id" },
     { name: "s3_parts" },
   ],
@@ -34,10 +36,11 @@ export const s3: VendorPlugin = {
   authenticate: (req, creds) => safeEqual(accessKeyOf(req) ?? "", creds.accessKeyId),
   router: s3Router,
   unmatched: s3Unmatched,
-  jobs: () => ({}),
+  jobs: (k) => lifecycleJobs(k),
   presets: {
     slow_put: { description: "PUTs take 2 s longer", method: "PUT", latencyMs: 2000 },
     "503_restore": { description: "Requests answer 503 SlowDown", status: 503 },
+    // Consulted by the daily lifecycle run (lifecycle.ts): each firing runs that day's rules a day ahead.
     lifecycle_early_delete: { description: "Lifecycle rules expire objects a day early" },
   },
 };

@@ -185,12 +185,9 @@ export function deleteKey(k: Kernel, bucket: string, key: string, versionId: str
   const v = findVersion(k, bucket, key, versionId);
   if (!v) return { deleteMarker: false, versionId };
   if (!v.marker) checkDeletable(k, lockOf(v.lock), bypassGovernance);
-  if (v.current) {
-    k.sql.exec("DELETE FROM s3_objects WHERE id = ?", v.id);
-    promoteNewest(k, bucket, key);
-  } else {
-    k.sql.exec("DELETE FROM s3_versions WHERE id = ?", v.id);
-  }
+  k.sql.exec(`DELETE FROM ${v.current ? "s3_objects" : "s3_versions"} WHERE id = ?`, v.id);
+  // Removing the latest version (or the marker that was latest) makes the newest remaining one current.
+  if (!currentOf(k, bucket, key)) promoteNewest(k, bucket, key);
   return { deleteMarker: v.marker === 1, versionId };
 }
 

@@ -38,7 +38,10 @@ export function createBucket(k: Kernel, name: string, constraint: string | null,
   if (constraint === defaultRegion && defaultRegion === "us-east-1") {
     throw new S3Error(400, "InvalidLocationConstraint", "The specified location-constraint is not valid", { LocationConstraint: constraint });
   }
-  if (findBucket(k, name)) {
+  const existing = findBucket(k, name);
+  // S3's legacy us-east-1 behaviour: re-creating a bucket you own there is a 200 that changes nothing.
+  if (existing && existing.region === "us-east-1" && !constraint) return existing;
+  if (existing) {
     throw new S3Error(409, "BucketAlreadyOwnedByYou", "Your previous request to create the named bucket succeeded and you already own it.", { BucketName: name });
   }
   const row: BucketRow = { name, region: constraint || defaultRegion, created_at: k.clock.now(), tags: null, cors: null, policy: null, versioning: null, object_lock: null, lifecycle: null };

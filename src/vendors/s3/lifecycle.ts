@@ -75,7 +75,13 @@ export function rulesOfXml(k: Kernel, doc: Record<string, unknown>): Rule[] {
   const ids = new Set<string>();
   return raw.map((r) => {
     if (typeof r !== "object" || r === null) throw malformedXml();
-    if (r.Transition !== undefined || r.NoncurrentVersionTransition !== undefined) throw notImplemented("Lifecycle transitions between storage classes");
+    if (r.Transition !== undefined || r.NoncurrentVersionTransition !== undefined) {
+      // A malformed transition is refused as S3 refuses it; a well-formed one names storage classes the clone does not have.
+      for (const t of [r.Transition].flat() as { Date?: unknown }[]) {
+        if (t?.Date !== undefined && (!/^\d{4}-\d{2}-\d{2}/.test(String(t.Date)) || Number.isNaN(Date.parse(String(t.Date))))) throw invalidArgument("Invalid date specified for Transition action");
+      }
+      throw notImplemented("Lifecycle transitions between storage classes");
+    }
     const id = str(r.ID) ?? k.ids.make("", 48, "hex");
     if (id.length > 255) throw invalidArgument("ID length should not exceed allowed limit of 255");
     if (ids.has(id)) throw invalidArgument("Rule ID must be unique. Found same ID for more than one rule");
@@ -177,9 +183,10 @@ function expiryOf(r: Rule, o: { last_modified: number }): number | null {
 }
 
 /** `x-amz-expiration` of a current object: the earliest expiry its bucket's rules give it. */
-export function expirationHeader(k: Kernel, o: ObjectRow): Record<string, string> {
+export function expirationHeader(k: Kernel, o: ObjectRow, b: BucketRow | null = findBucket(k, o.bucket)): Record<string, string> {
+  if (!b?.lifecycle) return {};
   let best: { at: number; id: string } | null = null;
-  for (const r of rulesOf(findBucket(k, o.bucket))) {
+  for (const r of rulesOf(b)) {
     if (!matches(r, o)) continue;
     const at = expiryOf(r, o);
     if (at !== null && (!best || at < best.at)) best = { at, id: r.id };

@@ -124,8 +124,8 @@ export function latestMarker(k: Kernel, bucket: string, key: string): Version | 
  * The version a read names: the current object, or the one `versionId` names. A delete marker
  * answers as S3 does: 404 NoSuchKey when it is the latest, 405 MethodNotAllowed when named.
  */
-export function resolveVersion(k: Kernel, bucket: string, key: string, versionId: string | undefined, method = "GET"): Version {
-  requireBucket(k, bucket);
+export function resolveVersion(k: Kernel, bucket: string, key: string, versionId: string | undefined, method = "GET", checked?: BucketRow): Version {
+  if (!checked) requireBucket(k, bucket);
   checkVersionId(versionId);
   if (versionId === undefined) {
     const cur = currentOf(k, bucket, key);
@@ -192,9 +192,9 @@ export function deleteKey(k: Kernel, bucket: string, key: string, versionId: str
 }
 
 /** The `x-amz-version-id` a response carries: a real id, or `null` once the bucket has had versioning. */
-export function versionIdHeader(k: Kernel, bucket: string, versionId: string | null): Record<string, string> {
+export function versionIdHeader(k: Kernel, bucket: string | BucketRow, versionId: string | null): Record<string, string> {
   if (versionId !== null && versionId !== "null") return { "x-amz-version-id": versionId };
-  return findBucket(k, bucket)?.versioning ? { "x-amz-version-id": "null" } : {};
+  return (typeof bucket === "string" ? findBucket(k, bucket) : bucket)?.versioning ? { "x-amz-version-id": "null" } : {};
 }
 
 // ---- ListObjectVersions ---------------------------------------------------------------------

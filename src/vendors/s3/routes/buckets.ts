@@ -2,7 +2,7 @@
 import type { Kernel } from "../../../kernel/types.ts";
 import { S3Error, invalidArgument, malformedXml, notImplemented } from "../errors.ts";
 import { xmlResponse, parseXml, type XmlNode } from "../xml.ts";
-import { createBucket, listBuckets, requireBucket, setBucketConfig, validatePolicy } from "../buckets.ts";
+import { createBucket, findBucket, listBuckets, requireBucket, setBucketConfig, validatePolicy } from "../buckets.ts";
 import { listObjects, type ListOutput } from "../objects.ts";
 import { isoDate } from "../http.ts";
 import { tagSetXml, tagsOfXml } from "../tags.ts";
@@ -26,8 +26,9 @@ export function createBucketRoute(k: Kernel, r: S3Req): Response {
     if (lc !== undefined && typeof lc !== "string") throw malformedXml();
     constraint = lc?.trim() || null;
   }
+  const existed = findBucket(k, r.bucket!) !== null;
   const b = createBucket(k, r.bucket!, constraint, k.world().credentials.s3!.region);
-  if ((r.headers.get("x-amz-bucket-object-lock-enabled") ?? "").trim().toLowerCase() === "true") enableObjectLock(k, b.name);
+  if (!existed && (r.headers.get("x-amz-bucket-object-lock-enabled") ?? "").trim().toLowerCase() === "true") enableObjectLock(k, b.name);
   return new Response(null, { status: 200, headers: { location: `/${b.name}` } });
 }
 

@@ -43,8 +43,9 @@ export function writtenHeaders(k: Kernel, row: ObjectRow): Record<string, string
 
 export function getObjectRoute(k: Kernel, r: S3Req): Response {
   if (r.q.has("partNumber")) throw notImplemented("GetObject with partNumber");
-  const o = resolveVersion(k, r.bucket!, r.key!, r.q.get("versionId"));
-  const headers = { ...objectHeaders(o, r.q), ...versionIdHeader(k, o.bucket, o.version_id), ...lockHeaders(lockOf(o.lock)), ...(o.current ? expirationHeader(k, o) : {}) };
+  const b = requireBucket(k, r.bucket!);
+  const o = resolveVersion(k, b.name, r.key!, r.q.get("versionId"), "GET", b);
+  const headers = { ...objectHeaders(o, r.q), ...versionIdHeader(k, b, o.version_id), ...(o.lock ? lockHeaders(lockOf(o.lock)) : {}), ...(o.current ? expirationHeader(k, o, b) : {}) };
   const tagCount = Object.keys(JSON.parse(o.tags) as object).length;
   if (tagCount) headers["x-amz-tagging-count"] = String(tagCount);
   if (evaluate(o, readConditions(r.headers)) === "not-modified") {

@@ -214,7 +214,9 @@ export function applyLifecycle(k: Kernel, bucket: string, now: number): string {
   for (const r of rules) {
     const prefix = prefixOf(r);
     if (r.expiration?.days || r.expiration?.date !== undefined) {
-      const current = k.sql.exec<ObjectRow>("SELECT * FROM s3_objects WHERE bucket = ? AND instr(key, ?) = 1", bucket, prefix).toArray();
+      // The horizon is a midnight, so "due by the horizon" is "modified by the horizon less the rule's days".
+      const modifiedBy = r.expiration.days ? horizon - r.expiration.days * DAY : horizon;
+      const current = k.sql.exec<ObjectRow>("SELECT * FROM s3_objects WHERE bucket = ? AND instr(key, ?) = 1 AND last_modified <= ?", bucket, prefix, modifiedBy).toArray();
       for (const o of current) {
         const at = expiryOf(r, o);
         if (at === null || at > horizon || !matches(r, o)) continue;

@@ -245,11 +245,14 @@ export function listVersions(k: Kernel, bucket: string, q: VersionsInput): Versi
   let skipPrefix = q.delimiter && q.keyMarker.startsWith(q.prefix) && q.keyMarker.endsWith(q.delimiter) && q.keyMarker.indexOf(q.delimiter, q.prefix.length) === q.keyMarker.length - q.delimiter.length ? q.keyMarker : null;
   let prevKey: string | null = q.keyMarker || null;
   const count = () => out.items.length + out.prefixes.length;
-  const sql = `SELECT * FROM (
-      SELECT ${COLUMNS}, 0 AS marker, NULL AS seq, ${CURRENT_ORD} AS ord FROM s3_objects WHERE bucket = ?1 AND (key > ?2 OR (key = ?2 AND ${CURRENT_ORD} > ?3))
+  // Each side is ordered and limited on its own index, so a page merges two short runs instead of
+  // sorting everything after the cursor.
+  const sql = `SELECT * FROM (SELECT ${COLUMNS}, 0 AS marker, NULL AS seq, ${CURRENT_ORD} AS ord FROM s3_objects
+        WHERE bucket = ?1 AND (key > ?2 OR (key = ?2 AND ${CURRENT_ORD} > ?3)) ORDER BY key LIMIT ?4)
       UNION ALL
-      SELECT ${COLUMNS}, marker, seq, -seq AS ord FROM s3_versions WHERE bucket = ?1 AND (key > ?2 OR (key = ?2 AND -seq > ?3))
-    ) ORDER BY key, ord LIMIT ?4`;
+      SELECT * FROM (SELECT ${COLUMNS}, marker, seq, -seq AS ord FROM s3_versions
+        WHERE bucket = ?1 AND (key > ?2 OR (key = ?2 AND -seq > ?3)) ORDER BY key, seq DESC LIMIT ?4)
+    ORDER BY key, ord LIMIT ?4`;
   for (;;) {
     const rows = k.sql.exec<Row>(sql, bucket, cursorKey, cursorOrd, PAGE).toArray();
     for (const r of rows) {

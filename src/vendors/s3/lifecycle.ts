@@ -202,10 +202,10 @@ type StoredVersion = { id: string; key: string; size: number; tags: string; mark
  * stale multipart uploads. Locked versions stay. With the `lifecycle_early_delete` chaos preset,
  * everything falls due a day early.
  */
-export function applyLifecycle(k: Kernel, bucket: string, now: number): string {
+export function applyLifecycle(k: Kernel, bucket: string, now: number): string | void {
   const b = findBucket(k, bucket);
   const rules = rulesOf(b).filter((r) => r.status === "Enabled");
-  if (!b || rules.length === 0) return `s3 lifecycle ${bucket}: no rules`;
+  if (!b || rules.length === 0) return;
   const horizon = k.chaos.take("s3", "lifecycle_early_delete") ? now + DAY : now;
   let expired = 0;
   let noncurrent = 0;
@@ -281,6 +281,8 @@ export function applyLifecycle(k: Kernel, bucket: string, now: number): string {
       }
     }
   }
+  // A day on which nothing was due is not reported, so a long advance lists only the days that acted.
+  if (expired + noncurrent + markers + aborted === 0) return;
   return `s3 lifecycle ${bucket}: ${expired} expired, ${noncurrent} noncurrent versions removed, ${markers} delete markers removed, ${aborted} uploads aborted`;
 }
 

@@ -72,16 +72,6 @@ export function putObject(k: Kernel, o: NewObject): ObjectRow {
   return row;
 }
 
-export function setObjectTags(k: Kernel, bucket: string, key: string, tags: Record<string, string>): void {
-  requireObject(k, bucket, key);
-  k.sql.exec("UPDATE s3_objects SET tags = ? WHERE id = ?", JSON.stringify(tags), `${bucket}/${key}`);
-}
-
-/** Deletes a key; answers whether it existed (S3 answers 204 either way). */
-export function deleteObject(k: Kernel, bucket: string, key: string): boolean {
-  return k.sql.exec("DELETE FROM s3_objects WHERE id = ?", `${bucket}/${key}`).rowsWritten > 0;
-}
-
 // ---- preconditions --------------------------------------------------------------------------
 
 export interface Conditions {

@@ -25,12 +25,6 @@ const MAX_OBJECT = 5 * 1024 ** 3;
 
 export const owner = (k: Kernel) => ({ ID: sha256Hex(k.world().worldId), DisplayName: "molar" });
 
-/** Buckets are unversioned: only the `null` version exists. */
-export function checkVersion(q: Map<string, string>): void {
-  const v = q.get("versionId");
-  if (v !== undefined && v !== "null") throw invalidArgument("Invalid version id specified", "versionId", v);
-}
-
 export function maxOf(q: Map<string, string>, name: string, cap = 1000): number {
   const v = q.get(name);
   if (v === undefined) return cap;

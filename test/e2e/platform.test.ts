@@ -5,7 +5,7 @@ import { createHash, createPublicKey } from "node:crypto";
 import { readFileSync } from "node:fs";
 import path from "node:path";
 import { Resend } from "resend";
-import { CreateBucketCommand, GetBucketLifecycleConfigurationCommand, S3Client } from "@aws-sdk/client-s3";
+import { CreateBucketCommand, GetBucketReplicationCommand, S3Client } from "@aws-sdk/client-s3";
 import { admin, advance, api, spawn, uniqueId, urls, type Run } from "./helpers.ts";
 
 const resendOf = (run: Run) => new Resend(run.clones.email.apiKey, { baseUrl: run.clones.email.url });
@@ -152,7 +152,7 @@ describe("vendors not built yet", () => {
     expect(((await clerk.json()) as { errors: { code: string }[] }).errors[0].code).toBe("not_implemented");
     const s3 = new S3Client({ endpoint: run.clones.s3.url, region: "us-east-1", forcePathStyle: true, credentials: { accessKeyId: run.clones.s3.accessKeyId, secretAccessKey: run.clones.s3.secretAccessKey } });
     await s3.send(new CreateBucketCommand({ Bucket: "bucket" }));
-    await expect(s3.send(new GetBucketLifecycleConfigurationCommand({ Bucket: "bucket" }))).rejects.toMatchObject({ name: "NotImplemented", $metadata: { httpStatusCode: 501 } });
+    await expect(s3.send(new GetBucketReplicationCommand({ Bucket: "bucket" }))).rejects.toMatchObject({ name: "NotImplemented", $metadata: { httpStatusCode: 501 } });
     const logged = (await admin(run, "GET", "/logs?status=501")).text.trim().split("\n").map((l) => JSON.parse(l));
     expect(logged.map((l: { kind: string }) => l.kind).sort()).toEqual(["auth", "s3", "stripe", "twilio"]);
   });

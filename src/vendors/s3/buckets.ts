@@ -9,6 +9,9 @@ export type BucketRow = {
   tags: string | null;
   cors: string | null;
   policy: string | null;
+  versioning: "Enabled" | "Suspended" | null;
+  object_lock: string | null;
+  lifecycle: string | null;
 };
 
 const NAME = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
@@ -35,10 +38,13 @@ export function createBucket(k: Kernel, name: string, constraint: string | null,
   if (constraint === defaultRegion && defaultRegion === "us-east-1") {
     throw new S3Error(400, "InvalidLocationConstraint", "The specified location-constraint is not valid", { LocationConstraint: constraint });
   }
-  if (findBucket(k, name)) {
+  const existing = findBucket(k, name);
+  // S3's legacy us-east-1 behaviour: re-creating a bucket you own there is a 200 that changes nothing.
+  if (existing && existing.region === "us-east-1" && !constraint) return existing;
+  if (existing) {
     throw new S3Error(409, "BucketAlreadyOwnedByYou", "Your previous request to create the named bucket succeeded and you already own it.", { BucketName: name });
   }
-  const row: BucketRow = { name, region: constraint || defaultRegion, created_at: k.clock.now(), tags: null, cors: null, policy: null };
+  const row: BucketRow = { name, region: constraint || defaultRegion, created_at: k.clock.now(), tags: null, cors: null, policy: null, versioning: null, object_lock: null, lifecycle: null };
   k.sql.exec("INSERT INTO s3_buckets (name, region, created_at) VALUES (?, ?, ?)", row.name, row.region, row.created_at);
   return row;
 }
@@ -49,13 +55,14 @@ export function listBuckets(k: Kernel): BucketRow[] {
 
 export function deleteBucket(k: Kernel, name: string): void {
   requireBucket(k, name);
-  const used = k.sql.exec<{ n: number }>("SELECT EXISTS (SELECT 1 FROM s3_objects WHERE bucket = ?) AS n", name).one().n;
+  const used = k.sql.exec<{ n: number }>("SELECT EXISTS (SELECT 1 FROM s3_objects WHERE bucket = ?) OR EXISTS (SELECT 1 FROM s3_versions WHERE bucket = ?) AS n", name, name).one().n;
   if (used) throw new S3Error(409, "BucketNotEmpty", "The bucket you tried to delete is not empty", { BucketName: name });
   for (const u of k.sql.exec<{ id: string }>("SELECT id FROM s3_uploads WHERE bucket = ?", name).toArray()) {
     k.sql.exec("DELETE FROM s3_parts WHERE upload_id = ?", u.id);
   }
   k.sql.exec("DELETE FROM s3_uploads WHERE bucket = ?", name);
   k.sql.exec("DELETE FROM s3_buckets WHERE name = ?", name);
+  k.jobs.cancel("s3.lifecycle", name);
 }
 
 /** Sets (or, with null, removes) a bucket's tag set, CORS configuration or policy (stored as JSON text). */

@@ -5,6 +5,7 @@ import { randomBase62, safeEqual } from "../../lib/crypto.ts";
 import { s3Errors } from "./errors.ts";
 import { accessKeyOf } from "./sigv4.ts";
 import { s3Router, s3Unmatched, streamsBody } from "./routes/index.ts";
+import { lifecycleJobs } from "./lifecycle.ts";
 import migrations from "../../../migrations/s3/migrations.js";
 
 /**
@@ -17,6 +18,7 @@ export const s3: VendorPlugin = {
   tables: [
     { name: "s3_buckets", type: "bucket", idColumn: "name" },
     { name: "s3_objects", type: "object", idColumn: "id" },
+    { name: "s3_versions", type: "version", idColumn: "id" },
     { name: "s3_uploads", type: "multipart_upload", idColumn: "id" },
     { name: "s3_parts" },
   ],
@@ -33,11 +35,12 @@ export const s3: VendorPlugin = {
   authenticate: (req, creds) => safeEqual(accessKeyOf(req) ?? req.headers.get(CREDENTIAL_HEADER) ?? "", creds.accessKeyId),
   router: s3Router,
   unmatched: s3Unmatched,
-  jobs: () => ({}),
+  jobs: (k) => lifecycleJobs(k),
   presets: {
     // Acted on by the domain (presets.ts): a method and path glob cannot single these operations out.
     slow_put: { description: "PutObject and UploadPart take 2 s longer", method: "PUT" },
     "503_restore": { description: "RestoreObject and reads of GLACIER / DEEP_ARCHIVE objects answer 503 SlowDown" },
+    // Consulted by the daily lifecycle run (lifecycle.ts): each firing runs that day's rules a day ahead.
     lifecycle_early_delete: { description: "Lifecycle rules expire objects a day early" },
   },
 };

@@ -16,6 +16,8 @@ export type UploadRow = {
   headers: string;
   metadata: string;
   tags: string;
+  /** Object Lock asked for at initiation (JSON), or null. */
+  lock: string | null;
 };
 
 export type PartRow = {
@@ -33,7 +35,7 @@ const MIN_PART = 5 * 1024 * 1024;
 export function createUpload(k: Kernel, bucket: string, key: string, headers: Record<string, string>, metadata: Record<string, string>, tags: Record<string, string>): UploadRow {
   requireBucket(k, bucket);
   const row: UploadRow = {
-    id: k.ids.make("s3u", 61), bucket, key, initiated: k.clock.now(), headers: JSON.stringify(headers), metadata: JSON.stringify(metadata), tags: JSON.stringify(tags),
+    id: k.ids.make("s3u", 61), bucket, key, initiated: k.clock.now(), headers: JSON.stringify(headers), metadata: JSON.stringify(metadata), tags: JSON.stringify(tags), lock: null,
   };
   k.sql.exec(
     "INSERT INTO s3_uploads (id, bucket, key, initiated, headers, metadata, tags) VALUES (?, ?, ?, ?, ?, ?, ?)",
@@ -104,6 +106,7 @@ export function completeUpload(k: Kernel, u: UploadRow, requested: { partNumber:
   const row = putObject(k, {
     bucket: u.bucket, key: u.key, size: chosen.reduce((n, p) => n + p.size, 0), etag: `"${hex(md5Bytes(md5s))}-${chosen.length}"`,
     headers: JSON.parse(u.headers), metadata: JSON.parse(u.metadata), segments, crc32: null, partsCount: chosen.length, tags: JSON.parse(u.tags),
+    lock: u.lock ? JSON.parse(u.lock) : null,
   });
   abortUpload(k, u);
   return row;

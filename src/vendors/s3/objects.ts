@@ -3,6 +3,8 @@ import type { Kernel } from "../../kernel/types.ts";
 import { S3Error, noSuchKey, preconditionFailed } from "./errors.ts";
 import { requireBucket } from "./buckets.ts";
 import type { Segment } from "./storage.ts";
+import type { Lock } from "./objectlock.ts";
+import { prepareWrite } from "./versions.ts";
 
 export type ObjectRow = {
   id: string;
@@ -17,6 +19,10 @@ export type ObjectRow = {
   crc32: string | null;
   parts_count: number | null;
   tags: string;
+  /** The version id; null is the `null` version. */
+  version_id: string | null;
+  /** Object Lock state as JSON (see objectlock.ts), or null. */
+  lock: string | null;
 };
 
 export interface NewObject {
@@ -30,6 +36,8 @@ export interface NewObject {
   crc32: string | null;
   partsCount: number | null;
   tags: Record<string, string>;
+  /** Object Lock of the new version (request headers or the bucket's default retention). */
+  lock?: Lock | null;
 }
 
 const MAX_KEY_BYTES = 1024;
@@ -49,27 +57,19 @@ export function requireObject(k: Kernel, bucket: string, key: string): ObjectRow
   return o;
 }
 
+/** Writes the key's new current version; on a versioned bucket the one it replaces is kept (versions.ts). */
 export function putObject(k: Kernel, o: NewObject): ObjectRow {
+  const versionId = prepareWrite(k, o.bucket, o.key);
   const row: ObjectRow = {
     id: `${o.bucket}/${o.key}`, bucket: o.bucket, key: o.key, size: o.size, etag: o.etag, last_modified: k.clock.now(),
     headers: JSON.stringify(o.headers), metadata: JSON.stringify(o.metadata), segments: JSON.stringify(o.segments), crc32: o.crc32, parts_count: o.partsCount,
-    tags: JSON.stringify(o.tags),
+    tags: JSON.stringify(o.tags), version_id: versionId, lock: o.lock ? JSON.stringify(o.lock) : null,
   };
   k.sql.exec(
-    "INSERT OR REPLACE INTO s3_objects (id, bucket, key, size, etag, last_modified, headers, metadata, segments, crc32, parts_count, tags) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-    row.id, row.bucket, row.key, row.size, row.etag, row.last_modified, row.headers, row.metadata, row.segments, row.crc32, row.parts_count, row.tags,
+    "INSERT OR REPLACE INTO s3_objects (id, bucket, key, size, etag, last_modified, headers, metadata, segments, crc32, parts_count, tags, version_id, lock) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+    row.id, row.bucket, row.key, row.size, row.etag, row.last_modified, row.headers, row.metadata, row.segments, row.crc32, row.parts_count, row.tags, row.version_id, row.lock,
   );
   return row;
-}
-
-export function setObjectTags(k: Kernel, bucket: string, key: string, tags: Record<string, string>): void {
-  requireObject(k, bucket, key);
-  k.sql.exec("UPDATE s3_objects SET tags = ? WHERE id = ?", JSON.stringify(tags), `${bucket}/${key}`);
-}
-
-/** Deletes a key; answers whether it existed (S3 answers 204 either way). */
-export function deleteObject(k: Kernel, bucket: string, key: string): boolean {
-  return k.sql.exec("DELETE FROM s3_objects WHERE id = ?", `${bucket}/${key}`).rowsWritten > 0;
 }
 
 // ---- preconditions --------------------------------------------------------------------------

@@ -13,6 +13,12 @@ export const buckets = sqliteTable("s3_buckets", {
   cors: text("cors"),
   /** The bucket policy document as sent (stored and returned; not enforced), or null. */
   policy: text("policy"),
+  /** Versioning status: null (never configured), `Enabled` or `Suspended`. */
+  versioning: text("versioning"),
+  /** Object Lock as JSON `{ rule?: { mode, days?, years? } }` when the bucket was created with it, or null. */
+  objectLock: text("object_lock"),
+  /** Lifecycle rules as JSON (the parsed configuration), or null. */
+  lifecycle: text("lifecycle"),
 });
 
 export const objects = sqliteTable(
@@ -35,8 +41,46 @@ export const objects = sqliteTable(
     partsCount: integer("parts_count"),
     /** Object tags as a JSON object. */
     tags: text("tags").notNull().default("{}"),
+    /** The version id; null is S3's `null` version (written while versioning was off or suspended). */
+    versionId: text("version_id"),
+    /** Object Lock state as JSON `{ mode?, until?, legalHold? }`, or null. */
+    lock: text("lock"),
   },
   (t) => [index("s3_objects_bucket_key").on(t.bucket, t.key)],
+);
+
+/**
+ * Every version of a key that is not its current object: noncurrent versions and delete markers
+ * (a key whose latest version is a marker has no `s3_objects` row). The current object stays in
+ * `s3_objects`, so unversioned reads and listings never look here.
+ */
+export const versions = sqliteTable(
+  "s3_versions",
+  {
+    /** `<bucket>/<key>?versionId=<id>`: names the resource for snapshot diffs. */
+    id: text("id").primaryKey(),
+    bucket: text("bucket").notNull(),
+    key: text("key").notNull(),
+    /** S3's version id, `null` included. */
+    versionId: text("version_id").notNull(),
+    /** Order of versions within a key: higher is newer. */
+    seq: integer("seq").notNull(),
+    /** 1 for a delete marker (then size 0 and no bytes). */
+    marker: integer("marker").notNull().default(0),
+    size: integer("size").notNull(),
+    etag: text("etag").notNull(),
+    lastModified: integer("last_modified").notNull(),
+    headers: text("headers").notNull(),
+    metadata: text("metadata").notNull(),
+    segments: text("segments").notNull(),
+    crc32: text("crc32"),
+    partsCount: integer("parts_count"),
+    tags: text("tags").notNull().default("{}"),
+    lock: text("lock"),
+    /** When a newer version replaced it: noncurrent-version lifecycle rules count from here. */
+    noncurrentSince: integer("noncurrent_since"),
+  },
+  (t) => [index("s3_versions_bucket_key_seq").on(t.bucket, t.key, t.seq)],
 );
 
 export const uploads = sqliteTable(
@@ -49,6 +93,8 @@ export const uploads = sqliteTable(
     headers: text("headers").notNull(),
     metadata: text("metadata").notNull(),
     tags: text("tags").notNull().default("{}"),
+    /** Object Lock asked for at initiation (JSON, as on objects), applied when it completes. */
+    lock: text("lock"),
   },
   (t) => [index("s3_uploads_bucket_key").on(t.bucket, t.key, t.id)],
 );

@@ -2,11 +2,12 @@
 import type { Kernel } from "../../../kernel/types.ts";
 import { S3Error, invalidArgument, malformedXml, notImplemented } from "../errors.ts";
 import { xmlResponse, parseXml, type XmlNode } from "../xml.ts";
-import { createBucket, listBuckets, requireBucket, setBucketConfig, validatePolicy } from "../buckets.ts";
+import { createBucket, findBucket, listBuckets, requireBucket, setBucketConfig, validatePolicy } from "../buckets.ts";
 import { listObjects, type ListOutput } from "../objects.ts";
 import { isoDate } from "../http.ts";
 import { tagSetXml, tagsOfXml } from "../tags.ts";
 import { corsOfXml, corsXml } from "../cors.ts";
+import { enableObjectLock } from "../objectlock.ts";
 import { type S3Req, owner, maxOf, encoder } from "./request.ts";
 
 export function listBucketsRoute(k: Kernel): Response {
@@ -25,7 +26,9 @@ export function createBucketRoute(k: Kernel, r: S3Req): Response {
     if (lc !== undefined && typeof lc !== "string") throw malformedXml();
     constraint = lc?.trim() || null;
   }
+  const existed = findBucket(k, r.bucket!) !== null;
   const b = createBucket(k, r.bucket!, constraint, k.world().credentials.s3!.region);
+  if (!existed && (r.headers.get("x-amz-bucket-object-lock-enabled") ?? "").trim().toLowerCase() === "true") enableObjectLock(k, b.name);
   return new Response(null, { status: 200, headers: { location: `/${b.name}` } });
 }
 
@@ -84,33 +87,6 @@ export function listObjectsRoute(k: Kernel, r: S3Req): Response {
     IsTruncated: out.truncated,
     ...contentsOf(k, out, enc, true),
   }, headers);
-}
-
-/** ListObjectVersions: buckets are never versioned here, so each key has its one `null` version. */
-export function listVersionsRoute(k: Kernel, r: S3Req): Response {
-  const q = r.q;
-  const enc = encoder(q);
-  const prefix = q.get("prefix") ?? "";
-  const delimiter = q.get("delimiter") ?? "";
-  const maxKeys = maxOf(q, "max-keys");
-  const keyMarker = q.get("key-marker") ?? "";
-  const versionIdMarker = q.get("version-id-marker");
-  if (versionIdMarker !== undefined && versionIdMarker !== "" && versionIdMarker !== "null") throw invalidArgument("Invalid version id specified", "version-id-marker", versionIdMarker);
-  if (versionIdMarker && !keyMarker) throw invalidArgument("A version-id marker cannot be specified without a key marker.", "version-id-marker", versionIdMarker);
-  const out = listObjects(k, r.bucket!, { prefix, delimiter, after: keyMarker, maxKeys });
-  const lastIsKey = out.last !== null && out.contents.length > 0 && out.contents[out.contents.length - 1].key === out.last;
-  return xmlResponse("ListVersionsResult", {
-    Name: r.bucket!, Prefix: enc(prefix), KeyMarker: enc(keyMarker), VersionIdMarker: versionIdMarker ?? "",
-    NextKeyMarker: out.truncated && out.last !== null ? enc(out.last) : undefined,
-    NextVersionIdMarker: out.truncated && lastIsKey ? "null" : undefined,
-    MaxKeys: maxKeys, Delimiter: delimiter ? enc(delimiter) : undefined, IsTruncated: out.truncated,
-    EncodingType: q.has("encoding-type") ? "url" : undefined,
-    Version: out.contents.map((o) => ({
-      Key: enc(o.key), VersionId: "null", IsLatest: true, LastModified: isoDate(o.last_modified), ETag: o.etag, Size: o.size,
-      Owner: owner(k), StorageClass: (JSON.parse(o.headers) as Record<string, string>)["x-amz-storage-class"] ?? "STANDARD",
-    })),
-    CommonPrefixes: out.prefixes.map((p) => ({ Prefix: enc(p) })),
-  }, { "x-amz-bucket-region": requireBucket(k, r.bucket!).region });
 }
 
 export function bucketTaggingRoute(k: Kernel, r: S3Req): Response {

@@ -8,21 +8,22 @@ import { S3Error, notImplemented, requestId, s3Errors } from "../errors.ts";
 import { xmlResponse } from "../xml.ts";
 import { queryPairs, sha256Hex, verifySigV4 } from "../sigv4.ts";
 import { deleteBucket, findBucket, requireBucket } from "../buckets.ts";
-import { deleteObject, validateKey } from "../objects.ts";
+import { validateKey } from "../objects.ts";
 import { abortUpload, requireUpload } from "../multipart.ts";
 import { isFormPost, postObjectRoute, preflightRoute, withCors } from "./browser.ts";
 import { restorePreset, slowPutPreset } from "../presets.ts";
 import { indexCors } from "../cors-index.ts";
-import { type S3Req, checkVersion } from "./request.ts";
-import { listBucketsRoute, createBucketRoute, listObjectsRoute, listVersionsRoute, bucketTaggingRoute, bucketCorsRoute, bucketPolicyRoute } from "./buckets.ts";
+import type { S3Req } from "./request.ts";
+import { listBucketsRoute, createBucketRoute, listObjectsRoute, bucketTaggingRoute, bucketCorsRoute, bucketPolicyRoute } from "./buckets.ts";
 import { putObjectRoute, getObjectRoute, copyObjectRoute, deleteObjectsRoute, objectTaggingRoute, attributesRoute } from "./objects.ts";
+import { versioningRoute, listVersionsRoute, deleteObjectRoute, lifecycleRoute, objectLockRoute, objectLockStateRoute } from "./versions.ts";
 import { createUploadRoute, uploadPartRoute, uploadPartCopyRoute, completeRoute, listPartsRoute, listUploadsRoute } from "./multipart.ts";
 
 type C = Context<{ Bindings: VendorBindings }>;
 
 /**
  * Sub-resources S3 has: an operation on one of them that no route below serves is a 501, never a
- * fake success (`versioning` is answered for GET: buckets are never versioned here).
+ * fake success.
  */
 const SUBRESOURCES = new Set([
   "acl", "versioning", "versions", "cors", "tagging", "policy", "policyStatus", "lifecycle", "website", "logging", "notification", "replication",
@@ -149,10 +150,9 @@ function route(k: Kernel, r: S3Req): Response | null {
     }
     if (method === "GET" && only("uploads")) return listUploadsRoute(k, r);
     if (method === "GET" && only("versions")) return listVersionsRoute(k, r);
-    if (method === "GET" && only("versioning")) {
-      requireBucket(k, bucket);
-      return xmlResponse("VersioningConfiguration", {});
-    }
+    if (only("versioning")) return versioningRoute(k, r);
+    if (only("lifecycle")) return lifecycleRoute(k, r);
+    if (only("object-lock")) return objectLockRoute(k, r);
     if (only("tagging")) return bucketTaggingRoute(k, r);
     if (only("cors")) return method === "PUT" ? indexCors(k, bucket, bucketCorsRoute(k, r)) : bucketCorsRoute(k, r);
     if (only("policy")) return bucketPolicyRoute(k, r);
@@ -165,12 +165,14 @@ function route(k: Kernel, r: S3Req): Response | null {
         return r.headers.has("x-amz-copy-source") ? uploadPartCopyRoute(k, r) : uploadPartRoute(k, r);
       }
       if (only("tagging")) return objectTaggingRoute(k, r);
+      if (only("retention") || only("legal-hold")) return objectLockStateRoute(k, r, sub[0] as "retention" | "legal-hold");
       if (sub.length) return null;
       return r.headers.has("x-amz-copy-source") ? copyObjectRoute(k, r) : putObjectRoute(k, r);
     case "GET":
       if (only("uploadId")) return listPartsRoute(k, r);
       if (only("tagging")) return objectTaggingRoute(k, r);
       if (only("attributes")) return attributesRoute(k, r);
+      if (only("retention") || only("legal-hold")) return objectLockStateRoute(k, r, sub[0] as "retention" | "legal-hold");
       if (sub.length) return null;
       return getObjectRoute(k, r);
     case "DELETE":
@@ -180,10 +182,7 @@ function route(k: Kernel, r: S3Req): Response | null {
       }
       if (only("tagging")) return objectTaggingRoute(k, r);
       if (sub.length) return null;
-      checkVersion(q);
-      requireBucket(k, r.bucket);
-      deleteObject(k, r.bucket, r.key);
-      return new Response(null, { status: 204 });
+      return deleteObjectRoute(k, r);
     case "POST":
       if (only("uploads")) return createUploadRoute(k, r);
       if (only("uploadId")) return completeRoute(k, r);

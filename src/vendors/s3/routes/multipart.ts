@@ -3,7 +3,11 @@ import { deferred, type Kernel } from "../../../kernel/types.ts";
 import { hex } from "../../../lib/crypto.ts";
 import { S3Error, invalidArgument, malformedXml } from "../errors.ts";
 import { xmlResponse, parseXml } from "../xml.ts";
-import { checkWrite, evaluate, requireObject } from "../objects.ts";
+import { checkWrite, evaluate } from "../objects.ts";
+import { requireBucket } from "../buckets.ts";
+import { resolveVersion, versionIdHeader } from "../versions.ts";
+import { lockForWrite } from "../objectlock.ts";
+import { writtenHeaders } from "./objects.ts";
 import { completeUpload, createUpload, listParts, listUploads, partNumberOf, putPart, requireUpload } from "../multipart.ts";
 import { readConditions, systemHeadersOf, userMetadataOf, isoDate } from "../http.ts";
 import { readSegments, sliceSegments, storeUpload, type Segment, type Upload } from "../storage.ts";
@@ -12,7 +16,9 @@ import { tagsOfHeader } from "../tags.ts";
 import { type S3Req, owner, maxOf, encoder, copySourceOf, uploadOf, checksumHeaders } from "./request.ts";
 
 export function createUploadRoute(k: Kernel, r: S3Req): Response {
+  const lock = lockForWrite(k, requireBucket(k, r.bucket!), r.headers);
   const u = createUpload(k, r.bucket!, r.key!, systemHeadersOf(r.headers), userMetadataOf(r.headers), tagsOfHeader(r.headers.get("x-amz-tagging")));
+  if (lock) k.sql.exec("UPDATE s3_uploads SET lock = ? WHERE id = ?", JSON.stringify(lock), u.id);
   return xmlResponse("InitiateMultipartUploadResult", { Bucket: u.bucket, Key: u.key, UploadId: u.id });
 }
 
@@ -38,7 +44,7 @@ export function uploadPartCopyRoute(k: Kernel, r: S3Req): Response {
   const uploadId = r.q.get("uploadId") ?? "";
   requireUpload(k, r.bucket!, r.key!, uploadId);
   const src = copySourceOf(r.headers);
-  const so = requireObject(k, src.bucket, src.key);
+  const so = resolveVersion(k, src.bucket, src.key, src.versionId);
   if (evaluate(so, readConditions(r.headers, "x-amz-copy-source-")) === "not-modified") {
     throw new S3Error(412, "PreconditionFailed", "At least one of the pre-conditions you specified did not hold", { Condition: "x-amz-copy-source-If-None-Match" });
   }
@@ -69,7 +75,8 @@ export function uploadPartCopyRoute(k: Kernel, r: S3Req): Response {
       requireUpload(k, r.bucket!, r.key!, uploadId);
       return putPart(k, uploadId, partNumber, { size, etag, segments, crc32: base64(d.get(CHECKSUMS.crc32)!) });
     });
-    return xmlResponse("CopyPartResult", { LastModified: isoDate(at), ETag: etag });
+    const sourceVersion = versionIdHeader(k, so.bucket, so.version_id)["x-amz-version-id"];
+    return xmlResponse("CopyPartResult", { LastModified: isoDate(at), ETag: etag }, sourceVersion ? { "x-amz-copy-source-version-id": sourceVersion } : {});
   });
 }
 
@@ -86,7 +93,7 @@ export function completeRoute(k: Kernel, r: S3Req): Response {
   return xmlResponse("CompleteMultipartUploadResult", {
     Location: `${k.world().urls.s3}/${encodeURIComponent(u.bucket)}/${u.key.split("/").map(encodeURIComponent).join("/")}`,
     Bucket: u.bucket, Key: u.key, ETag: row.etag,
-  });
+  }, writtenHeaders(k, row));
 }
 
 export function listPartsRoute(k: Kernel, r: S3Req): Response {

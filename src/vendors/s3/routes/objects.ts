@@ -4,16 +4,20 @@ import { hex } from "../../../lib/crypto.ts";
 import { S3Error, invalidArgument, malformedXml, notImplemented } from "../errors.ts";
 import { xmlResponse, parseXml, type XmlNode } from "../xml.ts";
 import { requireBucket } from "../buckets.ts";
-import { checkWrite, deleteObject, evaluate, putObject, requireObject, setObjectTags } from "../objects.ts";
+import { checkWrite, evaluate, putObject, type ObjectRow } from "../objects.ts";
 import { objectHeaders, parseRange, readConditions, systemHeadersOf, userMetadataOf, isoDate } from "../http.ts";
 import { inlineBytes, readSegments, storeUpload, type Segment } from "../storage.ts";
 import { tagSetXml, tagsOfHeader, tagsOfXml } from "../tags.ts";
-import { type S3Req, checkVersion, copySourceOf, uploadOf, checksumHeaders, smallBody } from "./request.ts";
+import { resolveVersion, updateVersion, versionIdHeader } from "../versions.ts";
+import { lockForWrite, lockHeaders, lockOf } from "../objectlock.ts";
+import { expirationHeader } from "../lifecycle.ts";
+import { deleteOne } from "./versions.ts";
+import { type S3Req, copySourceOf, uploadOf, checksumHeaders, smallBody } from "./request.ts";
 
 export function putObjectRoute(k: Kernel, r: S3Req): Response {
   const bucket = r.bucket!;
   const key = r.key!;
-  requireBucket(k, bucket);
+  const lock = lockForWrite(k, requireBucket(k, bucket), r.headers);
   const conds = readConditions(r.headers);
   checkWrite(k, bucket, key, conds);
   const headers = systemHeadersOf(r.headers);
@@ -23,20 +27,25 @@ export function putObjectRoute(k: Kernel, r: S3Req): Response {
   return deferred(async () => {
     const s = await storeUpload(k, upload);
     const etag = `"${hex(s.md5)}"`;
-    k.tx(() => {
+    const row = k.tx(() => {
       requireBucket(k, bucket);
       checkWrite(k, bucket, key, conds);
-      putObject(k, { bucket, key, size: s.size, etag, headers, metadata, segments: s.segments, crc32: s.checksums.crc32 ?? null, partsCount: null, tags });
+      return putObject(k, { bucket, key, size: s.size, etag, headers, metadata, segments: s.segments, crc32: s.checksums.crc32 ?? null, partsCount: null, tags, lock });
     });
-    return new Response(null, { status: 200, headers: { etag, "x-amz-request-id": r.id, ...checksumHeaders(upload, s) } });
+    return new Response(null, { status: 200, headers: { etag, "x-amz-request-id": r.id, ...checksumHeaders(upload, s), ...writtenHeaders(k, row) } });
   });
 }
 
+/** What a write answers besides its ETag: the new version's id (none for a `null` version) and its expiry. */
+export function writtenHeaders(k: Kernel, row: ObjectRow): Record<string, string> {
+  return { ...(row.version_id ? { "x-amz-version-id": row.version_id } : {}), ...expirationHeader(k, row) };
+}
+
 export function getObjectRoute(k: Kernel, r: S3Req): Response {
-  checkVersion(r.q);
   if (r.q.has("partNumber")) throw notImplemented("GetObject with partNumber");
-  const o = requireObject(k, r.bucket!, r.key!);
-  const headers = objectHeaders(o, r.q);
+  const b = requireBucket(k, r.bucket!);
+  const o = resolveVersion(k, b.name, r.key!, r.q.get("versionId"), "GET", b);
+  const headers = { ...objectHeaders(o, r.q), ...versionIdHeader(k, b, o.version_id), ...(o.lock ? lockHeaders(lockOf(o.lock)) : {}), ...(o.current ? expirationHeader(k, o, b) : {}) };
   const tagCount = Object.keys(JSON.parse(o.tags) as object).length;
   if (tagCount) headers["x-amz-tagging-count"] = String(tagCount);
   if (evaluate(o, readConditions(r.headers)) === "not-modified") {
@@ -62,7 +71,7 @@ function body(k: Kernel, segments: Segment[], start: number, end: number): BodyI
 
 export function copyObjectRoute(k: Kernel, r: S3Req): Response {
   const src = copySourceOf(r.headers);
-  const so = requireObject(k, src.bucket, src.key);
+  const so = resolveVersion(k, src.bucket, src.key, src.versionId);
   const c = readConditions(r.headers, "x-amz-copy-source-");
   // Every failed copy-source condition is a 412 (S3 answers no 304 to a copy).
   if (evaluate(so, c) === "not-modified") throw new S3Error(412, "PreconditionFailed", "At least one of the pre-conditions you specified did not hold", { Condition: "x-amz-copy-source-If-None-Match" });
@@ -70,10 +79,10 @@ export function copyObjectRoute(k: Kernel, r: S3Req): Response {
   if (directive !== "COPY" && directive !== "REPLACE") throw invalidArgument("Unknown metadata directive.", "x-amz-metadata-directive", directive);
   const replace = directive === "REPLACE";
   const sameKey = src.bucket === r.bucket && src.key === r.key;
-  if (sameKey && !replace && !r.headers.has("x-amz-storage-class") && !r.headers.has("x-amz-website-redirect-location")) {
+  if (sameKey && src.versionId === undefined && !replace && !r.headers.has("x-amz-storage-class") && !r.headers.has("x-amz-website-redirect-location")) {
     throw new S3Error(400, "InvalidRequest", "This copy request is illegal because it is trying to copy an object to itself without changing the object's metadata, storage class, website redirect location or encryption attributes.");
   }
-  requireBucket(k, r.bucket!);
+  const lock = lockForWrite(k, requireBucket(k, r.bucket!), r.headers);
   checkWrite(k, r.bucket!, r.key!, readConditions(r.headers));
   const headers = replace ? systemHeadersOf(r.headers) : (JSON.parse(so.headers) as Record<string, string>);
   if (!replace && r.headers.has("x-amz-storage-class")) Object.assign(headers, { "x-amz-storage-class": r.headers.get("x-amz-storage-class")! });
@@ -82,9 +91,12 @@ export function copyObjectRoute(k: Kernel, r: S3Req): Response {
   if (tagging !== "COPY" && tagging !== "REPLACE") throw invalidArgument("Unknown tagging directive.", "x-amz-tagging-directive", tagging);
   const tags = tagging === "REPLACE" ? tagsOfHeader(r.headers.get("x-amz-tagging")) : (JSON.parse(so.tags) as Record<string, string>);
   const row = putObject(k, {
-    bucket: r.bucket!, key: r.key!, size: so.size, etag: so.etag, headers, metadata, segments: JSON.parse(so.segments), crc32: so.crc32, partsCount: so.parts_count, tags,
+    bucket: r.bucket!, key: r.key!, size: so.size, etag: so.etag, headers, metadata, segments: JSON.parse(so.segments), crc32: so.crc32, partsCount: so.parts_count, tags, lock,
   });
-  return xmlResponse("CopyObjectResult", { LastModified: isoDate(row.last_modified), ETag: row.etag });
+  const sourceVersion = versionIdHeader(k, so.bucket, so.version_id)["x-amz-version-id"];
+  return xmlResponse("CopyObjectResult", { LastModified: isoDate(row.last_modified), ETag: row.etag }, {
+    ...writtenHeaders(k, row), ...(sourceVersion ? { "x-amz-copy-source-version-id": sourceVersion } : {}),
+  });
 }
 
 export function deleteObjectsRoute(k: Kernel, r: S3Req): Response {
@@ -97,36 +109,34 @@ export function deleteObjectsRoute(k: Kernel, r: S3Req): Response {
   const errors: XmlNode[] = [];
   for (const o of list) {
     if (typeof o.Key !== "string") throw malformedXml();
-    if (o.VersionId !== undefined && o.VersionId !== "null") {
-      errors.push({ Key: o.Key, VersionId: String(o.VersionId), Code: "NoSuchVersion", Message: "The specified version does not exist." });
-      continue;
-    }
-    deleteObject(k, r.bucket!, o.Key);
-    if (!quiet) deleted.push({ Key: o.Key, ...(o.VersionId !== undefined ? { VersionId: "null" } : {}) });
+    const one = deleteOne(k, r, o.Key, o.VersionId === undefined ? undefined : String(o.VersionId).trim());
+    if (one.error) errors.push(one.error as XmlNode);
+    else if (!quiet) deleted.push(one.deleted as XmlNode);
   }
   return xmlResponse("DeleteResult", { Deleted: deleted, Error: errors });
 }
 
 export function objectTaggingRoute(k: Kernel, r: S3Req): Response {
-  checkVersion(r.q);
-  const o = requireObject(k, r.bucket!, r.key!);
-  const version = { "x-amz-version-id": "null" };
+  const o = resolveVersion(k, r.bucket!, r.key!, r.q.get("versionId"));
+  const version = { "x-amz-version-id": o.version_id };
   if (r.method === "GET") return xmlResponse("Tagging", tagSetXml(JSON.parse(o.tags)), version);
   if (r.method === "DELETE") {
-    setObjectTags(k, o.bucket, o.key, {});
+    updateVersion(k, o, "tags", "{}");
     return new Response(null, { status: 204, headers: version });
   }
   // Object PUTs stream (the platform sees only the path), so this small document is read here.
   return deferred(async () => {
     const tags = tagsOfXml(parseXml(await smallBody(r), "Tagging"), 10);
-    k.tx(() => setObjectTags(k, o.bucket, o.key, tags));
+    k.tx(() => {
+      const cur = resolveVersion(k, o.bucket, o.key, r.q.get("versionId"));
+      updateVersion(k, cur, "tags", JSON.stringify(tags));
+    });
     return new Response(null, { status: 200, headers: version });
   });
 }
 
 export function attributesRoute(k: Kernel, r: S3Req): Response {
-  checkVersion(r.q);
-  const o = requireObject(k, r.bucket!, r.key!);
+  const o = resolveVersion(k, r.bucket!, r.key!, r.q.get("versionId"));
   const wanted = new Set((r.headers.get("x-amz-object-attributes") ?? "").split(",").map((s) => s.trim()).filter(Boolean));
   if (wanted.size === 0) throw new S3Error(400, "InvalidArgument", "Invalid attribute name specified.");
   return xmlResponse("GetObjectAttributesResponse", {
@@ -135,5 +145,5 @@ export function attributesRoute(k: Kernel, r: S3Req): Response {
     ObjectParts: wanted.has("ObjectParts") && o.parts_count ? { PartsCount: o.parts_count } : undefined,
     StorageClass: wanted.has("StorageClass") ? ((JSON.parse(o.headers) as Record<string, string>)["x-amz-storage-class"] ?? "STANDARD") : undefined,
     ObjectSize: wanted.has("ObjectSize") ? o.size : undefined,
-  }, { "last-modified": new Date(o.last_modified).toUTCString() });
+  }, { "last-modified": new Date(o.last_modified).toUTCString(), ...versionIdHeader(k, o.bucket, o.version_id) });
 }

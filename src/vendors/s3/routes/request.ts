@@ -25,12 +25,6 @@ const MAX_OBJECT = 5 * 1024 ** 3;
 
 export const owner = (k: Kernel) => ({ ID: sha256Hex(k.world().worldId), DisplayName: "molar" });
 
-/** Buckets are unversioned: only the `null` version exists. */
-export function checkVersion(q: Map<string, string>): void {
-  const v = q.get("versionId");
-  if (v !== undefined && v !== "null") throw invalidArgument("Invalid version id specified", "versionId", v);
-}
-
 export function maxOf(q: Map<string, string>, name: string, cap = 1000): number {
   const v = q.get(name);
   if (v === undefined) return cap;
@@ -61,12 +55,12 @@ export async function smallBody(r: S3Req): Promise<Uint8Array> {
 }
 
 /** `x-amz-copy-source`: `[/]bucket/key[?versionId=...]`, URL-encoded. */
-export function copySourceOf(h: Headers): { bucket: string; key: string } {
+export function copySourceOf(h: Headers): { bucket: string; key: string; versionId?: string } {
   let src = h.get("x-amz-copy-source")!;
   const qi = src.indexOf("?");
+  let versionId: string | undefined;
   if (qi >= 0) {
-    const v = new URLSearchParams(src.slice(qi + 1)).get("versionId");
-    if (v !== null && v !== "null") throw invalidArgument("Invalid version id specified", "x-amz-copy-source", src);
+    versionId = new URLSearchParams(src.slice(qi + 1)).get("versionId") ?? undefined;
     src = src.slice(0, qi);
   }
   let decoded: string;
@@ -78,7 +72,7 @@ export function copySourceOf(h: Headers): { bucket: string; key: string } {
   if (decoded.startsWith("/")) decoded = decoded.slice(1);
   const i = decoded.indexOf("/");
   if (i <= 0 || i === decoded.length - 1) throw invalidArgument("Copy Source must mention the source bucket and key: sourcebucket/sourcekey", "x-amz-copy-source", src);
-  return { bucket: decoded.slice(0, i), key: decoded.slice(i + 1) };
+  return { bucket: decoded.slice(0, i), key: decoded.slice(i + 1), versionId };
 }
 
 export function uploadOf(r: S3Req): Upload {

@@ -14,7 +14,7 @@ import { Clock } from "./clock.ts";
 import { Ids, Rng } from "./rng.ts";
 import { Jobs, type JobRow } from "./jobs.ts";
 import { Chaos } from "./chaos.ts";
-import { DELIVER_JOB, Outbox, SVIX_RETRIES, isLiveVendorUrl } from "./outbox.ts";
+import { DELIVER_JOB, Outbox, SVIX_RETRIES, isLiveVendorUrl, type DeliveryRow } from "./outbox.ts";
 import { HTTPException as LiveVendorRefusal } from "hono/http-exception";
 import { Inbox } from "./inbox.ts";
 import { Idempotency } from "./idempotency.ts";
@@ -42,8 +42,17 @@ const DELIVERY_LEASE_MS = 60_000;
 const ALARM_BATCH = 200;
 /** Jobs due at one instant that run in one transaction. */
 const JOB_BATCH = 256;
-/** Deliveries due at one instant that go out in parallel. */
-const DELIVERY_BATCH = 32;
+/** Deliveries due at one instant taken (and leased) together. */
+const DELIVERY_BATCH = 512;
+/** Of those, how many are in flight at once. */
+const DELIVERY_CONCURRENCY = 32;
+
+/** What one delivery attempt came to: sent (to record), refused, or nothing to do. */
+interface Outcome {
+  sent?: { d: DeliveryRow; status: number | null; error: string | null; durationMs: number };
+  refused?: DeliveryRow;
+  what?: string;
+}
 
 export interface Fired {
   at: string;
@@ -429,25 +438,64 @@ export class World {
     }
   }
 
+  /**
+   * Deliveries due at one instant: taken and leased in one transaction, sent through a bounded pool
+   * (connections stay alive between them), their outcomes recorded in one transaction.
+   */
   private async deliverRun(head: JobRow, fired: Fired[]): Promise<number> {
-    const batch = this.ctx.storage.transactionSync(() =>
-      this.jobs.takeRun(head, DELIVER_JOB, DELIVERY_BATCH).map((job) => ({
-        job,
-        lease: this.jobs.schedule(job.kind, DELIVER_JOB, Math.max(job.due_at, this.clock.now()) + DELIVERY_LEASE_MS, { lease: true }, job.ref),
-      })),
-    );
-    const outcomes = await Promise.all(
-      batch.map(({ job, lease }) =>
-        this.deliver(job, lease).catch((err: unknown) => {
-          console.error("molar: delivery failed", err instanceof Error ? err.stack : err);
-          return `${job.type} failed: ${String(err)}`;
-        }),
-      ),
-    );
-    outcomes.forEach((what, i) => {
-      if (what) fired.push({ at: this.clock.iso(batch[i].job.due_at), kind: batch[i].job.kind, what });
+    const { jobs, rows, leases } = this.ctx.storage.transactionSync(() => {
+      const jobs = this.jobs.takeRun(head, DELIVER_JOB, DELIVERY_BATCH);
+      const leaseAt = Math.max(head.due_at, this.clock.now()) + DELIVERY_LEASE_MS;
+      const leases = this.jobs.scheduleMany(jobs.map((j) => ({ kind: j.kind, type: DELIVER_JOB, dueAt: leaseAt, ref: j.ref, payload: { lease: true } })));
+      return { jobs, rows: this.outbox.getMany(jobs.map((j) => j.ref ?? "")), leases };
     });
-    return batch.length;
+    const outcomes: Outcome[] = new Array(jobs.length);
+    let next = 0;
+    const worker = async () => {
+      for (let i = next++; i < jobs.length; i = next++) {
+        outcomes[i] = await this.attempt(rows.get(jobs[i].ref ?? "")).catch((err: unknown): Outcome => {
+          console.error("molar: delivery failed", err instanceof Error ? err.stack : err);
+          return { what: `${jobs[i].type} failed: ${String(err)}` };
+        });
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(DELIVERY_CONCURRENCY, jobs.length) }, worker));
+    this.ctx.storage.transactionSync(() => {
+      this.jobs.removeMany(leases.map((l) => l.id));
+      const sent = outcomes.flatMap((o) => (o.sent ? [o.sent] : []));
+      this.outbox.recordMany(sent, (d) => VENDORS[d.kind as Kind]?.retrySchedule ?? SVIX_RETRIES);
+      for (const o of outcomes) if (o.refused) {
+        this.outbox.countRefused();
+        this.outbox.record(o.refused, { status: null, error: "refused: the clones never call a live vendor", durationMs: 0 }, [], true);
+      }
+    });
+    outcomes.forEach((o, i) => {
+      if (o.what) fired.push({ at: this.clock.iso(jobs[i].due_at), kind: jobs[i].kind, what: o.what });
+    });
+    return jobs.length;
+  }
+
+  /** One webhook attempt, signed by its vendor at send time; the caller records it. */
+  private async attempt(d: DeliveryRow | undefined): Promise<Outcome> {
+    if (!d || d.status !== "pending") return {};
+    if (isLiveVendorUrl(d.url)) return { refused: d, what: `webhook ${d.event} to ${d.url} refused (live vendor host)` };
+    const plugin = VENDORS[d.kind as Kind];
+    const headers: Record<string, string> = { "content-type": d.content_type, "user-agent": "Molar-Clones-Webhooks/1.0" };
+    if (plugin?.sign) Object.assign(headers, await plugin.sign({ deliveryId: d.id, eventId: d.event_id, url: d.url, body: d.body, secret: d.secret, wallNowMs: Date.now() }));
+    const t0 = performance.now();
+    let status: number | null = null;
+    let error: string | null = null;
+    try {
+      const r = await fetch(d.url, { method: "POST", headers, body: d.body, signal: AbortSignal.timeout(DELIVERY_TIMEOUT_MS), redirect: "manual" });
+      status = r.status;
+      // Reading the (small) answer is far cheaper in workerd than cancelling its stream.
+      await r.arrayBuffer().catch(() => undefined);
+      if (status < 200 || status >= 300) error = `HTTP ${status}`;
+    } catch (e) {
+      error = e instanceof Error ? `${e.name}: ${e.message}` : String(e);
+    }
+    const durationMs = Math.round((performance.now() - t0) * 1000) / 1000;
+    return { sent: { d, status, error, durationMs }, what: `webhook ${d.event} to ${d.url}: ${error ?? status}` };
   }
 
   /** Jobs due together run in one transaction; on a throw, the first runs alone and is dropped if it throws again. */
@@ -486,45 +534,6 @@ export class World {
     const r = h(JSON.parse(j.payload), { id: j.id, dueAt: j.due_at, ref: j.ref });
     if ((r as unknown) instanceof Promise) throw new Error(`job handler ${j.type} returned a Promise: job handlers must be synchronous`);
     return r;
-  }
-
-  /** One webhook attempt: signed by its vendor at send time, recorded, rescheduled when it fails. */
-  private async deliver(j: JobRow, lease: number): Promise<string | void> {
-    const d = this.outbox.get(j.ref ?? "");
-    if (!d || d.status !== "pending") {
-      this.ctx.storage.transactionSync(() => this.jobs.remove(lease));
-      return;
-    }
-    const plugin = VENDORS[d.kind as Kind];
-    const retries = plugin?.retrySchedule ?? SVIX_RETRIES;
-    if (isLiveVendorUrl(d.url)) {
-      this.ctx.storage.transactionSync(() => {
-        this.jobs.remove(lease);
-        this.outbox.countRefused();
-        this.outbox.record(d, { status: null, error: "refused: the clones never call a live vendor", durationMs: 0 }, retries, true);
-      });
-      return `webhook ${d.event} to ${d.url} refused (live vendor host)`;
-    }
-    const headers: Record<string, string> = { "content-type": d.content_type, "user-agent": "Molar-Clones-Webhooks/1.0" };
-    if (plugin?.sign) Object.assign(headers, await plugin.sign({ deliveryId: d.id, eventId: d.event_id, url: d.url, body: d.body, secret: d.secret, wallNowMs: Date.now() }));
-    const t0 = performance.now();
-    let status: number | null = null;
-    let error: string | null = null;
-    try {
-      const r = await fetch(d.url, { method: "POST", headers, body: d.body, signal: AbortSignal.timeout(DELIVERY_TIMEOUT_MS), redirect: "manual" });
-      status = r.status;
-      // Reading the (small) answer is far cheaper in workerd than cancelling its stream.
-      await r.arrayBuffer().catch(() => undefined);
-      if (status < 200 || status >= 300) error = `HTTP ${status}`;
-    } catch (e) {
-      error = e instanceof Error ? `${e.name}: ${e.message}` : String(e);
-    }
-    const durationMs = Math.round((performance.now() - t0) * 1000) / 1000;
-    this.ctx.storage.transactionSync(() => {
-      this.jobs.remove(lease);
-      this.outbox.record(d, { status, error, durationMs }, retries);
-    });
-    return `webhook ${d.event} to ${d.url}: ${error ?? status}`;
   }
 
   redeliver(id: string) {

@@ -272,7 +272,11 @@ export class World {
     const plugin = VENDORS[kind];
     const id = this.identity;
     const missing = !req.headers.has("authorization") && !new URL(req.url).searchParams.has("X-Amz-Credential");
-    if (!id || !this.alive || !id.credentials[kind]) return plugin.errors.unauthorized(missing);
+    if (!id || !this.alive || !id.credentials[kind]) {
+      // Read what the client is still writing, or it gets a reset connection instead of the 401.
+      if (req.body) await req.body.pipeTo(new WritableStream()).catch(() => undefined);
+      return plugin.errors.unauthorized(missing);
+    }
     await this.ensureSchema();
     const started = performance.now();
     const url = new URL(req.url);
@@ -485,14 +489,20 @@ export class World {
     const t0 = performance.now();
     let status: number | null = null;
     let error: string | null = null;
+    // A timer cleared when the attempt ends: AbortSignal.timeout's cannot be, and workerd allows
+    // 10,000 active timeouts, fewer than the callbacks of one big clock step.
+    const abort = new AbortController();
+    const timer = setTimeout(() => abort.abort(new DOMException("The operation was aborted due to timeout", "TimeoutError")), DELIVERY_TIMEOUT_MS);
     try {
-      const r = await fetch(d.url, { method: "POST", headers, body: d.body, signal: AbortSignal.timeout(DELIVERY_TIMEOUT_MS), redirect: "manual" });
+      const r = await fetch(d.url, { method: "POST", headers, body: d.body, signal: abort.signal, redirect: "manual" });
       status = r.status;
       // Reading the (small) answer is far cheaper in workerd than cancelling its stream.
       await r.arrayBuffer().catch(() => undefined);
       if (status < 200 || status >= 300) error = `HTTP ${status}`;
     } catch (e) {
       error = e instanceof Error ? `${e.name}: ${e.message}` : String(e);
+    } finally {
+      clearTimeout(timer);
     }
     const durationMs = Math.round((performance.now() - t0) * 1000) / 1000;
     return { sent: { d, status, error, durationMs }, what: `webhook ${d.event} to ${d.url}: ${error ?? status}` };

@@ -211,7 +211,8 @@ export function createMessage(k: Kernel, m: NewMessage): MessageRow {
     outcome, m.sendAt, now, now, inbound ? now : null, nextAt, dequeueAt, m.validityPeriod ?? null,
   );
   if (nextAt !== null) tickAt(k, nextAt);
-  if (!inbound && m.sendAt === null) toInbox(k, m.to, m.from, m.body, sid);
+  // The handset's inbox, at once (as email's): unless it is already known never to leave the queue.
+  if (!inbound && m.sendAt === null && !outcome.startsWith("failed:")) toInbox(k, m.to, m.from, m.body, sid);
   return getMessage(k, sid);
 }
 

@@ -455,15 +455,30 @@ export class World {
     });
     const outcomes: Outcome[] = new Array(jobs.length);
     let next = 0;
+    // One watchdog for the batch rather than a timer per attempt: a clock step sends thousands,
+    // and workerd allows 10,000 active timeouts (AbortSignal.timeout's cannot be cleared).
+    const inflight = new Map<AbortController, number>();
+    const watchdog = setInterval(() => {
+      for (const [c, since] of inflight) {
+        if (Date.now() - since >= DELIVERY_TIMEOUT_MS) c.abort(new DOMException("The operation was aborted due to timeout", "TimeoutError"));
+      }
+    }, 500);
     const worker = async () => {
       for (let i = next++; i < jobs.length; i = next++) {
-        outcomes[i] = await this.attempt(rows.get(jobs[i].ref ?? "")).catch((err: unknown): Outcome => {
+        const abort = new AbortController();
+        inflight.set(abort, Date.now());
+        outcomes[i] = await this.attempt(rows.get(jobs[i].ref ?? ""), abort.signal).catch((err: unknown): Outcome => {
           console.error("molar: delivery failed", err instanceof Error ? err.stack : err);
           return { what: `${jobs[i].type} failed: ${String(err)}` };
         });
+        inflight.delete(abort);
       }
     };
-    await Promise.all(Array.from({ length: Math.min(DELIVERY_CONCURRENCY, jobs.length) }, worker));
+    try {
+      await Promise.all(Array.from({ length: Math.min(DELIVERY_CONCURRENCY, jobs.length) }, worker));
+    } finally {
+      clearInterval(watchdog);
+    }
     this.ctx.storage.transactionSync(() => {
       this.jobs.removeMany(leases.map((l) => l.id));
       const sent = outcomes.flatMap((o) => (o.sent ? [o.sent] : []));
@@ -480,7 +495,7 @@ export class World {
   }
 
   /** One webhook attempt, signed by its vendor at send time; the caller records it. */
-  private async attempt(d: DeliveryRow | undefined): Promise<Outcome> {
+  private async attempt(d: DeliveryRow | undefined, signal: AbortSignal): Promise<Outcome> {
     if (!d || d.status !== "pending") return {};
     if (isLiveVendorUrl(d.url)) return { refused: d, what: `webhook ${d.event} to ${d.url} refused (live vendor host)` };
     const plugin = VENDORS[d.kind as Kind];
@@ -489,20 +504,14 @@ export class World {
     const t0 = performance.now();
     let status: number | null = null;
     let error: string | null = null;
-    // A timer cleared when the attempt ends: AbortSignal.timeout's cannot be, and workerd allows
-    // 10,000 active timeouts, fewer than the callbacks of one big clock step.
-    const abort = new AbortController();
-    const timer = setTimeout(() => abort.abort(new DOMException("The operation was aborted due to timeout", "TimeoutError")), DELIVERY_TIMEOUT_MS);
     try {
-      const r = await fetch(d.url, { method: "POST", headers, body: d.body, signal: abort.signal, redirect: "manual" });
+      const r = await fetch(d.url, { method: "POST", headers, body: d.body, signal, redirect: "manual" });
       status = r.status;
       // Reading the (small) answer is far cheaper in workerd than cancelling its stream.
       await r.arrayBuffer().catch(() => undefined);
       if (status < 200 || status >= 300) error = `HTTP ${status}`;
     } catch (e) {
       error = e instanceof Error ? `${e.name}: ${e.message}` : String(e);
-    } finally {
-      clearTimeout(timer);
     }
     const durationMs = Math.round((performance.now() - t0) * 1000) / 1000;
     return { sent: { d, status, error, durationMs }, what: `webhook ${d.event} to ${d.url}: ${error ?? status}` };

@@ -10,6 +10,8 @@ import { twilioCloneHttpClient } from "../../src/sdk/twilio.ts";
 import { admin, spawn, type Run } from "./helpers.ts";
 
 const RUNS = Number(process.env.MOLAR_FUZZ_RUNS ?? 150);
+/** Each case also snapshots the world: allow for that on a busy machine. */
+const TIMEOUT = Math.max(60_000, RUNS * 400);
 
 const notBroken = (status: number) => status < 500 || status === 501;
 /** Methods, weighted toward the ones the routes take so most cases reach a handler. */
@@ -114,7 +116,7 @@ describe("fuzzing the Twilio clone (fast-check)", () => {
     // What was there is still there, unless a served request deleted it.
     if (!deleted.has(`${A}/Messages/${m.sid}.json`)) expect((await client.messages(m.sid).fetch()).sid).toBe(m.sid);
     console.log(`fuzz: twilio statuses ${JSON.stringify(Object.fromEntries(seen))}`);
-  });
+  }, TIMEOUT);
 });
 
 describe("fuzzing the Clerk clone (fast-check)", () => {
@@ -177,5 +179,5 @@ describe("fuzzing the Clerk clone (fast-check)", () => {
     // What was there is still there, unless a served request deleted it.
     if (!deleted.has(`/v1/users/${user.id}`)) expect((await clerk.users.getUser(user.id)).id).toBe(user.id);
     console.log(`fuzz: clerk statuses ${JSON.stringify(Object.fromEntries(seen))}`);
-  });
+  }, TIMEOUT);
 });

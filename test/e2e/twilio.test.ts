@@ -530,6 +530,9 @@ describe("twilio clone: Lookup, reaching the clone, errors", () => {
     const client = clientOf(run);
     const calls = await failure(client.calls.create({ from: "+15005550006", to: "+15551234567", url: "http://127.0.0.1:1/twiml" }));
     expect(calls).toMatchObject({ status: 501, code: 20501 });
+    // Verify's Service Rate Limits are not built: Twilio's 501 shape, not a fake success.
+    const va = await client.verify.v2.services.create({ friendlyName: "Limits" });
+    expect(await failure(client.verify.v2.services(va.sid).rateLimits.create({ uniqueName: "end_user_ip" }))).toMatchObject({ status: 501, code: 20501 });
     const basic = Buffer.from(`${run.clones.twilio.accountSid}:${run.clones.twilio.authToken}`).toString("base64");
     const other = await fetch(`${run.clones.twilio.url}/2010-04-01/Accounts/AC${"0".repeat(32)}/Messages.json`, { headers: { authorization: `Basic ${basic}` } });
     expect(other.status).toBe(401);

@@ -1,7 +1,7 @@
 // The benchmark's rows. To add one, append a Scenario: it gets the context (the running stack, the
 // baselines, earlier results) and answers a Measure; its target, if any, gives the verdict.
 import type { Running } from "../src/runner/server.ts";
-import type { Baseline } from "./baselines.ts";
+import { fetchFloor, type Baseline } from "./baselines.ts";
 import { call, load, median, pool, quantile, type Measure } from "./lib.ts";
 
 export interface RunInfo {
@@ -297,7 +297,9 @@ async function twilioBulk(ctx: Ctx, callbacks: boolean): Promise<Measure> {
     if (delivered !== TWILIO_BULK) throw new Error(`${delivered} of ${TWILIO_BULK} messages reached delivered in the advance`);
     const expected = callbacks ? TWILIO_BULK : 0;
     if (got.sent !== expected || got.delivered !== expected || got.other !== 0) throw new Error(`callbacks after the advance: ${JSON.stringify(got)}, expected ${expected} of each`);
-    return { ...derived(ms), ok: 1, extra: { messages: TWILIO_BULK, callbacks: got.sent + got.delivered, seedMs, firedReported: adv.fired.length } };
+    // The same number of POSTs from a bare workerd to the same receiver, right after: the floor.
+    const floor = callbacks ? await fetchFloor(hook, 2 * TWILIO_BULK, 32) : null;
+    return { ...derived(ms), ok: 1, extra: { messages: TWILIO_BULK, callbacks: got.sent + got.delivered, seedMs, firedReported: adv.fired.length, fetchFloorMs: floor?.ms ?? null } };
   } finally {
     await new Promise<void>((r) => server.close(() => r()));
     await call("DELETE", `${ctx.stack.urls.control}/v1/runs/${run.runId}`, { token: ctx.stack.apiToken }).catch(() => undefined);
@@ -511,6 +513,13 @@ export const SCENARIOS: Scenario[] = [
     name: `twilio clock advance delivering ${TWILIO_BULK.toLocaleString("en")} queued messages, 2 signed callbacks each`,
     target: { label: "≤ 500 ms", check: (m) => m.p50 !== null && m.p50 <= 500 },
     run: (ctx) => twilioBulk(ctx, true),
+  },
+  {
+    id: "twilio-bulk-fetch-floor",
+    name: `  floor: a bare workerd POSTing ${(2 * TWILIO_BULK).toLocaleString("en")} forms to the same receiver, 32 at a time`,
+    async run(ctx) {
+      return derived(need(ctx, "twilio-bulk-advance").extra!.fetchFloorMs as number);
+    },
   },
   // Diagnostic: the same advance without callbacks, the lifecycle's state steps alone.
   { id: "twilio-bulk-advance-steps", name: "  the same advance without StatusCallback (state steps only)", run: (ctx) => twilioBulk(ctx, false) },

@@ -539,6 +539,14 @@ describe("twilio clone: Lookup, reaching the clone, errors", () => {
     const nowhere = await fetch(`${run.clones.twilio.url}/nope`, { headers: { authorization: `Basic ${basic}` } });
     expect(nowhere.status).toBe(404);
     expect(await nowhere.json()).toMatchObject({ code: 20404, status: 404, more_info: "https://www.twilio.com/docs/errors/20404" });
+    // The request log filters by a full Twilio path (longer than workerd's 50-byte GLOB limit).
+    const logged = await admin(run, "GET", `/logs?path=${encodeURIComponent(`/2010-04-01/Accounts/${run.clones.twilio.accountSid}/Messages.json`)}`);
+    expect(logged.status).toBe(200);
+    const lines = logged.text.trim().split("\n").map((l) => JSON.parse(l) as { path: string; status: number });
+    expect(lines.length).toBeGreaterThan(0);
+    expect(lines.every((l) => l.path === `/2010-04-01/Accounts/${run.clones.twilio.accountSid}/Messages.json`)).toBe(true);
+    const globbed = await admin(run, "GET", `/logs?path=${encodeURIComponent(`/2010-04-01/Accounts/${run.clones.twilio.accountSid}/*.json`)}&status=401`);
+    expect(globbed.text.trim().split("\n").map((l) => (JSON.parse(l) as { status: number }).status)).toEqual(expect.arrayContaining([401]));
     await admin(run, "POST", "/chaos/presets/twilio/invalid_number", { times: 1 });
     expect(await failure(client.messages.create({ from: "+15005550006", to: "+15551234567", body: "x" }))).toMatchObject({ status: 400, code: 21211 });
   });

@@ -69,3 +69,37 @@ export function startHello(port: number): Promise<Baseline> {
 export function startBareDo(port: number): Promise<Baseline> {
   return start({ port, script: BARE_DO, durableObjects: { BARE: { className: "Bare", useSQLite: true } } });
 }
+
+// A Worker that POSTs `n` small forms to `url`, `c` at a time, and answers the milliseconds it took:
+// the floor under any clone's webhook deliveries (one HTTP request each) on this machine.
+const FETCH_FLOOR = `
+export default {
+  async fetch(req) {
+    const q = new URL(req.url).searchParams;
+    const url = q.get("url"), n = Number(q.get("n")), c = Number(q.get("c"));
+    const body = "ErrorCode=&SmsSid=SM00000000000000000000000000000000&SmsStatus=delivered&MessageStatus=delivered&To=%2B14155550100&MessageSid=SM00000000000000000000000000000000&AccountSid=AC00000000000000000000000000000000&From=%2B15005550006&ApiVersion=2010-04-01";
+    let next = 0, failed = 0;
+    const t0 = performance.now();
+    await Promise.all(Array.from({ length: c }, async () => {
+      while (next < n) {
+        next++;
+        const r = await fetch(url, { method: "POST", headers: { "content-type": "application/x-www-form-urlencoded" }, body });
+        await r.arrayBuffer();
+        if (!r.ok) failed++;
+      }
+    }));
+    return Response.json({ ms: performance.now() - t0, failed });
+  },
+};
+`;
+
+/** Times `n` POSTs from a bare workerd to `url`, `concurrency` in flight. */
+export async function fetchFloor(url: string, n: number, concurrency: number): Promise<{ ms: number; failed: number }> {
+  const mf = new Miniflare({ host: "127.0.0.1", port: 0, cf: {}, compatibilityDate: COMPATIBILITY_DATE, modules: true, script: FETCH_FLOOR } as ConstructorParameters<typeof Miniflare>[0]);
+  try {
+    const r = await mf.dispatchFetch(`http://floor.test/?url=${encodeURIComponent(url)}&n=${n}&c=${concurrency}`);
+    return (await r.json()) as { ms: number; failed: number };
+  } finally {
+    await mf.dispose();
+  }
+}

@@ -1,7 +1,7 @@
 // The benchmark's rows. To add one, append a Scenario: it gets the context (the running stack, the
 // baselines, earlier results) and answers a Measure; its target, if any, gives the verdict.
 import type { Running } from "../src/runner/server.ts";
-import type { Baseline } from "./baselines.ts";
+import { fetchFloor, type Baseline } from "./baselines.ts";
 import { call, load, median, pool, quantile, type Measure } from "./lib.ts";
 import { get16, parallelUploads, put16, s3GetReq, s3rverGet } from "./s3.ts";
 
@@ -247,6 +247,66 @@ const twilioSendReq = async (ctx: Ctx) => {
   };
 };
 
+/** Messages the Twilio bulk row queues before one clock advance delivers them all. */
+const TWILIO_BULK = Number(process.env.BENCH_TWILIO_BULK ?? 10_000);
+
+/**
+ * Queues TWILIO_BULK messages with a StatusCallback to a receiver in this process (the run's clock
+ * frozen, so all are due together), then times the one clock advance that takes every message to
+ * delivered and lands its two signed callbacks (sent, delivered). Checks every callback arrived.
+ */
+async function twilioBulk(ctx: Ctx, callbacks: boolean): Promise<Measure> {
+  const http = await import("node:http");
+  const run = await call<AnyRun>("POST", `${ctx.stack.urls.control}/v1/runs`, { token: ctx.stack.apiToken, body: { kinds: ["twilio"], ttlSeconds: 3600 } });
+  const t = run.clones.twilio;
+  const got = { sent: 0, delivered: 0, other: 0 };
+  const server = http.createServer({ keepAliveTimeout: 30_000 }, (req, res) => {
+    let body = "";
+    req.on("data", (d) => (body += d));
+    req.on("end", () => {
+      const status = new URLSearchParams(body).get("MessageStatus");
+      if (status === "sent" || status === "delivered") got[status]++;
+      else got.other++;
+      res.writeHead(204).end();
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, "127.0.0.1", () => r()));
+  const hook = `http://127.0.0.1:${(server.address() as import("node:net").AddressInfo).port}/status`;
+  try {
+    await call("POST", `${run.adminUrl}/clock/freeze`, { token: run.token });
+    const auth = `Basic ${Buffer.from(`${t.accountSid}:${t.authToken}`).toString("base64")}`;
+    const agent = new http.Agent({ keepAlive: true, maxSockets: 8 });
+    const seedStart = performance.now();
+    await pool(Array.from({ length: TWILIO_BULK }, (_, i) => i), 8, (i) =>
+      new Promise<void>((resolve, reject) => {
+        const body = new URLSearchParams({ From: "+15005550006", To: `+1415555${String(i % 10_000).padStart(4, "0")}`, Body: `bulk ${i}`, ...(callbacks ? { StatusCallback: hook } : {}) }).toString();
+        const r = http.request(`${t.url}/2010-04-01/Accounts/${t.accountSid}/Messages.json`, { method: "POST", agent, headers: { authorization: auth, "content-type": "application/x-www-form-urlencoded" } }, (res) => {
+          res.resume();
+          res.on("end", () => (res.statusCode === 201 ? resolve() : reject(new Error(`create answered ${res.statusCode}`))));
+        });
+        r.on("error", reject);
+        r.end(body);
+      }),
+    );
+    agent.destroy();
+    const seedMs = performance.now() - seedStart;
+    const t0 = performance.now();
+    const adv = await call<{ fired: unknown[] }>("POST", `${run.adminUrl}/clock/advance`, { token: run.token, body: { by: "10s" } });
+    const ms = performance.now() - t0;
+    // The ticks report what they moved: every message must have reached delivered.
+    const delivered = (adv.fired as { what: string }[]).reduce((n, f) => n + Number(/^messages: .*?(\d+) delivered/.exec(f.what)?.[1] ?? (/^message \S+ delivered$/.test(f.what) ? 1 : 0)), 0);
+    if (delivered !== TWILIO_BULK) throw new Error(`${delivered} of ${TWILIO_BULK} messages reached delivered in the advance`);
+    const expected = callbacks ? TWILIO_BULK : 0;
+    if (got.sent !== expected || got.delivered !== expected || got.other !== 0) throw new Error(`callbacks after the advance: ${JSON.stringify(got)}, expected ${expected} of each`);
+    // The same number of POSTs from a bare workerd to the same receiver, right after: the floor.
+    const floor = callbacks ? await fetchFloor(hook, 2 * TWILIO_BULK, 32) : null;
+    return { ...derived(ms), ok: 1, extra: { messages: TWILIO_BULK, callbacks: got.sent + got.delivered, seedMs, firedReported: adv.fired.length, fetchFloorMs: floor?.ms ?? null } };
+  } finally {
+    await new Promise<void>((r) => server.close(() => r()));
+    await call("DELETE", `${ctx.stack.urls.control}/v1/runs/${run.runId}`, { token: ctx.stack.apiToken }).catch(() => undefined);
+  }
+}
+
 let userSeq = 0;
 const createUserReq = async (ctx: Ctx) => {
   const a = (await kindRun(ctx, "auth")).clones.auth;
@@ -434,6 +494,21 @@ export const SCENARIOS: Scenario[] = [
   },
   loadRow("twilio-send-1", "twilio message create (1 conn)", 1, twilioSendReq, latencyTarget({ p50: 2 })),
   loadRow("twilio-send-n", "twilio message create (N conns)", "throughput", twilioSendReq, throughputTarget(800, "msg/s")),
+  {
+    id: "twilio-bulk-advance",
+    name: `twilio clock advance delivering ${TWILIO_BULK.toLocaleString("en")} queued messages, 2 signed callbacks each`,
+    target: { label: "≤ 500 ms", check: (m) => m.p50 !== null && m.p50 <= 500 },
+    run: (ctx) => twilioBulk(ctx, true),
+  },
+  {
+    id: "twilio-bulk-fetch-floor",
+    name: `  floor: a bare workerd POSTing ${(2 * TWILIO_BULK).toLocaleString("en")} forms to the same receiver, 32 at a time`,
+    async run(ctx) {
+      return derived(need(ctx, "twilio-bulk-advance").extra!.fetchFloorMs as number);
+    },
+  },
+  // Diagnostic: the same advance without callbacks, the lifecycle's state steps alone.
+  { id: "twilio-bulk-advance-steps", name: "  the same advance without StatusCallback (state steps only)", run: (ctx) => twilioBulk(ctx, false) },
   loadRow("auth-create-user-1", "clerk users.createUser (1 conn)", 1, createUserReq, latencyTarget({ p50: 2 })),
   loadRow("auth-token-1", "clerk session token mint, RS256 (1 conn)", 1, tokenReq, latencyTarget({ p50: 3 })),
   loadRow("auth-jwks-1", "clerk JWKS GET (1 conn)", 1, jwksReq, latencyTarget({ p50: 1 })),

@@ -7,6 +7,9 @@ export type JobRow = {
   payload: string;
 };
 
+/** Rows per bulk statement: keeps each JSON-bound value far below SQLite's per-value limit. */
+export const BULK_ROWS = 500;
+
 /** The single table of scheduled work of a world. The alarm follows `earliest()`. */
 export class Jobs {
   /** Set when the table changed, so the world re-arms its alarm once per request. */
@@ -26,6 +29,40 @@ export class Jobs {
         JSON.stringify(payload),
       )
       .one().id;
+  }
+
+  /**
+   * Schedules many jobs in one statement per few hundred (JSON-bound, so the 100-parameter limit
+   * of a statement does not apply); answers each new job's id and ref, in the order given.
+   */
+  scheduleMany(jobs: { kind: string; type: string; dueAt: number; ref: string | null; payload?: Record<string, unknown> }[]): { id: number; ref: string | null }[] {
+    if (jobs.length === 0) return [];
+    this.dirty = true;
+    const out: { id: number; ref: string | null }[] = [];
+    for (let i = 0; i < jobs.length; i += BULK_ROWS) {
+      const chunk = jobs.slice(i, i + BULK_ROWS).map((j) => [Math.floor(j.dueAt), j.kind, j.type, j.ref, JSON.stringify(j.payload ?? {})]);
+      const rows = this.sql
+        .exec<{ id: number; ref: string | null }>(
+          "INSERT INTO kernel_jobs (due_at, kind, type, ref, payload) SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3, value ->> 4 FROM json_each(?) ORDER BY key RETURNING id, ref",
+          JSON.stringify(chunk),
+        )
+        .toArray()
+        .sort((a, b) => a.id - b.id);
+      out.push(...rows);
+    }
+    return out;
+  }
+
+  /** Is a job of `type` with this ref scheduled? */
+  has(type: string, ref: string): boolean {
+    return this.sql.exec("SELECT 1 FROM kernel_jobs WHERE ref = ? AND type = ? LIMIT 1", ref, type).toArray().length > 0;
+  }
+
+  /** Removes the jobs of these ids (leases whose outcome is recorded). */
+  removeMany(ids: number[]): void {
+    if (ids.length === 0) return;
+    this.dirty = true;
+    for (let i = 0; i < ids.length; i += BULK_ROWS) this.sql.exec("DELETE FROM kernel_jobs WHERE id IN (SELECT value FROM json_each(?))", JSON.stringify(ids.slice(i, i + BULK_ROWS)));
   }
 
   /** Cancels every job of `type` whose ref is `ref`; answers how many. */

@@ -30,6 +30,14 @@ export interface LogFilter {
 }
 
 const enc = new TextEncoder();
+/** The longest LIKE/GLOB pattern workerd's SQLite accepts. */
+const MAX_GLOB_BYTES = 50;
+
+/** A long GLOB filter as a RegExp: `*` and `?` as SQLite reads them, everything else literal. */
+function globRegExp(glob: string): RegExp {
+  const literal = (t: string) => t.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&");
+  return new RegExp(`^${glob.split("*").map((part) => part.split("?").map(literal).join("[\\s\\S]")).join("[\\s\\S]*")}$`);
+}
 
 /**
  * The request log: a capped ring in SQLite (paths only, never query strings or headers, so no
@@ -60,18 +68,29 @@ export class RequestLog {
   }
 
   list(f: LogFilter): LogEntry[] {
+    const glob = f.path ? (f.path.includes("*") ? f.path : f.path + "*") : null;
+    // workerd refuses GLOB patterns over 50 bytes (a full Twilio path is longer): such a filter
+    // narrows by its literal prefix in SQL and matches the rest here, over the capped ring.
+    const long = glob !== null && enc.encode(glob).length > MAX_GLOB_BYTES;
+    const limit = f.limit ?? RequestLog.CAP;
     const rows = this.sql
       .exec<Row>(
         `SELECT * FROM (SELECT * FROM kernel_request_log
            WHERE (?1 IS NULL OR kind = ?1) AND (?2 IS NULL OR status = ?2) AND (?3 IS NULL OR path GLOB ?3) AND (?4 IS NULL OR error_injected = ?4)
+           AND (?6 IS NULL OR substr(path, 1, length(?6)) = ?6)
            ORDER BY seq DESC LIMIT ?5) ORDER BY seq`,
         f.kind ?? null,
         f.status ?? null,
-        f.path ? (f.path.includes("*") ? f.path : f.path + "*") : null,
+        long ? null : glob,
         f.errorInjected === null || f.errorInjected === undefined ? null : f.errorInjected ? 1 : 0,
-        f.limit ?? RequestLog.CAP,
+        long ? RequestLog.CAP : limit,
+        long ? glob!.replace(/[*?].*$/, "") : null,
       )
       .toArray();
+    if (long) {
+      const re = globRegExp(glob!);
+      return rows.filter((r) => re.test(r.path)).slice(-limit).map(toEntry);
+    }
     return rows.map(toEntry);
   }
 

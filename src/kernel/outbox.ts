@@ -1,6 +1,6 @@
 import type { Clock } from "./clock.ts";
 import type { Ids } from "./rng.ts";
-import type { Jobs } from "./jobs.ts";
+import { BULK_ROWS, type Jobs } from "./jobs.ts";
 import type { Meta } from "./meta.ts";
 
 import { isLiveVendorUrl } from "../lib/live-vendor.ts";
@@ -67,6 +67,63 @@ export class Outbox {
     );
     this.jobs.schedule(m.kind, DELIVER_JOB, due, {}, id);
     return id;
+  }
+
+  /**
+   * `enqueue` for many messages at once (a clock step that settles thousands of SMS): the same
+   * rows, ids and jobs as one `enqueue` each, written by a few JSON-bound statements.
+   */
+  enqueueMany(ms: Enqueue[]): string[] {
+    if (ms.length === 0) return [];
+    const first = this.meta.incr("seq.delivery", ms.length) - ms.length + 1;
+    const now = this.clock.now();
+    const ids = this.ids.makeMany("msg_", ms.length, 24);
+    const rows = ms.map((m, i) => [
+      ids[i], first + i, m.kind, m.endpointId ?? null, m.url, m.event, m.eventId, m.body, m.contentType ?? "application/json", m.secret, now + (m.delayMs ?? 0),
+    ] as const);
+    for (let i = 0; i < rows.length; i += BULK_ROWS) {
+      this.sql.exec(
+        `INSERT INTO kernel_deliveries (id, seq, kind, endpoint_id, url, event, event_id, body, content_type, secret, status, attempts, next_attempt_at, created_at)
+         SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3, value ->> 4, value ->> 5, value ->> 6, value ->> 7, value ->> 8, value ->> 9, 'pending', 0, value ->> 10, ?
+         FROM json_each(?) ORDER BY key`,
+        now,
+        JSON.stringify(rows.slice(i, i + BULK_ROWS)),
+      );
+    }
+    this.jobs.scheduleMany(rows.map((r) => ({ kind: r[2], type: DELIVER_JOB, dueAt: r[10], ref: r[0] })));
+    return rows.map((r) => r[0]);
+  }
+
+  /** The rows of these ids that exist, by id. */
+  getMany(ids: string[]): Map<string, DeliveryRow> {
+    const out = new Map<string, DeliveryRow>();
+    for (let i = 0; i < ids.length; i += BULK_ROWS) {
+      for (const r of this.sql.exec<DeliveryRow>("SELECT * FROM kernel_deliveries WHERE id IN (SELECT value FROM json_each(?))", JSON.stringify(ids.slice(i, i + BULK_ROWS)))) out.set(r.id, r);
+    }
+    return out;
+  }
+
+  /** `record` for many attempts: successes in a few bulk statements, failures one by one (they schedule retries). */
+  recordMany(outcomes: { d: DeliveryRow; status: number | null; error: string | null; durationMs: number }[], retries: (d: DeliveryRow) => number[]): void {
+    const now = this.clock.now();
+    const ok = outcomes.filter((o) => o.status !== null && o.status >= 200 && o.status < 300);
+    for (const o of outcomes) if (!(o.status !== null && o.status >= 200 && o.status < 300)) this.record(o.d, o, retries(o.d));
+    for (let i = 0; i < ok.length; i += BULK_ROWS) {
+      const chunk = ok.slice(i, i + BULK_ROWS);
+      this.sql.exec(
+        "INSERT INTO kernel_delivery_attempts (delivery_id, at, status, error, duration_ms) SELECT value ->> 0, ?, value ->> 1, NULL, value ->> 2 FROM json_each(?) ORDER BY key",
+        now,
+        JSON.stringify(chunk.map((o) => [o.d.id, o.status, o.durationMs])),
+      );
+      // One statement per answer status (nearly always one): an id list the primary key serves.
+      for (const status of new Set(chunk.map((o) => o.status))) {
+        this.sql.exec(
+          "UPDATE kernel_deliveries SET status = 'succeeded', attempts = attempts + 1, next_attempt_at = NULL, last_status = ?, last_error = NULL WHERE id IN (SELECT value FROM json_each(?))",
+          status,
+          JSON.stringify(chunk.filter((o) => o.status === status).map((o) => o.d.id)),
+        );
+      }
+    }
   }
 
   get(id: string): DeliveryRow | null {

@@ -14,7 +14,7 @@ import { Clock } from "./clock.ts";
 import { Ids, Rng } from "./rng.ts";
 import { Jobs, type JobRow } from "./jobs.ts";
 import { Chaos } from "./chaos.ts";
-import { DELIVER_JOB, Outbox, SVIX_RETRIES, isLiveVendorUrl } from "./outbox.ts";
+import { DELIVER_JOB, Outbox, SVIX_RETRIES, isLiveVendorUrl, type DeliveryRow } from "./outbox.ts";
 import { HTTPException as LiveVendorRefusal } from "hono/http-exception";
 import { Inbox } from "./inbox.ts";
 import { Idempotency } from "./idempotency.ts";
@@ -45,8 +45,17 @@ const DELIVERY_LEASE_MS = 60_000;
 const ALARM_BATCH = 200;
 /** Jobs due at one instant that run in one transaction. */
 const JOB_BATCH = 256;
-/** Deliveries due at one instant that go out in parallel. */
-const DELIVERY_BATCH = 32;
+/** Deliveries due at one instant taken (and leased) together. */
+const DELIVERY_BATCH = 512;
+/** Of those, how many are in flight at once. */
+const DELIVERY_CONCURRENCY = 32;
+
+/** What one delivery attempt came to: sent (to record), refused, or nothing to do. */
+interface Outcome {
+  sent?: { d: DeliveryRow; status: number | null; error: string | null; durationMs: number };
+  refused?: DeliveryRow;
+  what?: string;
+}
 
 export interface Fired {
   at: string;
@@ -277,7 +286,11 @@ export class World {
     const plugin = VENDORS[kind];
     const id = this.identity;
     const missing = !req.headers.has("authorization") && !new URL(req.url).searchParams.has("X-Amz-Credential");
-    if (!id || !this.alive || !id.credentials[kind]) return plugin.errors.unauthorized(missing);
+    if (!id || !this.alive || !id.credentials[kind]) {
+      // Read what the client is still writing, or it gets a reset connection instead of the 401.
+      if (req.body) await req.body.pipeTo(new WritableStream()).catch(() => undefined);
+      return plugin.errors.unauthorized(missing);
+    }
     await this.ensureSchema();
     const started = performance.now();
     const url = new URL(req.url);
@@ -443,25 +456,81 @@ export class World {
     }
   }
 
+  /**
+   * Deliveries due at one instant: taken and leased in one transaction, sent through a bounded pool
+   * (connections stay alive between them), their outcomes recorded in one transaction.
+   */
   private async deliverRun(head: JobRow, fired: Fired[]): Promise<number> {
-    const batch = this.ctx.storage.transactionSync(() =>
-      this.jobs.takeRun(head, DELIVER_JOB, DELIVERY_BATCH).map((job) => ({
-        job,
-        lease: this.jobs.schedule(job.kind, DELIVER_JOB, Math.max(job.due_at, this.clock.now()) + DELIVERY_LEASE_MS, { lease: true }, job.ref),
-      })),
-    );
-    const outcomes = await Promise.all(
-      batch.map(({ job, lease }) =>
-        this.deliver(job, lease).catch((err: unknown) => {
-          console.error("molar: delivery failed", err instanceof Error ? err.stack : err);
-          return `${job.type} failed: ${String(err)}`;
-        }),
-      ),
-    );
-    outcomes.forEach((what, i) => {
-      if (what) fired.push({ at: this.clock.iso(batch[i].job.due_at), kind: batch[i].job.kind, what });
+    const { jobs, rows, leases } = this.ctx.storage.transactionSync(() => {
+      const jobs = this.jobs.takeRun(head, DELIVER_JOB, DELIVERY_BATCH);
+      const leaseAt = Math.max(head.due_at, this.clock.now()) + DELIVERY_LEASE_MS;
+      const leases = this.jobs.scheduleMany(jobs.map((j) => ({ kind: j.kind, type: DELIVER_JOB, dueAt: leaseAt, ref: j.ref, payload: { lease: true } })));
+      return { jobs, rows: this.outbox.getMany(jobs.map((j) => j.ref ?? "")), leases };
     });
-    return batch.length;
+    const outcomes: Outcome[] = new Array(jobs.length);
+    let next = 0;
+    // One watchdog for the batch rather than a timer per attempt: a clock step sends thousands,
+    // and workerd allows 10,000 active timeouts (AbortSignal.timeout's cannot be cleared).
+    const inflight = new Map<AbortController, number>();
+    const watchdog = setInterval(() => {
+      for (const [c, since] of inflight) {
+        if (Date.now() - since >= this.deliveryTimeoutMs) c.abort(new DOMException("The operation was aborted due to timeout", "TimeoutError"));
+      }
+    }, 500);
+    const worker = async () => {
+      for (let i = next++; i < jobs.length; i = next++) {
+        const abort = new AbortController();
+        inflight.set(abort, Date.now());
+        outcomes[i] = await this.attempt(rows.get(jobs[i].ref ?? ""), abort.signal).catch((err: unknown): Outcome => {
+          console.error("molar: delivery failed", err instanceof Error ? err.stack : err);
+          return { what: `${jobs[i].type} failed: ${String(err)}` };
+        });
+        inflight.delete(abort);
+      }
+    };
+    try {
+      await Promise.all(Array.from({ length: Math.min(DELIVERY_CONCURRENCY, jobs.length) }, worker));
+    } finally {
+      clearInterval(watchdog);
+    }
+    this.ctx.storage.transactionSync(() => {
+      this.jobs.removeMany(leases.map((l) => l.id));
+      const sent = outcomes.flatMap((o) => (o.sent ? [o.sent] : []));
+      this.outbox.recordMany(sent, (d) => VENDORS[d.kind as Kind]?.retrySchedule ?? SVIX_RETRIES);
+      for (const o of outcomes) if (o.refused) {
+        this.outbox.countRefused();
+        this.outbox.record(o.refused, { status: null, error: "refused: the clones never call a live vendor or a cloud metadata address", durationMs: 0 }, [], true);
+      }
+    });
+    outcomes.forEach((o, i) => {
+      if (o.what) fired.push({ at: this.clock.iso(jobs[i].due_at), kind: jobs[i].kind, what: o.what });
+    });
+    return jobs.length;
+  }
+
+  /** One webhook attempt, signed by its vendor at send time; the caller records it. */
+  private async attempt(d: DeliveryRow | undefined, signal: AbortSignal): Promise<Outcome> {
+    if (!d || d.status !== "pending") return {};
+    if (isLiveVendorUrl(d.url)) return { refused: d, what: `webhook ${d.event} to ${d.url} refused (live vendor or metadata host)` };
+    const plugin = VENDORS[d.kind as Kind];
+    const headers: Record<string, string> = { "content-type": d.content_type, "user-agent": "Molar-Clones-Webhooks/1.0" };
+    if (plugin?.sign) Object.assign(headers, await plugin.sign({ deliveryId: d.id, eventId: d.event_id, url: d.url, body: d.body, secret: d.secret, wallNowMs: Date.now() }));
+    const t0 = performance.now();
+    let status: number | null = null;
+    let error: string | null = null;
+    try {
+      const r = await fetch(d.url, { method: "POST", headers, body: d.body, signal, redirect: "manual" });
+      status = r.status;
+      // Reading the (small) answer is far cheaper in workerd than cancelling its stream; past the cap
+      // it is cancelled, so a receiver that answers gigabytes costs the world nothing. The watchdog
+      // covers the body too: a receiver that never finishes is an error, not a stall.
+      if (r.body) await readCapped(r.body, RECEIVER_ANSWER_CAP).catch(() => undefined);
+      if (status < 200 || status >= 300) error = `HTTP ${status}`;
+    } catch (e) {
+      error = e instanceof Error ? `${e.name}: ${e.message}` : String(e);
+    }
+    const durationMs = Math.round((performance.now() - t0) * 1000) / 1000;
+    return { sent: { d, status, error, durationMs }, what: `webhook ${d.event} to ${d.url}: ${error ?? status}` };
   }
 
   /** Jobs due together run in one transaction; on a throw, the first runs alone and is dropped if it throws again. */
@@ -500,47 +569,6 @@ export class World {
     const r = h(JSON.parse(j.payload), { id: j.id, dueAt: j.due_at, ref: j.ref });
     if ((r as unknown) instanceof Promise) throw new Error(`job handler ${j.type} returned a Promise: job handlers must be synchronous`);
     return r;
-  }
-
-  /** One webhook attempt: signed by its vendor at send time, recorded, rescheduled when it fails. */
-  private async deliver(j: JobRow, lease: number): Promise<string | void> {
-    const d = this.outbox.get(j.ref ?? "");
-    if (!d || d.status !== "pending") {
-      this.ctx.storage.transactionSync(() => this.jobs.remove(lease));
-      return;
-    }
-    const plugin = VENDORS[d.kind as Kind];
-    const retries = plugin?.retrySchedule ?? SVIX_RETRIES;
-    if (isLiveVendorUrl(d.url)) {
-      this.ctx.storage.transactionSync(() => {
-        this.jobs.remove(lease);
-        this.outbox.countRefused();
-        this.outbox.record(d, { status: null, error: "refused: the clones never call a live vendor or a cloud metadata address", durationMs: 0 }, retries, true);
-      });
-      return `webhook ${d.event} to ${d.url} refused (live vendor or metadata host)`;
-    }
-    const headers: Record<string, string> = { "content-type": d.content_type, "user-agent": "Molar-Clones-Webhooks/1.0" };
-    if (plugin?.sign) Object.assign(headers, await plugin.sign({ deliveryId: d.id, eventId: d.event_id, url: d.url, body: d.body, secret: d.secret, wallNowMs: Date.now() }));
-    const t0 = performance.now();
-    let status: number | null = null;
-    let error: string | null = null;
-    try {
-      const r = await fetch(d.url, { method: "POST", headers, body: d.body, signal: AbortSignal.timeout(this.deliveryTimeoutMs), redirect: "manual" });
-      status = r.status;
-      // Reading the (small) answer is far cheaper in workerd than cancelling its stream; past the cap
-      // it is cancelled, so a receiver that answers gigabytes costs the world nothing. The timeout
-      // above covers the body too: a receiver that never finishes is an error, not a stall.
-      if (r.body) await readCapped(r.body, RECEIVER_ANSWER_CAP).catch(() => undefined);
-      if (status < 200 || status >= 300) error = `HTTP ${status}`;
-    } catch (e) {
-      error = e instanceof Error ? `${e.name}: ${e.message}` : String(e);
-    }
-    const durationMs = Math.round((performance.now() - t0) * 1000) / 1000;
-    this.ctx.storage.transactionSync(() => {
-      this.jobs.remove(lease);
-      this.outbox.record(d, { status, error, durationMs }, retries);
-    });
-    return `webhook ${d.event} to ${d.url}: ${error ?? status}`;
   }
 
   redeliver(id: string) {

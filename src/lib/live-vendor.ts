@@ -7,10 +7,18 @@ const LIVE_VENDOR = /(^|\.)(stripe\.com|twilio\.com|resend\.com|clerk\.com|clerk
 const METADATA_HOSTS = new Set(["169.254.169.254", "[fd00:ec2::254]", "metadata.google.internal", "metadata.goog", "100.100.100.200", "169.254.170.2"]);
 
 export function isLiveVendorUrl(url: string): boolean {
-  try {
-    const host = new URL(url).hostname.toLowerCase().replace(/\.$/, "");
-    return LIVE_VENDOR.test(host) || METADATA_HOSTS.has(host);
-  } catch {
-    return false;
+  let live = liveByUrl.get(url);
+  if (live === undefined) {
+    // A clock step sends thousands of callbacks to the same few URLs: parse each once.
+    try {
+      const host = new URL(url).hostname.toLowerCase().replace(/\.$/, "");
+      live = LIVE_VENDOR.test(host) || METADATA_HOSTS.has(host);
+    } catch {
+      live = false;
+    }
+    if (liveByUrl.size >= 1024) liveByUrl.clear();
+    liveByUrl.set(url, live);
   }
+  return live;
 }
+const liveByUrl = new Map<string, boolean>();

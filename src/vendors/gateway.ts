@@ -22,6 +22,10 @@ export async function vendorFetch(kind: Kind, req: Request, env: AppEnv): Promis
   }
   if (!worldId) {
     const missing = !req.headers.has("authorization") && !new URL(req.url).searchParams.has("X-Amz-Credential");
+    // Read what the client is still writing (a declared length within the cap), or it gets a
+    // reset connection instead of the 401.
+    const declared = Number(req.headers.get("content-length") ?? NaN);
+    if (req.body && declared <= DRAIN_LIMIT) await req.body.pipeTo(new WritableStream()).catch(() => undefined);
     return plugin.errors.unauthorized(missing);
   }
   const refused = await refuseOversized(kind, req);

@@ -170,6 +170,49 @@ describe("twilio clone: Messages through the twilio SDK", () => {
     }
   });
 
+  it("queues a sender at one segment a second; a message that would outwait its ValidityPeriod fails with 30036, its callback signed", async () => {
+    const run = await spawn({ kinds: ["twilio"] });
+    const client = clientOf(run);
+    const cb = await receiver();
+    try {
+      await client.incomingPhoneNumbers.create({ phoneNumber: "+15017122661" });
+      expect(await failure(client.messages.create({ from: "+15017122661", to: "+15551234567", body: "x", validityPeriod: 36_001 }))).toMatchObject({ status: 400, code: 21624 });
+      await admin(run, "POST", "/clock/freeze");
+      const sent: Awaited<ReturnType<Client["messages"]["create"]>>[] = [];
+      for (let i = 0; i < 4; i++) sent.push(await client.messages.create({ from: "+15017122661", to: "+15551234567", body: `n${i}`, validityPeriod: 2, statusCallback: cb.url }));
+      // The magic test sender is not held back: it stands for test credentials.
+      const magic = await Promise.all([0, 1, 2].map((i) => client.messages.create({ from: "+15005550006", to: "+15551234567", body: `m${i}` })));
+      expect(sent.map((m) => m.status)).toEqual(["queued", "queued", "queued", "queued"]);
+      const statuses = async (ms: { sid: string }[]) => Promise.all(ms.map(async (m) => (await client.messages(m.sid).fetch()).status));
+
+      // One segment a second: the first leaves the queue after 1 s, the second after 2 s (its whole
+      // validity period, not more); the third and fourth would wait 3 s and fail when 2 s are up.
+      await advance(run, "2s");
+      expect(await statuses(sent)).toEqual(["sent", "sending", "failed", "failed"]);
+      expect(await statuses(magic)).toEqual(["sent", "sent", "sent"]);
+      await advance(run, "5s");
+      const done = await Promise.all(sent.map((m) => client.messages(m.sid).fetch()));
+      expect(done.map((m) => [m.status, m.errorCode, m.errorMessage])).toEqual([
+        ["delivered", null, null],
+        ["delivered", null, null],
+        ["failed", 30036, "Validity Period Expired"],
+        ["failed", 30036, "Validity Period Expired"],
+      ]);
+      expect(done[1].dateSent!.getTime() - done[0].dateSent!.getTime()).toBe(1000);
+      expect(done[2].dateSent).toBeNull();
+
+      const hooks = cb.got.map((g) => signedBy(run, cb.url, g));
+      expect(hooks.filter((p) => p.MessageStatus === "failed").map((p) => [p.MessageSid, p.ErrorCode]).sort()).toEqual(
+        [[sent[2].sid, "30036"], [sent[3].sid, "30036"]].sort(),
+      );
+      expect(hooks.filter((p) => p.MessageSid === sent[1].sid).map((p) => p.MessageStatus)).toEqual(["sent", "delivered"]);
+      // An expired message never reached the handset.
+      expect((await inbox(run, "?channel=sms")).filter((e) => e.from === "+15017122661").map((e) => e.text)).toEqual(["n0", "n1"]);
+    } finally {
+      await cb.close();
+    }
+  });
+
   it("pages through 120 messages with each(): every one exactly once, newest first, by next_page_uri", async () => {
     const run = await spawn({ kinds: ["twilio"] });
     const client = clientOf(run);
@@ -473,16 +516,37 @@ describe("twilio clone: Lookup, reaching the clone, errors", () => {
   it("answers Twilio's error shapes: 20003 for bad credentials, 501 for what is not built, 404 elsewhere", async () => {
     const run = await spawn({ kinds: ["twilio"] });
     const bad = twilio(run.clones.twilio.accountSid, "wrong", { httpClient: twilioCloneHttpClient(run.clones.twilio.url) });
-    expect(await failure(bad.messages.list())).toMatchObject({ status: 401, code: 20003 });
+    expect(await failure(bad.messages.list())).toMatchObject({ status: 401, code: 20003, moreInfo: "https://www.twilio.com/docs/errors/20003" });
+    const stranger = twilio(`AC${"0".repeat(32)}`, run.clones.twilio.authToken, { httpClient: twilioCloneHttpClient(run.clones.twilio.url) });
+    expect(await failure(stranger.messages.create({ from: "+15005550006", to: "+15551234567", body: "x" }))).toMatchObject({ status: 401, code: 20003 });
+    expect(await failure(bad.verify.v2.services.list())).toMatchObject({ status: 401, code: 20003 });
+    // On the wire: no credentials, or credentials that are not Basic, are Twilio's 20003 in full.
+    const messagesUrl = `${run.clones.twilio.url}/2010-04-01/Accounts/${run.clones.twilio.accountSid}/Messages.json`;
+    for (const headers of [{}, { authorization: "Bearer abc" }, { authorization: "Basic %%%" }, { authorization: `Basic ${Buffer.from(run.clones.twilio.accountSid).toString("base64")}` }] as Record<string, string>[]) {
+      const r = await fetch(messagesUrl, { headers });
+      expect(r.status, JSON.stringify(headers)).toBe(401);
+      expect(await r.json()).toEqual({ code: 20003, message: "Authenticate", more_info: "https://www.twilio.com/docs/errors/20003", status: 401 });
+    }
     const client = clientOf(run);
     const calls = await failure(client.calls.create({ from: "+15005550006", to: "+15551234567", url: "http://127.0.0.1:1/twiml" }));
     expect(calls).toMatchObject({ status: 501, code: 20501 });
+    // Verify's Service Rate Limits are not built: Twilio's 501 shape, not a fake success.
+    const va = await client.verify.v2.services.create({ friendlyName: "Limits" });
+    expect(await failure(client.verify.v2.services(va.sid).rateLimits.create({ uniqueName: "end_user_ip" }))).toMatchObject({ status: 501, code: 20501 });
     const basic = Buffer.from(`${run.clones.twilio.accountSid}:${run.clones.twilio.authToken}`).toString("base64");
     const other = await fetch(`${run.clones.twilio.url}/2010-04-01/Accounts/AC${"0".repeat(32)}/Messages.json`, { headers: { authorization: `Basic ${basic}` } });
     expect(other.status).toBe(401);
     const nowhere = await fetch(`${run.clones.twilio.url}/nope`, { headers: { authorization: `Basic ${basic}` } });
     expect(nowhere.status).toBe(404);
     expect(await nowhere.json()).toMatchObject({ code: 20404, status: 404, more_info: "https://www.twilio.com/docs/errors/20404" });
+    // The request log filters by a full Twilio path (longer than workerd's 50-byte GLOB limit).
+    const logged = await admin(run, "GET", `/logs?path=${encodeURIComponent(`/2010-04-01/Accounts/${run.clones.twilio.accountSid}/Messages.json`)}`);
+    expect(logged.status).toBe(200);
+    const lines = logged.text.trim().split("\n").map((l) => JSON.parse(l) as { path: string; status: number });
+    expect(lines.length).toBeGreaterThan(0);
+    expect(lines.every((l) => l.path === `/2010-04-01/Accounts/${run.clones.twilio.accountSid}/Messages.json`)).toBe(true);
+    const globbed = await admin(run, "GET", `/logs?path=${encodeURIComponent(`/2010-04-01/Accounts/${run.clones.twilio.accountSid}/*.json`)}&status=401`);
+    expect(globbed.text.trim().split("\n").map((l) => (JSON.parse(l) as { status: number }).status)).toEqual(expect.arrayContaining([401]));
     await admin(run, "POST", "/chaos/presets/twilio/invalid_number", { times: 1 });
     expect(await failure(client.messages.create({ from: "+15005550006", to: "+15551234567", body: "x" }))).toMatchObject({ status: 400, code: 21211 });
   });
@@ -541,6 +605,7 @@ describe.skipIf(!haveSpecs)("twilio clone against Twilio's OpenAPI documents", (
     await check("api", `${A}/IncomingPhoneNumbers.json`, "get", "200", `/2010-04-01/Accounts/${ac}/IncomingPhoneNumbers.json`);
     await check("api", `${A}/IncomingPhoneNumbers/{Sid}.json`, "get", "200", `/2010-04-01/Accounts/${ac}/IncomingPhoneNumbers/${pn.sid}.json`);
     await check("api", `${A}/IncomingPhoneNumbers/{Sid}.json`, "post", "200", `/2010-04-01/Accounts/${ac}/IncomingPhoneNumbers/${pn.sid}.json`, { SmsUrl: "http://127.0.0.1:1/sms" });
+    await check("api", `${A}/IncomingPhoneNumbers/Local.json`, "post", "201", `/2010-04-01/Accounts/${ac}/IncomingPhoneNumbers/Local.json`, { AreaCode: "415" });
     const m = await check("api", `${A}/Messages.json`, "post", "201", `/2010-04-01/Accounts/${ac}/Messages.json`, { From: "+15017122661", To: "+15551234567", Body: "hi", MediaUrl: "https://demo.twilio.com/owl.png" });
     await check("api", `${A}/Messages.json`, "get", "200", `/2010-04-01/Accounts/${ac}/Messages.json?PageSize=1`);
     await advance(run, "5s");

@@ -136,8 +136,9 @@ export function deleteOrg(k: Kernel, idOrSlug: string): Json {
 
 export function listOrgs(k: Kernel, q: { limit?: string; offset?: string; query?: string }) {
   const { limit, offset } = pageParams(q);
-  const like = q.query ? `%${q.query.toLowerCase()}%` : null;
-  const where = "WHERE (?1 IS NULL OR lower(name) LIKE ?1 OR lower(slug) LIKE ?1 OR id = ?2)";
+  // instr, not LIKE: workerd refuses LIKE patterns over 50 bytes, and a query may be longer.
+  const like = q.query ? q.query.toLowerCase() : null;
+  const where = "WHERE (?1 IS NULL OR instr(lower(name), ?1) > 0 OR instr(lower(slug), ?1) > 0 OR id = ?2)";
   const total = Number(k.sql.exec<{ n: number }>(`SELECT COUNT(*) AS n FROM auth_organizations ${where}`, like, q.query ?? null).one().n);
   const rows = k.sql.exec<OrgRow>(`SELECT * FROM auth_organizations ${where} ORDER BY seq DESC LIMIT ?3 OFFSET ?4`, like, q.query ?? null, limit, offset).toArray();
   return { data: rows.map((o) => orgJson(k, o)), total_count: total };

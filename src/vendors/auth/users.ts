@@ -346,10 +346,11 @@ function userWhere(q: UserQuery): { sql: string; args: unknown[] } {
   }
   if (q.query) {
     // A substring of the id, names, username, external id or any email address or phone number.
-    const like = `%${q.query.toLowerCase().replace(/[%_\\]/g, (m) => `\\${m}`)}%`;
-    const cols = ["u.id", "u.username", "u.first_name", "u.last_name", "u.external_id"].map((c) => `lower(COALESCE(${c}, '')) LIKE ? ESCAPE '\\'`);
-    parts.push(`(${cols.join(" OR ")} OR u.id IN (SELECT user_id FROM auth_identifiers WHERE value LIKE ? ESCAPE '\\'))`);
-    args.push(...cols.map(() => like), like);
+    // instr, not LIKE: workerd refuses LIKE patterns over 50 bytes, and a query may be longer.
+    const needle = q.query.toLowerCase();
+    const cols = ["u.id", "u.username", "u.first_name", "u.last_name", "u.external_id"].map((c) => `instr(lower(COALESCE(${c}, '')), ?) > 0`);
+    parts.push(`(${cols.join(" OR ")} OR u.id IN (SELECT user_id FROM auth_identifiers WHERE instr(lower(value), ?) > 0))`);
+    args.push(...cols.map(() => needle), needle);
   }
   return { sql: parts.length ? `WHERE ${parts.join(" AND ")}` : "", args };
 }

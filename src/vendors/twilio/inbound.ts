@@ -90,7 +90,7 @@ export function twilioAdmin(k: Kernel): Hono {
     const get = hook.method === "GET";
     const url = get ? `${hook.url}${hook.url.includes("?") ? "&" : "?"}${params}` : hook.url;
     const headers: Record<string, string> = {
-      "x-twilio-signature": await twilioSignature(token, url, get ? new URLSearchParams() : params),
+      "x-twilio-signature": twilioSignature(token, url, get ? new URLSearchParams() : params),
       "user-agent": "TwilioProxy/1.1",
       accept: "*/*",
     };

@@ -3,7 +3,7 @@ import { basic, isWorldId } from "../credentials.ts";
 import { randomHex, safeEqual } from "../../lib/crypto.ts";
 import { twilioErrors } from "./errors.ts";
 import { twilioRouter, twilioUnmatched } from "./routes.ts";
-import { STEP_JOB, stepMessage } from "./messages.ts";
+import { STEP_JOB, TICK_JOB, stepMessage, tick } from "./messages.ts";
 import { EXPIRE_JOB, expireVerification } from "./verify.ts";
 import { twilioAdmin } from "./inbound.ts";
 import { twilioSignature } from "./format.ts";
@@ -25,6 +25,7 @@ export const twilio: VendorPlugin = {
     { name: "twilio_messaging_services", type: "messaging_service", idColumn: "sid" },
     { name: "twilio_verify_services", type: "verify_service", idColumn: "sid" },
     { name: "twilio_verifications", type: "verification", idColumn: "sid" },
+    { name: "twilio_senders" },
   ],
   maxBodyBytes: 1 << 20,
   errors: twilioErrors,
@@ -41,6 +42,7 @@ export const twilio: VendorPlugin = {
   router: twilioRouter,
   unmatched: twilioUnmatched,
   jobs: (k) => ({
+    [TICK_JOB]: () => tick(k),
     [STEP_JOB]: (_p, job) => stepMessage(k, job.ref!),
     [EXPIRE_JOB]: (_p, job) => expireVerification(k, job.ref!),
   }),
@@ -52,7 +54,7 @@ export const twilio: VendorPlugin = {
   retrySchedule: TWILIO_RETRIES,
   // The outbox keeps the auth token as the delivery's secret: Twilio signs with it.
   async sign({ url, body, secret }) {
-    return { "x-twilio-signature": await twilioSignature(secret, url, new URLSearchParams(body)), "user-agent": "TwilioProxy/1.1" };
+    return { "x-twilio-signature": twilioSignature(secret, url, new URLSearchParams(body)), "user-agent": "TwilioProxy/1.1" };
   },
   admin: twilioAdmin,
 };

@@ -1,24 +1,28 @@
 // Messages (API 2010): validation with Twilio's codes and magic numbers, the status lifecycle on
 // the run clock, signed status callbacks through the outbox, keyset paging. Never sees a Request.
 import type { Kernel } from "../../kernel/types.ts";
+import type { Enqueue } from "../../kernel/outbox.ts";
 import { TwilioError, badRequest, notFound } from "./errors.ts";
 import { Form, e164, formBody, isAlphanumericSender, isHttpUrl, rfc2822, segments } from "./format.ts";
 import { page2010 } from "./paging.ts";
 import { findMessagingService, pickSender, type MessagingServiceRow } from "./messaging.ts";
 
 export const API = "/2010-04-01";
+/** One message's step (worlds from before ticks still hold these jobs). */
 export const STEP_JOB = "twilio.message.step";
+/** Moves every message due at its instant one status along, in bulk. */
+export const TICK_JOB = "twilio.messages.tick";
 const MAX_BODY = 1600;
 const MIN_SCHEDULE_MS = 900_000;
 const MAX_SCHEDULE_MS = 35 * 86_400_000;
-/** Delay before each status a message moves to on its own. */
-const NEXT: Record<string, [string, number]> = {
-  accepted: ["queued", 200],
-  scheduled: ["queued", 0],
-  queued: ["sending", 1_000],
-  sending: ["sent", 500],
-};
+/** A Messaging Service's message is accepted, then queued this much later. */
+const ACCEPT_MS = 200;
+/** The least time a message spends queued; a busy sender's queue holds it longer. */
+const QUEUE_MS = 1_000;
+const SENDING_MS = 500;
 const SETTLE_MS = 2_000;
+/** Twilio keeps a message queued at most 10 hours (30001 after that; 21611 at create for a From). */
+const MAX_QUEUE_MS = 36_000_000;
 const FINAL = new Set(["delivered", "undelivered", "failed", "received", "canceled", "read"]);
 
 export type MessageRow = {
@@ -40,6 +44,9 @@ export type MessageRow = {
   date_created: number;
   date_updated: number;
   date_sent: number | null;
+  next_at: number | null;
+  dequeue_at: number | null;
+  validity_period: number | null;
 };
 
 export type Media = { sid: string; url: string; content_type: string };
@@ -73,6 +80,8 @@ export interface NewMessage {
   messagingServiceSid: string | null;
   statusCallback: string | null;
   sendAt: number | null;
+  /** Seconds it may wait in the sender's queue (ValidityPeriod, or its Messaging Service's). */
+  validityPeriod?: number | null;
   direction: "outbound-api" | "outbound-reply" | "inbound";
 }
 
@@ -116,6 +125,7 @@ export function validateMessage(k: Kernel, f: Form): NewMessage {
   if (validity !== undefined && !(/^\d+$/.test(validity) && Number(validity) >= 1 && Number(validity) <= 36_000)) {
     throw badRequest(21624, "Invalid validity period value. It must be between 1 and 36000 seconds.");
   }
+  const validityPeriod = validity !== undefined ? Number(validity) : (svc?.validity_period ?? null);
   let sendAt: number | null = null;
   const scheduleType = f.get("ScheduleType");
   const rawSendAt = f.get("SendAt");
@@ -130,7 +140,7 @@ export function validateMessage(k: Kernel, f: Form): NewMessage {
     }
     sendAt = at;
   }
-  return { to, from, body, media, messagingServiceSid: mg, statusCallback: cb, sendAt, direction: "outbound-api" };
+  return { to, from, body, media, messagingServiceSid: mg, statusCallback: cb, sendAt, validityPeriod, direction: "outbound-api" };
 }
 
 /** What becomes of a message: the run's `status_callback_fail` preset makes it undelivered. */
@@ -138,8 +148,23 @@ function outcomeOf(k: Kernel): string {
   return k.chaos.take("twilio", "status_callback_fail") ? "undelivered:30003" : "delivered";
 }
 
-const INSERT = `INSERT INTO twilio_messages (sid, seq, "to", "from", body, status, direction, num_segments, media, messaging_service_sid, status_callback, outcome, error_code, error_message, send_at, date_created, date_updated, date_sent)
-  VALUES (?, (SELECT COALESCE(MAX(seq), 0) + 1 FROM twilio_messages), ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, NULL, ?, ?, ?, ?)`;
+/**
+ * Segments a second a sender sends (Twilio's MPS): US and Canadian long codes 1, toll-free 3, other
+ * numbers and alphanumeric ids 10. The magic test sender is not held back (test credentials send nothing).
+ */
+function mpsOf(from: string): number | null {
+  if (from === MAGIC_VALID_FROM) return null;
+  if (/^\+1(800|833|844|855|866|877|888)\d{7}$/.test(from)) return 3;
+  return from.startsWith("+1") ? 1 : 10;
+}
+
+/** Makes sure a tick job moves the messages due at `at`. */
+function tickAt(k: Kernel, at: number): void {
+  if (!k.jobs.has(TICK_JOB, String(at))) k.jobs.schedule("twilio", TICK_JOB, at, {}, String(at));
+}
+
+const INSERT = `INSERT INTO twilio_messages (sid, seq, "to", "from", body, status, direction, num_segments, media, messaging_service_sid, status_callback, outcome, error_code, error_message, send_at, date_created, date_updated, date_sent, next_at, dequeue_at, validity_period)
+  VALUES (?, (SELECT COALESCE(MAX(seq), 0) + 1 FROM twilio_messages), ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, NULL, ?, ?, ?, ?, ?, ?, ?)`;
 
 /** Stores an outbound message and starts its lifecycle (or schedules it); answers the row. */
 export function createMessage(k: Kernel, m: NewMessage): MessageRow {
@@ -152,17 +177,42 @@ export function createMessage(k: Kernel, m: NewMessage): MessageRow {
   }));
   const inbound = m.direction === "inbound";
   const status = inbound ? "received" : m.sendAt !== null ? "scheduled" : m.messagingServiceSid ? "accepted" : "queued";
-  k.sql.exec(
-    INSERT, sid, m.to, m.from, m.body, status, m.direction, segments(m.body), media.length ? JSON.stringify(media) : null, m.messagingServiceSid, m.statusCallback,
-    inbound ? "received" : outcomeOf(k), m.sendAt, now, now, inbound ? now : null,
-  );
-  if (!inbound) {
-    if (m.sendAt !== null) k.jobs.schedule("twilio", STEP_JOB, m.sendAt, {}, sid);
-    else {
-      toInbox(k, m.to, m.from, m.body, sid);
-      k.jobs.schedule("twilio", STEP_JOB, now + NEXT[status][1], {}, sid);
+  const numSegments = segments(m.body);
+  let outcome = inbound ? "received" : outcomeOf(k);
+  let nextAt: number | null = null;
+  let dequeueAt: number | null = null;
+  if (!inbound && m.sendAt !== null) nextAt = m.sendAt;
+  else if (!inbound) {
+    // The sender's queue: it sends `mps` segments a second, first come first served. A message
+    // that would wait longer than its validity period fails when that period ends, unsent.
+    const queuedAt = now + (status === "accepted" ? ACCEPT_MS : 0);
+    const mps = mpsOf(m.from);
+    const free = mps === null ? 0 : (k.sql.exec<{ free_at: number }>("SELECT free_at FROM twilio_senders WHERE sender = ?", m.from).toArray()[0]?.free_at ?? 0);
+    const start = Math.max(queuedAt + QUEUE_MS, free);
+    if (!m.messagingServiceSid && start - now > MAX_QUEUE_MS) throw badRequest(21611, "This 'From' number has exceeded the maximum number of queued messages");
+    const validity = m.validityPeriod ?? null;
+    const limit = validity === null ? MAX_QUEUE_MS : validity * 1000;
+    if (start - now > limit) {
+      outcome = validity === null ? "failed:30001" : "failed:30036";
+      dequeueAt = Math.max(now + limit, queuedAt);
+    } else {
+      dequeueAt = start;
+      if (mps !== null) {
+        k.sql.exec(
+          "INSERT INTO twilio_senders (sender, free_at) VALUES (?, ?) ON CONFLICT(sender) DO UPDATE SET free_at = excluded.free_at",
+          m.from, start + Math.ceil((numSegments * 1000) / mps),
+        );
+      }
     }
+    nextAt = status === "accepted" ? queuedAt : dequeueAt;
   }
+  k.sql.exec(
+    INSERT, sid, m.to, m.from, m.body, status, m.direction, numSegments, media.length ? JSON.stringify(media) : null, m.messagingServiceSid, m.statusCallback,
+    outcome, m.sendAt, now, now, inbound ? now : null, nextAt, dequeueAt, m.validityPeriod ?? null,
+  );
+  if (nextAt !== null) tickAt(k, nextAt);
+  // The handset's inbox, at once (as email's): unless it is already known never to leave the queue.
+  if (!inbound && m.sendAt === null && !outcome.startsWith("failed:")) toInbox(k, m.to, m.from, m.body, sid);
   return getMessage(k, sid);
 }
 
@@ -176,47 +226,74 @@ export function getMessage(k: Kernel, sid: string): MessageRow {
   return row;
 }
 
-function setStatus(k: Kernel, sid: string, status: string, extra: { errorCode?: number; errorMessage?: string } = {}): MessageRow {
+const ERROR_CODE = "CAST(substr(outcome, instr(outcome, ':') + 1) AS INTEGER)";
+/** Whether this step ends the message with the error its outcome names. */
+const ENDS_IN_ERROR = "((status = 'queued' AND outcome LIKE 'failed:%') OR (status = 'sent' AND instr(outcome, ':') > 0))";
+
+/**
+ * One status along for every message due by ?1, in one statement (SET sees the old row):
+ * accepted/scheduled → queued → sending → sent → delivered (or undelivered), or queued → failed
+ * when it outlived its validity period in the sender's queue.
+ */
+const TICK = `UPDATE twilio_messages SET
+  status = CASE status
+    WHEN 'accepted' THEN 'queued'
+    WHEN 'scheduled' THEN 'queued'
+    WHEN 'queued' THEN CASE WHEN outcome LIKE 'failed:%' THEN 'failed' ELSE 'sending' END
+    WHEN 'sending' THEN 'sent'
+    ELSE substr(outcome, 1, instr(outcome || ':', ':') - 1) END,
+  error_code = CASE WHEN ${ENDS_IN_ERROR} THEN ${ERROR_CODE} ELSE error_code END,
+  error_message = CASE WHEN ${ENDS_IN_ERROR} THEN CASE ${ERROR_CODE}
+    WHEN 30003 THEN 'Unreachable destination handset' WHEN 30036 THEN 'Validity Period Expired' WHEN 30001 THEN 'Queue overflow' ELSE 'Unknown error' END
+    ELSE error_message END,
+  date_sent = CASE WHEN status = 'sending' THEN ?1 ELSE date_sent END,
+  date_updated = ?1,
+  next_at = CASE status
+    WHEN 'accepted' THEN COALESCE(dequeue_at, ?1 + ${QUEUE_MS})
+    WHEN 'scheduled' THEN ?1 + ${QUEUE_MS}
+    WHEN 'queued' THEN CASE WHEN outcome LIKE 'failed:%' THEN NULL ELSE ?1 + ${SENDING_MS} END
+    WHEN 'sending' THEN ?1 + ${SETTLE_MS}
+    ELSE NULL END
+WHERE next_at <= ?1 AND status IN ('accepted', 'scheduled', 'queued', 'sending', 'sent')
+RETURNING sid, status, "to", "from", body, send_at, status_callback, messaging_service_sid, error_code, next_at`;
+
+type Stepped = Pick<MessageRow, "sid" | "status" | "to" | "from" | "body" | "send_at" | "status_callback" | "messaging_service_sid" | "error_code" | "next_at">;
+const CALLBACK_STATUSES = new Set(["sent", "delivered", "undelivered", "failed"]);
+
+/** The tick job: every message due now moves one status along; their callbacks go out together. */
+export function tick(k: Kernel): string | void {
   const now = k.clock.now();
-  const row = k.sql
-    .exec<MessageRow>(
-      `UPDATE twilio_messages SET status = ?, date_updated = ?, date_sent = CASE WHEN ? = 'sent' THEN ? ELSE date_sent END,
-       error_code = COALESCE(?, error_code), error_message = COALESCE(?, error_message) WHERE sid = ? RETURNING *`,
-      status, now, status, now, extra.errorCode ?? null, extra.errorMessage ?? null, sid,
-    )
-    .toArray()[0];
-  return row ?? getMessage(k, sid);
+  const rows = k.sql.exec<Stepped>(TICK, now).toArray();
+  if (rows.length === 0) return;
+  const accountSid = k.world().credentials.twilio!.accountSid;
+  const secret = k.world().credentials.twilio!.authToken;
+  const next = new Set<number>();
+  const counts = new Map<string, number>();
+  const callbacks: Enqueue[] = [];
+  for (const r of rows) {
+    if (r.next_at !== null) next.add(r.next_at);
+    counts.set(r.status, (counts.get(r.status) ?? 0) + 1);
+    // A scheduled message reaches the handset's inbox when it is sent for real, at SendAt.
+    if (r.status === "queued" && r.send_at !== null) toInbox(k, r.to, r.from, r.body, r.sid);
+    if (r.status_callback && CALLBACK_STATUSES.has(r.status)) callbacks.push(statusCallback(r, accountSid, secret));
+  }
+  k.outbox.enqueueMany(callbacks);
+  for (const at of next) tickAt(k, at);
+  const what = [...counts].map(([st, n]) => `${n} ${st}`).join(", ");
+  return rows.length === 1 ? `message ${rows[0].sid} ${rows[0].status}` : `messages: ${what}`;
 }
 
-const ERROR_TEXT: Record<number, string> = { 30003: "Unreachable destination handset", 30008: "Unknown error" };
-
-/** The job that moves a message along: one status per run, the next one scheduled. */
+/** A job of the per-message kind that worlds from before ticks hold: its message joins the ticks. */
 export function stepMessage(k: Kernel, sid: string): string | void {
-  const row = k.sql.exec<MessageRow>("SELECT * FROM twilio_messages WHERE sid = ?", sid).toArray()[0];
-  if (!row || FINAL.has(row.status)) return;
-  if (row.status === "sent") {
-    const [final, code] = row.outcome.split(":");
-    const r = setStatus(k, sid, final, code ? { errorCode: Number(code), errorMessage: ERROR_TEXT[Number(code)] } : {});
-    statusCallback(k, r);
-    return `message ${sid} ${final}`;
-  }
-  const step = NEXT[row.status];
-  if (!step) return;
-  if (row.status === "scheduled") toInbox(k, row.to, row.from, row.body, sid);
-  const r = setStatus(k, sid, step[0]);
-  if (step[0] === "sent") {
-    statusCallback(k, r);
-    k.jobs.schedule("twilio", STEP_JOB, k.clock.now() + SETTLE_MS, {}, sid);
-  } else {
-    k.jobs.schedule("twilio", STEP_JOB, k.clock.now() + NEXT[step[0]][1], {}, sid);
-  }
-  return `message ${sid} ${step[0]}`;
+  k.sql.exec(
+    `UPDATE twilio_messages SET next_at = ? WHERE sid = ? AND status IN ('accepted', 'scheduled', 'queued', 'sending', 'sent')`,
+    k.clock.now(), sid,
+  );
+  return tick(k);
 }
 
 /** A status callback as Twilio posts it: form-encoded, signed at delivery with the auth token. */
-function statusCallback(k: Kernel, r: MessageRow): void {
-  if (!r.status_callback) return;
-  const creds = k.world().credentials.twilio!;
+function statusCallback(r: Stepped, accountSid: string, secret: string): Enqueue {
   const body = formBody([
     ["ErrorCode", r.error_code],
     ["SmsSid", r.sid],
@@ -225,13 +302,11 @@ function statusCallback(k: Kernel, r: MessageRow): void {
     ["To", r.to],
     ["MessagingServiceSid", r.messaging_service_sid],
     ["MessageSid", r.sid],
-    ["AccountSid", creds.accountSid],
+    ["AccountSid", accountSid],
     ["From", r.from],
     ["ApiVersion", "2010-04-01"],
   ]);
-  k.outbox.enqueue({
-    kind: "twilio", url: r.status_callback, event: `message.${r.status}`, eventId: r.sid, body, contentType: "application/x-www-form-urlencoded", secret: creds.authToken,
-  });
+  return { kind: "twilio", url: r.status_callback!, event: `message.${r.status}`, eventId: r.sid, body, contentType: "application/x-www-form-urlencoded", secret };
 }
 
 /** Update: `Status=canceled` cancels a scheduled message; `Body=""` redacts a finished one. */
@@ -242,7 +317,8 @@ export function updateMessage(k: Kernel, sid: string, f: Form): MessageRow {
     if (status !== "canceled") throw badRequest(21218, `Invalid Status: ${status}. Only 'canceled' is supported.`);
     if (row.status !== "scheduled") throw badRequest(30409, "Message cannot be canceled: only scheduled messages can be canceled.");
     k.jobs.cancel(STEP_JOB, sid);
-    return setStatus(k, sid, "canceled");
+    k.sql.exec("UPDATE twilio_messages SET status = 'canceled', next_at = NULL, date_updated = ? WHERE sid = ?", k.clock.now(), sid);
+    return getMessage(k, sid);
   }
   const body = f.get("Body");
   if (body !== undefined) {

@@ -24,8 +24,14 @@ export const messages = sqliteTable(
     dateCreated: integer("date_created").notNull(),
     dateUpdated: integer("date_updated").notNull(),
     dateSent: integer("date_sent"),
+    /** When it next moves along its lifecycle; null once it is final. One tick job per instant moves them all. */
+    nextAt: integer("next_at"),
+    /** When it leaves the sender's queue (a sender sends so many segments a second). */
+    dequeueAt: integer("dequeue_at"),
+    /** Its ValidityPeriod in seconds, from the request or its Messaging Service. */
+    validityPeriod: integer("validity_period"),
   },
-  (t) => [index("twilio_messages_seq").on(t.seq)],
+  (t) => [index("twilio_messages_seq").on(t.seq), index("twilio_messages_next").on(t.nextAt)],
 );
 
 /** IncomingPhoneNumbers: the run's own numbers, with the webhooks an app configures on them. */
@@ -97,3 +103,9 @@ export const verifications = sqliteTable(
   },
   (t) => [index("twilio_verifications_to").on(t.serviceSid, t.to)],
 );
+
+/** Each throttled sender's queue: when it is free to send its next segment (run clock). */
+export const senders = sqliteTable("twilio_senders", {
+  sender: text("sender").primaryKey(),
+  freeAt: integer("free_at").notNull(),
+});

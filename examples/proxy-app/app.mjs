@@ -5,10 +5,13 @@ import http from "node:http";
 import Stripe from "stripe";
 import twilio from "twilio";
 import { Resend } from "resend";
+import { CreateBucketCommand, GetObjectCommand, PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
 
 const stripe = new Stripe(process.env.STRIPE_SECRET_KEY);
 const sms = twilio(process.env.TWILIO_ACCOUNT_SID, process.env.TWILIO_AUTH_TOKEN);
 const resend = new Resend(process.env.RESEND_API_KEY);
+// Credentials and region from AWS_* env; virtual-hosted addressing, as against AWS itself.
+const s3 = new S3Client({});
 const events = [];
 
 const read = (req) => new Promise((resolve) => {
@@ -35,6 +38,12 @@ const routes = {
     const { data, error } = await resend.emails.send({ from: "shop@acme.test", to: "buyer@acme.test", subject: "Receipt", text: "Thanks" });
     if (error) throw new Error(error.message);
     return { sms: message.sid, email: data.id };
+  },
+  "POST /invoice": async () => {
+    await s3.send(new CreateBucketCommand({ Bucket: "acme-invoices" }));
+    await s3.send(new PutObjectCommand({ Bucket: "acme-invoices", Key: "2026/inv-1.txt", Body: "invoice #1", ContentType: "text/plain" }));
+    const got = await s3.send(new GetObjectCommand({ Bucket: "acme-invoices", Key: "2026/inv-1.txt" }));
+    return { body: await got.Body.transformToString() };
   },
   "POST /live": async () => {
     // Stripe's file uploads host is not served by the clones: the proxy must refuse it.

@@ -7,6 +7,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import Stripe from "stripe";
+import { ListObjectsV2Command, S3Client } from "@aws-sdk/client-s3";
 import { advance, api, spawn, urls, type Run } from "./helpers.ts";
 import { runProxy, type ProxyHandle } from "../../src/cli/proxy-cmd.ts";
 import { routeFor } from "../../src/runner/proxy.ts";
@@ -51,7 +52,7 @@ describe("route proxy", () => {
   });
 
   it("serves an unmodified app: its SDKs reach the run named by their keys and its webhook handler verifies the events", async () => {
-    const run: Run = await spawn({ kinds: ["stripe", "twilio", "email"] });
+    const run: Run = await spawn({ kinds: ["stripe", "twilio", "email", "s3"] });
     // The test (not the app) registers the app's webhook endpoint, as an operator would in Stripe's dashboard.
     const direct = new Stripe(run.clones.stripe.secretKey, { host: new URL(run.clones.stripe.url).hostname, port: Number(new URL(run.clones.stripe.url).port), protocol: "http" });
     const appPort = 20000 + Math.floor(Math.random() * 9000);
@@ -67,6 +68,11 @@ describe("route proxy", () => {
       TWILIO_AUTH_TOKEN: run.clones.twilio.authToken,
       RESEND_API_KEY: run.clones.email.apiKey,
       RESEND_BASE_URL: "",
+      AWS_ACCESS_KEY_ID: run.clones.s3.accessKeyId,
+      AWS_SECRET_ACCESS_KEY: run.clones.s3.secretAccessKey,
+      AWS_REGION: "us-east-1",
+      AWS_ENDPOINT_URL_S3: "",
+      AWS_ENDPOINT_URL: "",
     });
     try {
       const call = async (p: string) => {
@@ -86,6 +92,11 @@ describe("route proxy", () => {
       expect(notify).toMatchObject({ status: 200, json: { sms: expect.stringMatching(/^SM/), email: expect.any(String) } });
       const inbox = await fetch(`${run.adminUrl}/inbox`, { headers: { authorization: `Bearer ${run.token}` } }).then((r) => r.json() as Promise<any>);
       expect(inbox.data.map((m: any) => m.channel).sort()).toEqual(["email", "sms"]);
+
+      // S3 with no endpoint: bucket.s3.us-east-1.amazonaws.com, the signed Host kept, the bucket read from it.
+      expect(await call("/invoice")).toEqual({ status: 200, json: { body: "invoice #1" } });
+      const direct3 = new S3Client({ endpoint: run.clones.s3.url, region: "us-east-1", forcePathStyle: true, credentials: { accessKeyId: run.clones.s3.accessKeyId, secretAccessKey: run.clones.s3.secretAccessKey } });
+      expect((await direct3.send(new ListObjectsV2Command({ Bucket: "acme-invoices" }))).Contents?.map((o) => o.Key)).toEqual(["2026/inv-1.txt"]);
 
       const before = (await api("GET", "/v1/refusals", inject("orgKey"))).json.count as number;
       const live = await call("/live");

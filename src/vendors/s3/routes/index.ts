@@ -49,12 +49,33 @@ function target(pathname: string): { bucket: string | null; key: string | null }
   return { bucket: safeDecode(p.slice(0, i)), key: key ? safeDecode(key) : null };
 }
 
+/**
+ * Virtual-hosted-style addressing, as the SDK uses by default against AWS (it reaches the clone
+ * through the route proxy, which keeps the signed Host): the bucket is the Host's first labels.
+ */
+const VIRTUAL_HOST = /^(.+)\.s3(?:[.-](?:dualstack\.)?[a-z0-9-]+)?\.amazonaws\.com$/;
+
+/** The request's bucket and key, path-style or virtual-hosted. */
+function targetOf(url: URL): { bucket: string | null; key: string | null } {
+  const vhost = VIRTUAL_HOST.exec(url.hostname);
+  if (!vhost) return target(url.pathname);
+  const key = url.pathname.slice(1);
+  return { bucket: vhost[1], key: key ? safeDecode(key) : null };
+}
+
+/** The path as path-style addressing spells it, whatever the request used. */
+const pathStyle = (url: URL) => {
+  const vhost = VIRTUAL_HOST.exec(url.hostname);
+  return vhost ? `/${vhost[1]}${url.pathname === "/" ? "" : url.pathname}` : url.pathname;
+};
+
 /** PUTs of object bytes stream; everything else is small and buffered by the platform. */
 export function streamsBody(method: string, url: URL): boolean {
   // Object and part bodies stream; small sub-resource bodies (?tagging, ?acl...) are buffered.
   const sub = [...url.searchParams.keys()].filter((n) => SUBRESOURCES.has(n) && n !== "uploadId" && n !== "partNumber");
-  if (method === "POST" && url.search === "" && /^\/[^/]+\/?$/.test(url.pathname)) return true; // a browser's form upload
-  return method === "PUT" && /^\/[^/]+\/./.test(url.pathname) && sub.length === 0;
+  const path = pathStyle(url);
+  if (method === "POST" && url.search === "" && /^\/[^/]+\/?$/.test(path)) return true; // a browser's form upload
+  return method === "PUT" && /^\/[^/]+\/./.test(path) && sub.length === 0;
 }
 
 export function s3Router(k: Kernel): VendorHono {
@@ -62,7 +83,7 @@ export function s3Router(k: Kernel): VendorHono {
   app.on(["GET", "PUT", "POST", "DELETE", "OPTIONS"], "*", (c) => {
     // Browsers' preflights and form uploads carry no SigV4 signature (see browser.ts).
     const url = new URL(c.req.url);
-    const t = target(url.pathname);
+    const t = targetOf(url);
     const headers = c.req.raw.headers;
     if (c.req.method === "OPTIONS") return withCors(k, t.bucket, headers, "OPTIONS", () => preflightRoute(k, headers, t.bucket, t.key));
     if (isFormPost(c.req.method, url, t.key, headers)) return withCors(k, t.bucket, headers, "POST", () => postObjectRoute(k, url, headers, t.bucket!, c.env.stream));
@@ -96,7 +117,7 @@ function decode(k: Kernel, c: C): S3Req {
   // The route runs as GET for a HEAD; the signature covers the method the client sent.
   const method = c.req.method;
   const verified = verifySigV4({ methods: [c.env.method], url, headers }, k.world().credentials.s3!.secretAccessKey, k.clock.now());
-  const { bucket, key } = target(url.pathname);
+  const { bucket, key } = targetOf(url);
   const q = new Map(queryPairs(url.search));
   q.delete("x-id");
   if (!c.env.stream) {

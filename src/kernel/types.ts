@@ -69,6 +69,11 @@ export interface Kernel {
    * clones never call a real vendor.
    */
   fetchApp(url: string, init?: RequestInit): Promise<Response>;
+  /**
+   * Advances the run clock to `toMs`, firing what falls due, as `POST {adminUrl}/clock/advance`
+   * does; for a vendor's own time control (Stripe's test clocks), from a `deferred` answer only.
+   */
+  advance(toMs: number): Promise<void>;
 }
 
 /**

@@ -190,6 +190,9 @@ export class World {
         }
         return fetch(url, { ...init, redirect: "manual", signal: init?.signal ?? AbortSignal.timeout(DELIVERY_TIMEOUT_MS) });
       },
+      advance: async (toMs) => {
+        await this.advance(toMs);
+      },
     };
     this.routers.clear();
     this.handlers.clear();

@@ -948,3 +948,76 @@ describe.skipIf(!haveChromium)("stripe clone: checkout in a real browser", () =>
     }
   }, 60_000);
 });
+
+describe("stripe clone: test clocks on the run clock", () => {
+  // One world, one time: advancing a test clock by Δ (new frozen_time − old) advances the run
+  // clock by Δ, firing what falls due; the clock answers `advancing`, then reads `ready`.
+  it("creates, advances (renewing its subscription), lists and deletes a test clock through stripe.testHelpers.testClocks", async () => {
+    const hooks = await receiver();
+    try {
+      const run = await spawn({ kinds: ["stripe"] });
+      const stripe = stripeOf(run);
+      const we = await stripe.webhookEndpoints.create({ url: hooks.url, enabled_events: ["test_helpers.test_clock.advancing", "test_helpers.test_clock.ready", "invoice.paid"] });
+      const frozen = Math.floor(Date.parse((await admin(run, "GET", "/clock")).json.now) / 1000);
+      const clock = await stripe.testHelpers.testClocks.create({ frozen_time: frozen, name: "Renewals" });
+      expect(clock).toMatchObject({ object: "test_helpers.test_clock", frozen_time: frozen, name: "Renewals", status: "ready", livemode: false, status_details: {} });
+      expect(clock.id).toMatch(/^clock_\w{24}$/);
+      expect(clock.deletes_after - clock.created).toBe(7 * 86_400);
+
+      const c = await stripe.customers.create({ email: "clock@acme.test", test_clock: clock.id });
+      const pm = await stripe.paymentMethods.attach("pm_card_visa", { customer: c.id });
+      await stripe.customers.update(c.id, { invoice_settings: { default_payment_method: pm.id } });
+      expect(c.test_clock).toBe(clock.id);
+      const plain = await stripe.customers.create({ email: "noclock@acme.test" });
+      expect((await stripe.customers.list()).data.map((x) => x.id)).toEqual([plain.id]);
+      expect((await stripe.customers.list({ test_clock: clock.id })).data.map((x) => x.id)).toEqual([c.id]);
+
+      const price = await stripe.prices.create({ currency: "usd", unit_amount: 900, recurring: { interval: "month" }, product_data: { name: "Clocked" } });
+      const sub = await stripe.subscriptions.create({ customer: c.id, items: [{ price: price.id }] });
+      expect(sub).toMatchObject({ status: "active", test_clock: clock.id });
+      expect((await stripe.invoices.retrieve(sub.latest_invoice as string)).test_clock).toBe(clock.id);
+      expect((await stripe.subscriptions.list()).data).toEqual([]);
+      expect((await stripe.subscriptions.list({ test_clock: clock.id })).data.map((x) => x.id)).toEqual([sub.id]);
+
+      // Backwards, or past two intervals of the shortest subscription: Stripe's 400.
+      const back = await caught(stripe.testHelpers.testClocks.advance(clock.id, { frozen_time: frozen - 10 }));
+      expect(back).toBeInstanceOf(Stripe.errors.StripeInvalidRequestError);
+      expect(back).toMatchObject({ statusCode: 400, param: "frozen_time" });
+      expect((await caught(stripe.testHelpers.testClocks.advance(clock.id, { frozen_time: frozen + 90 * 86_400 }))).param).toBe("frozen_time");
+      expect(await caught(stripe.customers.create({ test_clock: "clock_nope" }))).toMatchObject({ statusCode: 404, code: "resource_missing", param: "test_clock" });
+
+      const runBefore = Date.parse((await admin(run, "GET", "/clock")).json.now);
+      const target = sub.items.data[0].current_period_end + 3600;
+      const advancing = await stripe.testHelpers.testClocks.advance(clock.id, { frozen_time: target });
+      expect(advancing).toMatchObject({ status: "advancing", frozen_time: frozen, status_details: { advancing: { target_frozen_time: target } } });
+      const ready = await stripe.testHelpers.testClocks.retrieve(clock.id);
+      expect(ready).toMatchObject({ status: "ready", frozen_time: target, status_details: {} });
+      // The run clock moved by the same Δ.
+      const runAfter = Date.parse((await admin(run, "GET", "/clock")).json.now);
+      expect(runAfter - runBefore).toBeGreaterThanOrEqual((target - frozen) * 1000);
+      expect(runAfter - runBefore).toBeLessThan((target - frozen) * 1000 + 60_000);
+
+      const invoices = (await stripe.invoices.list({ subscription: sub.id })).data;
+      expect(invoices.map((i) => [i.billing_reason, i.status, i.test_clock])).toEqual([["subscription_cycle", "paid", clock.id], ["subscription_create", "paid", clock.id]]);
+      await advance(run, "1s");
+      const evs = hooks.got.map((g) => stripe.webhooks.constructEvent(g.body, g.headers["stripe-signature"] as string, we.secret!));
+      const types = evs.map((e) => e.type);
+      expect(types.filter((t) => t.startsWith("test_helpers"))).toEqual(["test_helpers.test_clock.advancing", "test_helpers.test_clock.ready"]);
+      // The renewal happened while the clock was advancing: between the two.
+      expect(types.lastIndexOf("invoice.paid")).toBeLessThan(types.indexOf("test_helpers.test_clock.ready"));
+      expect(types.lastIndexOf("invoice.paid")).toBeGreaterThan(types.indexOf("test_helpers.test_clock.advancing"));
+      expect((evs.find((e) => e.type === "test_helpers.test_clock.ready")!.data.object as Stripe.TestHelpers.TestClock).frozen_time).toBe(target);
+
+      const listed: string[] = [];
+      for await (const x of stripe.testHelpers.testClocks.list({ limit: 1 })) listed.push(x.id);
+      expect(listed).toEqual([clock.id]);
+      expect(await stripe.testHelpers.testClocks.del(clock.id)).toEqual(expect.objectContaining({ id: clock.id, object: "test_helpers.test_clock", deleted: true }));
+      expect(await caught(stripe.testHelpers.testClocks.retrieve(clock.id))).toMatchObject({ statusCode: 404, code: "resource_missing" });
+      expect(await stripe.customers.retrieve(c.id)).toMatchObject({ id: c.id, deleted: true });
+      expect(await stripe.subscriptions.retrieve(sub.id)).toMatchObject({ status: "canceled" });
+      expect((await stripe.customers.retrieve(plain.id)).deleted).toBeUndefined();
+    } finally {
+      await hooks.close();
+    }
+  });
+});

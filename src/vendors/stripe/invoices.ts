@@ -124,7 +124,7 @@ export function draftInvoice(s: Ctx, sub: Obj, customer: Obj, lines: Line[], rea
     subscription: sub.id,
     subtotal,
     subtotal_excluding_tax: subtotal,
-    test_clock: null,
+    test_clock: customer.test_clock ?? null,
     total,
     total_discount_amounts: discounts,
     total_excluding_tax: total,

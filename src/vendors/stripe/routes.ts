@@ -1,7 +1,7 @@
 // HTTP surface of the Stripe clone: decode (Rack-style forms), call the domain, encode. Every
 // answer carries Request-Id; POSTs honour Idempotency-Key; `expand[]` applies to every answer.
 import { Hono, type Context } from "hono";
-import type { Kernel, VendorBindings, VendorHono } from "../../kernel/types.ts";
+import { deferred, type Kernel, type VendorBindings, type VendorHono } from "../../kernel/types.ts";
 import { sha256HexSync } from "../../lib/crypto.ts";
 import { err, StripeError, stripeErrors } from "./errors.ts";
 import { API_VERSION, Params, ctxOf, decodeForm, expand, expandPaths, type Ctx } from "./wire.ts";
@@ -19,6 +19,7 @@ import * as portal from "./portal.ts";
 import { hostedPages } from "./hosted.ts";
 import * as catalog from "./catalog.ts";
 import * as events from "./events.ts";
+import * as clocks from "./test-clocks.ts";
 
 type C = Context<{ Bindings: VendorBindings }>;
 type Handler = (s: Ctx, p: Params, c: C) => unknown;
@@ -172,6 +173,28 @@ export function stripeRouter(k: Kernel): VendorHono {
   app.post("/v1/promotion_codes/:id", h((s, p, c) => coupons.updatePromotionCode(s, id(c), p)));
 
   hostedPages(app, k);
+
+  // Test clocks. An advance answers `advancing` once the run clock got there (test-clocks.ts).
+  app.post("/v1/test_helpers/test_clocks", h((s, p) => clocks.createTestClock(s, p)));
+  app.get("/v1/test_helpers/test_clocks", h((s, p) => clocks.listTestClocks(s, p)));
+  app.get("/v1/test_helpers/test_clocks/:id", h((s, p, c) => (p.allow(), s.store.get("test_helpers.test_clock", id(c)))));
+  app.delete("/v1/test_helpers/test_clocks/:id", h((s, p, c) => (p.allow(), clocks.deleteTestClock(s, id(c)))));
+  app.post("/v1/test_helpers/test_clocks/:id/advance", (c) => {
+    let runTargetMs: number | null = null;
+    const res = h((s, p) => {
+      const r = clocks.startAdvance(s, id(c), p);
+      runTargetMs = r.runTargetMs;
+      return r.clock;
+    })(c);
+    const to = runTargetMs as number | null;
+    // A replayed or refused request moves nothing.
+    if (to === null || res.headers.has("idempotent-replayed")) return res;
+    return deferred(async () => {
+      await k.advance(to);
+      k.tx(() => clocks.finishAdvance(ctxOf(k), id(c)));
+      return res;
+    });
+  });
 
   // Webhook endpoints and events.
   app.post("/v1/webhook_endpoints", h((s, p) => events.createEndpoint(s, p)));

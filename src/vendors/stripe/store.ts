@@ -24,6 +24,8 @@ export const TABLES = {
   promotion_code: "stripe_promotion_codes",
   discount: "stripe_discounts",
   coupon: "stripe_coupons",
+  "test_helpers.test_clock": "stripe_test_clocks",
+  invoiceitem: "stripe_invoice_items",
 } as const;
 export type ObjectType = keyof typeof TABLES;
 
@@ -47,6 +49,8 @@ export const ID_PREFIX: Record<ObjectType, [string, number]> = {
   discount: ["di_", 24],
   // Coupon ids carry no prefix (and may be chosen by the caller): never expanded by id.
   coupon: ["", 8],
+  "test_helpers.test_clock": ["clock_", 24],
+  invoiceitem: ["ii_", 24],
 };
 
 /** What an id names, by its prefix (for `expand`). */
@@ -74,6 +78,8 @@ const NOUN: Record<ObjectType, string> = {
   promotion_code: "promotion code",
   discount: "discount",
   coupon: "coupon",
+  "test_helpers.test_clock": "test_clock",
+  invoiceitem: "invoiceitem",
 };
 
 export const newId = (k: Kernel, type: ObjectType) => k.ids.make(...ID_PREFIX[type]);

@@ -168,7 +168,7 @@ export function createSubscription(s: Ctx, p: Params): Obj {
     schedule: null,
     start_date: now,
     status: trialEnd ? "trialing" : "incomplete",
-    test_clock: null,
+    test_clock: customer.test_clock ?? null,
     transfer_data: null,
     trial_end: trialEnd,
     trial_settings: { end_behavior: { missing_payment_method: "create_invoice" } },
@@ -245,7 +245,9 @@ export function listSubscriptions(s: Ctx, p: Params) {
   p.allow(...LIST_PARAMS, "customer", "status", "price", "collection_method", "current_period_end", "current_period_start", "test_clock", "automatic_tax");
   const status = p.str("status") ?? undefined;
   const q = listQuery(p);
-  const where = { customer: p.str("customer") ?? undefined, status: status && status !== "all" ? status : undefined };
+  const customer = p.str("customer") ?? undefined;
+  // Subscriptions on a test clock are listed only for their clock or their customer, as at Stripe.
+  const where = { customer, status: status && status !== "all" ? status : undefined, test_clock: p.str("test_clock") ?? (customer ? undefined : null) };
   // Without a status Stripe lists every subscription that is not canceled.
   if (!status) {
     const all = s.store.list("subscription", { ...q, limit: 10_000 }, where).data.filter((x) => x.status !== "canceled");

@@ -1021,3 +1021,152 @@ describe("stripe clone: test clocks on the run clock", () => {
     }
   });
 });
+
+describe("stripe clone: invoice items and one-off invoices", () => {
+  const receivers: Awaited<ReturnType<typeof receiver>>[] = [];
+  afterAll(() => Promise.all(receivers.map((r) => r.close())));
+
+  async function setup(card = "pm_card_visa") {
+    // A receiver per test: another test's run may still be delivering to its own.
+    const hooks = await receiver();
+    receivers.push(hooks);
+    const run = await spawn({ kinds: ["stripe"] });
+    const stripe = stripeOf(run);
+    const we = await stripe.webhookEndpoints.create({ url: hooks.url, enabled_events: ["*"] });
+    const cus = await stripe.customers.create({ email: "billing@acme.test", name: "Billing" });
+    const pm = await stripe.paymentMethods.attach(card, { customer: cus.id });
+    await stripe.customers.update(cus.id, { invoice_settings: { default_payment_method: pm.id } });
+    const events = async () => {
+      await advance(run, "1s");
+      return hooks.got
+        .map((g) => stripe.webhooks.constructEvent(g.body, g.headers["stripe-signature"] as string, we.secret!))
+        .filter((e) => (e.data.object as { customer?: string }).customer === cus.id);
+    };
+    return { run, stripe, cus, pm, events };
+  }
+
+  it("keeps items pending, takes them into a draft per pending_invoice_items_behavior, edits the draft, finalizes and pays it", async () => {
+    const { stripe, cus, events } = await setup();
+    const fee = await stripe.invoiceItems.create({ customer: cus.id, amount: 2500, currency: "usd", description: "Setup fee" });
+    expect(fee).toMatchObject({ object: "invoiceitem", amount: 2500, currency: "usd", customer: cus.id, invoice: null, quantity: 1, proration: false, discountable: true, livemode: false });
+    expect(fee.id).toMatch(/^ii_\w{24}$/);
+    const price = await stripe.prices.create({ currency: "usd", unit_amount: 1000, product_data: { name: "Seat" } });
+    const seats = await stripe.invoiceItems.create({ customer: cus.id, pricing: { price: price.id }, quantity: 2 });
+    expect(seats).toMatchObject({ amount: 2000, quantity: 2, pricing: { price_details: { price: price.id } } });
+    expect(String(seats.pricing?.unit_amount_decimal)).toBe("1000");
+    expect((await stripe.invoiceItems.list({ customer: cus.id, pending: true })).data.map((i) => i.id)).toEqual([seats.id, fee.id]);
+    expect(await caught(stripe.invoiceItems.create({ customer: cus.id, amount: 100 }))).toMatchObject({ statusCode: 400, code: "parameter_missing", param: "currency" });
+    expect(await caught(stripe.invoiceItems.create({ customer: cus.id, currency: "usd" }))).toMatchObject({ statusCode: 400, param: "amount" });
+
+    // Without pending_invoice_items_behavior the items stay out (Stripe's default, `exclude`).
+    const empty = await stripe.invoices.create({ customer: cus.id });
+    expect(empty).toMatchObject({ object: "invoice", status: "draft", amount_due: 0, auto_advance: false, billing_reason: "manual", parent: null, collection_method: "charge_automatically" });
+    expect(empty.lines.data).toEqual([]);
+    expect(await stripe.invoices.del(empty.id)).toMatchObject({ id: empty.id, deleted: true });
+
+    const inv = await stripe.invoices.create({ customer: cus.id, pending_invoice_items_behavior: "include", description: "March" });
+    expect(inv).toMatchObject({ status: "draft", amount_due: 4500, subtotal: 4500, total: 4500, number: null, description: "March" });
+    expect(inv.lines.data.map((l) => [l.amount, l.parent?.invoice_item_details?.invoice_item])).toEqual([[2500, fee.id], [2000, seats.id]]);
+    expect((await stripe.invoiceItems.retrieve(fee.id)).invoice).toBe(inv.id);
+    expect((await stripe.invoiceItems.list({ customer: cus.id, pending: true })).data).toEqual([]);
+
+    // Items added to, changed on and removed from the draft move its totals.
+    const extra = await stripe.invoiceItems.create({ customer: cus.id, invoice: inv.id, amount: 500, currency: "usd" });
+    expect((await stripe.invoices.retrieve(inv.id)).amount_due).toBe(5000);
+    await stripe.invoiceItems.update(extra.id, { amount: 700 });
+    expect((await stripe.invoices.retrieve(inv.id)).amount_due).toBe(5200);
+    expect(await stripe.invoiceItems.del(extra.id)).toMatchObject({ id: extra.id, deleted: true });
+    const updated = await stripe.invoices.update(inv.id, { metadata: { order: "42" } });
+    expect(updated).toMatchObject({ amount_due: 4500, metadata: { order: "42" } });
+    expect(updated.lines.data).toHaveLength(2);
+
+    const open = await stripe.invoices.finalizeInvoice(inv.id);
+    expect(open).toMatchObject({ status: "open", amount_remaining: 4500, status_transitions: { finalized_at: expect.any(Number) } });
+    expect(open.number).toMatch(/^[0-9A-F]{8}-\d{4}$/);
+    const again = await caught(stripe.invoices.finalizeInvoice(inv.id));
+    expect(again).toBeInstanceOf(Stripe.errors.StripeInvalidRequestError);
+    expect(again).toMatchObject({ statusCode: 400, code: "invoice_not_editable" });
+    expect(await caught(stripe.invoiceItems.del(fee.id))).toMatchObject({ statusCode: 400, code: "invoice_not_editable" });
+    expect(await caught(stripe.invoiceItems.create({ customer: cus.id, invoice: inv.id, amount: 1, currency: "usd" }))).toMatchObject({ statusCode: 400, code: "invoice_not_editable", param: "invoice" });
+    expect(await caught(stripe.invoices.update(inv.id, { collection_method: "send_invoice" }))).toMatchObject({ statusCode: 400, code: "invoice_not_editable" });
+    expect(await caught(stripe.invoices.del(inv.id))).toMatchObject({ statusCode: 400, code: "invoice_not_editable" });
+
+    const paid = await stripe.invoices.pay(inv.id);
+    expect(paid).toMatchObject({ status: "paid", amount_paid: 4500, amount_remaining: 0, attempted: true, attempt_count: 1, status_transitions: { paid_at: expect.any(Number) } });
+    const voiding = await caught(stripe.invoices.voidInvoice(inv.id));
+    expect(voiding).toBeInstanceOf(Stripe.errors.StripeInvalidRequestError);
+    expect(voiding).toMatchObject({ statusCode: 400, rawType: "invalid_request_error", code: "invoice_not_editable" });
+    expect(voiding.message).toMatch(/open or uncollectible/);
+    expect(await caught(stripe.invoices.pay(inv.id))).toMatchObject({ statusCode: 400, code: "invoice_already_paid" });
+    expect((await stripe.paymentIntents.list({ customer: cus.id })).data[0]).toMatchObject({ amount: 4500, status: "succeeded", description: "Payment for Invoice" });
+
+    const evs = await events();
+    const types = evs.map((e) => e.type);
+    expect(types.filter((t) => t.startsWith("invoice")).slice(0, 3)).toEqual(["invoiceitem.created", "invoiceitem.created", "invoice.created"]);
+    const about = evs.filter((e) => (e.data.object as { id: string }).id === inv.id).map((e) => e.type);
+    expect(about).toEqual(["invoice.created", "invoice.updated", "invoice.updated", "invoice.updated", "invoice.updated", "invoice.finalized", "invoice.paid", "invoice.payment_succeeded"]);
+    const byType = (t: string) => evs.find((e) => e.type === t && (e.data.object as { id: string }).id === inv.id)!;
+    expect(byType("invoice.finalized").data.previous_attributes).toMatchObject({ status: "draft", number: null });
+    expect(byType("invoice.paid").data.previous_attributes).toMatchObject({ status: "open", amount_paid: 0 });
+    expect(types).toContain("invoiceitem.deleted");
+    expect(types).toContain("invoice.deleted");
+  });
+
+  it("declines on pay as Stripe answers, then marks uncollectible and voids: the state machine and its errors", async () => {
+    const { stripe, cus, events } = await setup("pm_card_chargeCustomerFail");
+    await stripe.invoiceItems.create({ customer: cus.id, amount: 1200, currency: "usd" });
+    const inv = await stripe.invoices.create({ customer: cus.id, pending_invoice_items_behavior: "include" });
+    expect(await caught(stripe.invoices.markUncollectible(inv.id))).toMatchObject({ statusCode: 400 });
+    expect(await caught(stripe.invoices.voidInvoice(inv.id))).toMatchObject({ statusCode: 400, code: "invoice_not_editable" });
+    // Paying a draft finalizes it first; the decline is Stripe's card error and the invoice stays open.
+    const declined = await caught(stripe.invoices.pay(inv.id));
+    expect(declined).toBeInstanceOf(Stripe.errors.StripeCardError);
+    expect(declined).toMatchObject({ statusCode: 402, code: "card_declined", decline_code: "generic_decline" });
+    expect(await stripe.invoices.retrieve(inv.id)).toMatchObject({ status: "open", attempt_count: 1, attempted: true, amount_remaining: 1200 });
+    const bad = await stripe.invoices.markUncollectible(inv.id);
+    expect(bad).toMatchObject({ status: "uncollectible", status_transitions: { marked_uncollectible_at: expect.any(Number) } });
+    const voided = await stripe.invoices.voidInvoice(inv.id);
+    expect(voided).toMatchObject({ status: "void", amount_remaining: 0, status_transitions: { voided_at: expect.any(Number) } });
+    expect(await caught(stripe.invoices.pay(inv.id))).toMatchObject({ statusCode: 400, message: "Voided invoices cannot be paid." });
+    expect(await caught(stripe.invoices.markUncollectible(inv.id))).toMatchObject({ statusCode: 400 });
+    expect(await caught(stripe.invoices.voidInvoice(inv.id))).toMatchObject({ statusCode: 400, code: "invoice_not_editable" });
+
+    const evs = await events();
+    const about = evs.filter((e) => (e.data.object as { id: string }).id === inv.id);
+    expect(about.map((e) => e.type)).toEqual(["invoice.created", "invoice.finalized", "invoice.payment_failed", "invoice.marked_uncollectible", "invoice.voided"]);
+    expect(about[3].data.previous_attributes).toMatchObject({ status: "open" });
+    expect(about[4].data.previous_attributes).toMatchObject({ status: "uncollectible" });
+  });
+
+  it("finalizes auto-advancing drafts about an hour after creation: send_invoice with days_until_due is sent, charge_automatically is charged", async () => {
+    const { run, stripe, cus, events } = await setup();
+    expect(await caught(stripe.invoices.create({ customer: cus.id, collection_method: "send_invoice" }))).toMatchObject({ statusCode: 400, param: "days_until_due" });
+    expect(await caught(stripe.invoices.create({ customer: cus.id, days_until_due: 3 }))).toMatchObject({ statusCode: 400, param: "days_until_due" });
+    await stripe.invoiceItems.create({ customer: cus.id, amount: 3000, currency: "usd", description: "Consulting" });
+    const sent = await stripe.invoices.create({ customer: cus.id, collection_method: "send_invoice", days_until_due: 14, auto_advance: true, pending_invoice_items_behavior: "include" });
+    expect(sent).toMatchObject({ status: "draft", auto_advance: true, collection_method: "send_invoice", due_date: null });
+    expect(sent.automatically_finalizes_at).toBe(sent.created + 3600);
+    await stripe.invoiceItems.create({ customer: cus.id, amount: 800, currency: "usd" });
+    const charged = await stripe.invoices.create({ customer: cus.id, auto_advance: true, pending_invoice_items_behavior: "include" });
+    const manual = await stripe.invoices.create({ customer: cus.id, collection_method: "send_invoice", days_until_due: 7 });
+    expect(await caught(stripe.invoices.sendInvoice(charged.id))).toMatchObject({ statusCode: 400 });
+
+    await advance(run, "30m");
+    expect((await stripe.invoices.retrieve(sent.id)).status).toBe("draft");
+    await advance(run, "31m");
+    const due = await stripe.invoices.retrieve(sent.id);
+    expect(due).toMatchObject({ status: "open", automatically_finalizes_at: null });
+    expect(due.due_date).toBe(due.status_transitions.finalized_at! + 14 * 86_400);
+    expect(await stripe.invoices.retrieve(charged.id)).toMatchObject({ status: "paid", amount_paid: 800 });
+    // Without auto_advance nothing moves on its own; sending by hand finalizes it.
+    expect((await stripe.invoices.retrieve(manual.id)).status).toBe("draft");
+    const byHand = await stripe.invoices.sendInvoice(manual.id);
+    expect(byHand).toMatchObject({ status: "paid", amount_due: 0 });
+    expect(await stripe.invoices.pay(sent.id, { paid_out_of_band: true })).toMatchObject({ status: "paid" });
+    expect((await stripe.invoices.list({ customer: cus.id, status: "paid", collection_method: "send_invoice" })).data.map((i) => i.id)).toEqual([manual.id, sent.id]);
+
+    const evs = await events();
+    expect(evs.filter((e) => (e.data.object as { id: string }).id === sent.id).map((e) => e.type)).toEqual(["invoice.created", "invoice.finalized", "invoice.sent", "invoice.paid"]);
+    expect(evs.filter((e) => (e.data.object as { id: string }).id === charged.id).map((e) => e.type)).toEqual(["invoice.created", "invoice.finalized", "invoice.paid", "invoice.payment_succeeded"]);
+  });
+});

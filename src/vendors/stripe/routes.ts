@@ -20,6 +20,7 @@ import { hostedPages } from "./hosted.ts";
 import * as catalog from "./catalog.ts";
 import * as events from "./events.ts";
 import * as clocks from "./test-clocks.ts";
+import * as invoicing from "./invoicing.ts";
 
 type C = Context<{ Bindings: VendorBindings }>;
 type Handler = (s: Ctx, p: Params, c: C) => unknown;
@@ -144,7 +145,12 @@ export function stripeRouter(k: Kernel): VendorHono {
   app.get("/v1/subscriptions/:id", h((s, p, c) => (id(c) === "search" ? subs.searchSubscriptions(s, p) : (p.allow(), s.store.get("subscription", id(c))))));
   app.post("/v1/subscriptions/:id", h((s, p, c) => subs.updateSubscription(s, id(c), p)));
   app.delete("/v1/subscriptions/:id", h((s, p, c) => subs.cancelSubscription(s, id(c), p)));
+  app.post("/v1/invoices", h((s, p) => invoicing.createInvoice(s, p)));
   app.get("/v1/invoices", h((s, p) => invoices.listInvoices(s, p)));
+  app.post("/v1/invoices/:id", h((s, p, c) => invoicing.updateInvoice(s, id(c), p)));
+  app.delete("/v1/invoices/:id", h((s, p, c) => (p.allow(), invoicing.deleteInvoice(s, id(c)))));
+  app.post("/v1/invoices/:id/finalize", h((s, p, c) => invoicing.finalize(s, id(c), p)));
+  app.post("/v1/invoices/:id/send", h((s, p, c) => invoicing.sendInvoice(s, id(c), p)));
   app.get("/v1/invoices/:id", h((s, p, c) => (id(c) === "search" ? invoices.searchInvoices(s, p) : (p.allow(), s.store.get("invoice", id(c), "invoice")))));
   app.get("/v1/invoices/:id/lines", h((s, p, c) => invoices.invoiceLines(s, id(c), p)));
   app.post("/v1/invoices/:id/mark_uncollectible", h((s, p, c) => (p.allow(), invoices.markUncollectible(s, id(c)))));
@@ -152,6 +158,13 @@ export function stripeRouter(k: Kernel): VendorHono {
   app.get("/v1/subscription_items/:id", h((s, p, c) => (p.allow(), subs.retrieveSubscriptionItem(s, id(c)))));
   app.post("/v1/invoices/:id/pay", h((s, p, c) => payInvoice(s, id(c), p)));
   app.post("/v1/invoices/:id/void", h((s, p, c) => (p.allow(), invoices.voidInvoice(s, id(c)))));
+
+  // Invoice items.
+  app.post("/v1/invoiceitems", h((s, p) => invoicing.createInvoiceItem(s, p)));
+  app.get("/v1/invoiceitems", h((s, p) => invoicing.listInvoiceItems(s, p)));
+  app.get("/v1/invoiceitems/:id", h((s, p, c) => (p.allow(), s.store.get("invoiceitem", id(c), "invoiceitem"))));
+  app.post("/v1/invoiceitems/:id", h((s, p, c) => invoicing.updateInvoiceItem(s, id(c), p)));
+  app.delete("/v1/invoiceitems/:id", h((s, p, c) => (p.allow(), invoicing.deleteInvoiceItem(s, id(c)))));
 
   // Checkout sessions (their hosted page is in hosted.ts).
   app.post("/v1/checkout/sessions", h((s, p) => checkout.createSession(s, p)));

@@ -10,12 +10,26 @@ import { LIST_PARAMS, Params, listJson, listQuery, metadata, search, type Ctx } 
 
 export const DAY = 86_400;
 export const TRIAL_WILL_END_DAYS = 3;
+/** One subscription's renewal (jobs of worlds saved before RENEWALS; new ones use RENEWALS). */
 export const RENEW = "stripe.subscription_renew";
+/** Every renewal due at one instant (ref: unix seconds): the subscriptions are found by `renews_at`. */
+export const RENEWALS = "stripe.subscription_renewals";
 export const TRIAL_WILL_END = "stripe.subscription_trial_will_end";
 export const RETRY = "stripe.invoice_retry";
 export const EXPIRE = "stripe.subscription_incomplete_expire";
 /** An incomplete subscription whose first invoice stays unpaid this long expires, as at Stripe. */
 const INCOMPLETE_HOURS = 23;
+
+/** Renews `subId` at `at` (unix seconds), with every other subscription due then. */
+export function scheduleRenewal(s: Ctx, subId: string, at: number): void {
+  s.k.sql.exec("UPDATE stripe_subscriptions SET renews_at = ? WHERE id = ?", at, subId);
+  if (s.k.jobs.reschedule(RENEWALS, String(at), at * 1000) === 0) s.k.jobs.schedule("stripe", RENEWALS, at * 1000, {}, String(at));
+}
+
+export function cancelRenewal(s: Ctx, subId: string): void {
+  s.k.sql.exec("UPDATE stripe_subscriptions SET renews_at = NULL WHERE id = ?", subId);
+  s.k.jobs.cancel(RENEW, subId);
+}
 
 export function addInterval(unix: number, interval: string, count: number): number {
   const d = new Date(unix * 1000);
@@ -194,7 +208,7 @@ export function createSubscription(s: Ctx, p: Params): Obj {
   s.store.save("subscription", sub);
   if (status !== before.status) emit(s, "customer.subscription.updated", sub, changed(before, sub));
   if (trialEnd && trialEnd - TRIAL_WILL_END_DAYS * DAY > now) s.k.jobs.schedule("stripe", TRIAL_WILL_END, (trialEnd - TRIAL_WILL_END_DAYS * DAY) * 1000, {}, id);
-  if (status !== "incomplete") s.k.jobs.schedule("stripe", RENEW, end * 1000, {}, id);
+  if (status !== "incomplete") scheduleRenewal(s, id, end);
   else s.k.jobs.schedule("stripe", EXPIRE, (now + INCOMPLETE_HOURS * 3600) * 1000, {}, id);
   return sub;
 }
@@ -229,7 +243,8 @@ export function endSubscription(s: Ctx, sub: Obj, reason: string): Obj {
   const now = unixNow(s.k);
   const next: Obj = { ...sub, status: "canceled", canceled_at: sub.canceled_at ?? now, ended_at: now, cancellation_details: { ...(sub.cancellation_details as Obj), reason } };
   s.store.save("subscription", next);
-  for (const job of [RENEW, TRIAL_WILL_END, EXPIRE]) s.k.jobs.cancel(job, sub.id);
+  cancelRenewal(s, sub.id);
+  for (const job of [TRIAL_WILL_END, EXPIRE]) s.k.jobs.cancel(job, sub.id);
   emit(s, "customer.subscription.deleted", next);
   return next;
 }

@@ -1170,3 +1170,89 @@ describe("stripe clone: invoice items and one-off invoices", () => {
     expect(evs.filter((e) => (e.data.object as { id: string }).id === charged.id).map((e) => e.type)).toEqual(["invoice.created", "invoice.finalized", "invoice.paid", "invoice.payment_succeeded"]);
   });
 });
+
+describe("stripe clone: renewals due together, done in bulk", () => {
+  // Ids differ; everything else of a renewal must be what the one-by-one code writes.
+  const normalize = (o: unknown, ids: Map<string, string>): unknown =>
+    JSON.parse(JSON.stringify(o, (k, v) => (k === "lastResponse" ? undefined : v)), (_k, v) => {
+      if (typeof v !== "string") return v;
+      return v.replace(/\b(in|il|pi|ch|txn|evt|sub|si|cus|pm)_[A-Za-z0-9]{14,}(_secret_[A-Za-z0-9]+)?/g, (id) => {
+        if (!ids.has(id)) ids.set(id, `<${id.split("_")[0]}${ids.size}>`);
+        return ids.get(id)!.replace(/\d+>$/, ">");
+      }).replace(/^[0-9A-F]{8}-\d{4}$/, "<number>");
+    });
+
+  it("renews many alike subscriptions at one instant exactly as one by one: invoices, payments, events, numbers", async () => {
+    const run = await spawn({ kinds: ["stripe"] });
+    const stripe = stripeOf(run);
+    await admin(run, "POST", "/clock/freeze");
+    const price = await stripe.prices.create({ currency: "usd", unit_amount: 1500, recurring: { interval: "day", interval_count: 30 }, product_data: { name: "Bulk" } });
+    const people = [];
+    for (const [email, name] of [["ann@acme.test", "Ann"], ["bob@acme.test", null]] as const) {
+      const cus = await stripe.customers.create({ email, ...(name ? { name } : {}), address: name ? { city: "Paris", country: "FR" } : undefined });
+      const pm = await stripe.paymentMethods.attach("pm_card_visa", { customer: cus.id });
+      await stripe.customers.update(cus.id, { invoice_settings: { default_payment_method: pm.id } });
+      people.push(cus);
+    }
+    const subs: Stripe.Subscription[] = [];
+    for (let i = 0; i < 6; i++) subs.push(await stripe.subscriptions.create({ customer: people[i % 2].id, items: [{ price: price.id, quantity: 2 }], metadata: { n: String(i) } }));
+    // One unlike the rest (a failing card) renews one by one beside them.
+    const odd = await stripe.customers.create({ email: "odd@acme.test" });
+    const good = await stripe.paymentMethods.attach("pm_card_visa", { customer: odd.id });
+    const oddSub = await stripe.subscriptions.create({ customer: odd.id, items: [{ price: price.id }], default_payment_method: good.id });
+    const failing = await stripe.paymentMethods.attach("pm_card_chargeCustomerFail", { customer: odd.id });
+    await stripe.subscriptions.update(oddSub.id, { default_payment_method: failing.id });
+    const since = (await stripe.events.list({ limit: 1 })).data[0].id;
+
+    const r = await admin(run, "POST", "/clock/advance", { by: "30d" });
+    expect(r.status).toBe(200);
+    const fired = (r.json.fired as { what: string }[]).flatMap((f) => f.what.split("; "));
+    // Two prototypes (one per card; each customer has their own) renew through the ordinary code, the rest in bulk.
+    expect(fired.filter((w) => w.includes("renewed (in bulk)")).length).toBeGreaterThanOrEqual(4);
+    expect(fired.filter((w) => / renewed/.test(w))).toHaveLength(6);
+    expect((await stripe.subscriptions.retrieve(oddSub.id)).status).toBe("past_due");
+
+    const shapes = [];
+    for (const [i, sub] of subs.entries()) {
+      const now = await stripe.subscriptions.retrieve(sub.id, { expand: ["latest_invoice"] });
+      const inv = now.latest_invoice as Stripe.Invoice;
+      expect(inv).toMatchObject({ status: "paid", billing_reason: "subscription_cycle", amount_paid: 3000, customer: people[i % 2].id, customer_email: people[i % 2].email });
+      expect(inv.parent?.subscription_details?.metadata).toEqual({ n: String(i) });
+      expect(now.items.data[0]).toMatchObject({ current_period_start: sub.items.data[0].current_period_end, current_period_end: sub.items.data[0].current_period_end + 30 * 86_400 });
+      const pi = (await stripe.paymentIntents.list({ customer: people[i % 2].id, limit: 100 })).data.find((p) => p.created === inv.status_transitions.paid_at && p.latest_charge && p.amount === 3000 && p.description === "Subscription update");
+      expect(pi).toBeDefined();
+      const ids = new Map<string, string>();
+      shapes.push({ sub: normalize({ ...now, latest_invoice: null, metadata: null }, ids), inv: normalize({ ...inv, customer_email: null, customer_name: null, customer_address: null, parent: null }, ids) });
+    }
+    // Invoice numbers go on per customer: three first invoices each, then 0004 to 0006 each.
+    const numbers = await Promise.all(subs.map(async (s) => ((await stripe.invoices.list({ subscription: s.id })).data[0].number ?? "").slice(-4)));
+    expect(numbers).toEqual(["0004", "0004", "0005", "0005", "0006", "0006"]);
+    expect(new Set(numbers.map((n, i) => `${i % 2}-${n}`)).size).toBe(6);
+    for (const x of shapes.slice(1)) expect(x).toEqual(shapes[0]);
+
+    // Each renewal's events, in the one-by-one order, with the same payload shapes.
+    const evs: Stripe.Event[] = [];
+    for await (const e of stripe.events.list({ limit: 100 })) {
+      if (e.id === since) break;
+      evs.push(e);
+    }
+    evs.reverse();
+    const per = subs.map((sub) => {
+      const inv = evs.find((e) => e.type === "invoice.created" && (e.data.object as Stripe.Invoice).parent?.subscription_details?.subscription === sub.id)!.data.object as Stripe.Invoice;
+      const mine = evs.filter((e) => {
+        const o = e.data.object as { id: string; invoice?: string; customer?: string };
+        return o.id === sub.id || o.id === inv.id || (e.type.startsWith("payment_intent") || e.type.startsWith("charge")) && evs.indexOf(e) > evs.findIndex((x) => (x.data.object as { id: string }).id === inv.id && x.type === "invoice.finalized") && evs.indexOf(e) < evs.findIndex((x) => (x.data.object as { id: string }).id === inv.id && x.type === "invoice.paid");
+      });
+      return mine.map((e) => e.type);
+    });
+    for (const types of per) {
+      expect(types).toEqual(["invoice.created", "invoice.finalized", "payment_intent.created", "charge.succeeded", "payment_intent.succeeded", "invoice.paid", "invoice.payment_succeeded", "customer.subscription.updated"]);
+    }
+    const upd = evs.filter((e) => e.type === "customer.subscription.updated" && subs.some((s) => s.id === (e.data.object as { id: string }).id));
+    expect(upd).toHaveLength(6);
+    for (const e of upd) expect(Object.keys(e.data.previous_attributes ?? {})).toEqual(["latest_invoice"]);
+    // Ids are unique and the world still serves lists and retrievals of them.
+    const all = (await stripe.invoices.list({ limit: 100 })).data.map((i) => i.id);
+    expect(new Set(all).size).toBe(all.length);
+  });
+});

@@ -5,6 +5,7 @@ import type { Kernel } from "../../kernel/types.ts";
 import { err, StripeError } from "./errors.ts";
 import { changed, emit } from "./events.ts";
 import { attemptPayment, finalizeInvoice, setNextAttempt } from "./invoices.ts";
+import { renewDue } from "./bulk-renewals.ts";
 import { unixNow, type Obj } from "./store.ts";
 import { ctxOf, type Ctx, type Params } from "./wire.ts";
 import {
@@ -101,9 +102,7 @@ export function subscriptionJobs(k: Kernel) {
     },
     [RENEW]: (_p: Record<string, unknown>, job: { ref: string | null }) => renewOne(ctxOf(k), job.ref!),
     [RENEWALS]: (_p: Record<string, unknown>, job: { ref: string | null }) => {
-      const s = ctxOf(k);
-      const due = s.k.sql.exec<{ id: string }>("SELECT id FROM stripe_subscriptions WHERE renews_at = ? AND deleted = 0 ORDER BY seq", Number(job.ref)).toArray();
-      const done = due.map((r) => renewOne(s, r.id)).filter((x): x is string => !!x);
+      const done = renewDue(ctxOf(k), Number(job.ref), renewOne);
       return done.length <= 10 ? done.join("; ") : `${done.length} subscriptions renewed or ended`;
     },
     [EXPIRE]: (_p: Record<string, unknown>, job: { ref: string | null }) => {

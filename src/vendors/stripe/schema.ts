@@ -46,3 +46,13 @@ export const settings = sqliteTable("stripe_settings", {
   key: text("key").primaryKey(),
   value: text("value").notNull(),
 });
+
+/** Columns of `stripe_bulk_slots`: the most slots a bulk renewal's templates may have. */
+export const BULK_SLOTS = 64;
+
+// Scratch rows of one bulk renewal statement batch: each renewal's slot values, one column a slot,
+// read by the templates' INSERT ... SELECT statements and emptied in the same transaction.
+export const bulkSlots = sqliteTable("stripe_bulk_slots", {
+  row: integer("row").primaryKey(),
+  ...Object.fromEntries(Array.from({ length: BULK_SLOTS }, (_, i) => [`s${i}`, text(`s${i}`)])),
+});

@@ -179,6 +179,8 @@ export interface VendorPlugin {
   sign?(input: SignInput): Promise<Record<string, string>>;
   /** Delays, in ms after the first attempt fails, of each retry. */
   retrySchedule?: number[];
+  /** Messages due together to one URL go out one after another, in the order they were queued. */
+  orderedDeliveries?: boolean;
   /**
    * Vendor-specific admin calls (e.g. simulate an inbound SMS), served under the run's admin URL
    * at `/<kind>/...`. Handlers may await; they write through `k.tx`. Errors: the admin API's shape.

@@ -439,13 +439,23 @@ export class World {
         lease: this.jobs.schedule(job.kind, DELIVER_JOB, Math.max(job.due_at, this.clock.now()) + DELIVERY_LEASE_MS, { lease: true }, job.ref),
       })),
     );
-    const outcomes = await Promise.all(
-      batch.map(({ job, lease }) =>
-        this.deliver(job, lease).catch((err: unknown) => {
-          console.error("molar: delivery failed", err instanceof Error ? err.stack : err);
-          return `${job.type} failed: ${String(err)}`;
-        }),
-      ),
+    const send = ({ job, lease }: (typeof batch)[number]) =>
+      this.deliver(job, lease).catch((err: unknown) => {
+        console.error("molar: delivery failed", err instanceof Error ? err.stack : err);
+        return `${job.type} failed: ${String(err)}`;
+      });
+    // A vendor that promises order sends one URL's messages one after another; other URLs in parallel.
+    const lanes = new Map<string, number[]>();
+    batch.forEach(({ job }, i) => {
+      const d = VENDORS[job.kind as Kind]?.orderedDeliveries ? this.outbox.get(job.ref ?? "") : null;
+      const lane = d ? `url:${d.url}` : `job:${i}`;
+      lanes.set(lane, [...(lanes.get(lane) ?? []), i]);
+    });
+    const outcomes = new Array<string | void>(batch.length);
+    await Promise.all(
+      [...lanes.values()].map(async (lane) => {
+        for (const i of lane) outcomes[i] = await send(batch[i]);
+      }),
     );
     outcomes.forEach((what, i) => {
       if (what) fired.push({ at: this.clock.iso(batch[i].job.due_at), kind: batch[i].job.kind, what });

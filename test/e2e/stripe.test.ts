@@ -547,7 +547,9 @@ describe.skipIf(!haveSpecs)("stripe clone against ../shared/specs/stripe", () =>
   });
 
   it("serves or answers 501 for every method+path stripe-node 23 calls, never an unrecognized URL or a 500", async () => {
-    const run = await spawn({ kinds: ["stripe"] });
+    // The schema test before this one blocks the event loop for seconds (ajv compiling the spec):
+    // a kept-alive control socket the server closed meanwhile fails once, before anything was sent.
+    const run = await spawn({ kinds: ["stripe"] }).catch(() => spawn({ kinds: ["stripe"] }));
     const lines = readFileSync(path.join(SPECS, "stripe-node-23.1.0-endpoints.txt"), "utf8").trim().split("\n");
     let served = 0;
     const wrong: string[] = [];

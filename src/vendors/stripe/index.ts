@@ -48,6 +48,8 @@ export const stripe: VendorPlugin = {
   },
   // Test mode retries a failed delivery a few times over some hours.
   retrySchedule: [3_600_000, 7_200_000, 14_400_000],
+  // An endpoint gets a request's or a renewal's events in the order they happened.
+  orderedDeliveries: true,
   async sign({ body, secret, wallNowMs }) {
     const t = Math.floor(wallNowMs / 1000);
     return { "stripe-signature": `t=${t},v1=${hex(hmac(sha256, utf8.encode(secret), utf8.encode(`${t}.${body}`)))}` };

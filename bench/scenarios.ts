@@ -310,13 +310,13 @@ async function piPair(ctx: Ctx): Promise<Measure> {
 
 /** Subscriptions renewed by one clock advance (BENCH_RENEWALS overrides, for a quicker look). */
 const RENEWALS = Number(process.env.BENCH_RENEWALS ?? 10_000);
-const RENEWAL_ITERATIONS = 5;
+const RENEWAL_ITERATIONS = 3;
 
 /**
  * A 30-day advance over RENEWALS active subscriptions (100 per customer, each on a 30-day price,
  * created at one frozen instant so they all renew together): each renewal drafts, finalizes and
  * pays an invoice through a PaymentIntent and a charge, with their events. The world is seeded
- * once through the API, snapshotted, and restored before each timed advance.
+ * once through the API; each timed advance is one more round of renewals.
  */
 async function renewals(ctx: Ctx): Promise<Measure> {
   const run = await call<AnyRun>("POST", `${ctx.stack.urls.control}/v1/runs`, { token: ctx.stack.apiToken, body: { kinds: ["stripe"], ttlSeconds: 3600 } });
@@ -350,11 +350,11 @@ async function renewals(ctx: Ctx): Promise<Measure> {
   });
   agent.destroy();
   const seedMs = performance.now() - seedStart;
-  const snap = await call<{ id: string }>("POST", `${run.adminUrl}/snapshots`, { token: run.token, body: { label: "renewals" } });
+  // Every 30 days each subscription renews again: successive advances are successive rounds of
+  // RENEWALS renewals (a snapshot of this world is too big to restore between rounds).
   const times: number[] = [];
   let fired = "";
   for (let i = 0; i <= RENEWAL_ITERATIONS; i++) {
-    await call("POST", `${run.adminUrl}/snapshots/${encodeURIComponent(snap.id)}/restore`, { token: run.token });
     const t0 = performance.now();
     const r = await call<{ fired: { what: string }[] }>("POST", `${run.adminUrl}/clock/advance`, { token: run.token, body: { by: "30d" } });
     const ms = performance.now() - t0;

@@ -91,7 +91,7 @@ export function createCustomer(s: Ctx, p: Params): Obj {
   const pm = p.str("payment_method");
   if (pm) attachPaymentMethod(s, pm, id);
   if (p.has("invoice_settings")) return updateCustomer(s, id, new Params({ invoice_settings: p.raw.invoice_settings }), true);
-  return s.store.get("customer", id);
+  return pm ? s.store.get("customer", id) : c;
 }
 
 export function retrieveCustomer(s: Ctx, id: string): Obj {

@@ -118,6 +118,7 @@ export function createInvoiceItem(s: Ctx, p: Params): Obj {
     pricing: priced.pricing,
     proration: false,
     quantity: priced.quantity,
+    quantity_decimal: String(priced.quantity),
     tax_rates: [],
     test_clock: customer.test_clock ?? null,
   };
@@ -152,6 +153,7 @@ export function updateInvoiceItem(s: Ctx, id: string, p: Params): Obj {
     amount: priced.amount,
     net_amount: priced.amount,
     quantity: priced.quantity,
+    quantity_decimal: String(priced.quantity),
     pricing: priced.pricing,
     description: p.has("description") ? (p.str("description") ?? null) : before.description,
     discountable: p.bool("discountable") ?? before.discountable,

@@ -10,7 +10,9 @@ import { api, spawn as spawnRun, type Run } from "./helpers.ts";
 // inside a test ends with it, one made for a describe block ends with the file.
 const made: { run: Run; inTest: boolean }[] = [];
 let inTest = false;
-const teardown = (runs: Run[]) => Promise.all(runs.map((r) => api("DELETE", `/v1/runs/${r.runId}`, inject("orgKey"))));
+// Best effort, retried once: a kept-alive socket may have been closed while a test blocked the loop.
+const end = (r: Run) => api("DELETE", `/v1/runs/${r.runId}`, inject("orgKey"));
+const teardown = (runs: Run[]) => Promise.all(runs.map((r) => end(r).catch(() => end(r)).catch(() => undefined)));
 async function spawn(body: Record<string, unknown> = {}): Promise<Run> {
   const run = await spawnRun(body);
   made.push({ run, inTest });

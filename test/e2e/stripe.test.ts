@@ -1171,6 +1171,27 @@ describe("stripe clone: invoice items and one-off invoices", () => {
     expect(about[4].data.previous_attributes).toMatchObject({ status: "uncollectible" });
   });
 
+  it("takes the customer's pending invoice items into the subscription's renewal invoice", async () => {
+    const { run, stripe, cus } = await setup();
+    const price = await stripe.prices.create({ currency: "usd", unit_amount: 2000, recurring: { interval: "month" }, product_data: { name: "Plan" } });
+    const sub = await stripe.subscriptions.create({ customer: cus.id, items: [{ price: price.id }] });
+    const other = await stripe.subscriptions.create({ customer: cus.id, items: [{ price: price.id }] });
+    const overage = await stripe.invoiceItems.create({ customer: cus.id, amount: 350, currency: "usd", description: "Overage" });
+    const forOther = await stripe.invoiceItems.create({ customer: cus.id, amount: 99, currency: "usd", subscription: other.id });
+    const euros = await stripe.invoiceItems.create({ customer: cus.id, amount: 500, currency: "eur" });
+    await admin(run, "POST", "/clock/advance", { to: new Date((sub.items.data[0].current_period_end + 60) * 1000).toISOString() });
+    const renewal = (await stripe.invoices.list({ subscription: sub.id, limit: 1 })).data[0];
+    const otherRenewal = (await stripe.invoices.list({ subscription: other.id, limit: 1 })).data[0];
+    // The two subscriptions renew in creation order: the first takes the customer-wide item.
+    expect(renewal).toMatchObject({ billing_reason: "subscription_cycle", status: "paid", amount_paid: 2350 });
+    expect(renewal.lines.data.map((l) => [l.amount, l.parent?.type])).toEqual([[2000, "subscription_item_details"], [350, "invoice_item_details"]]);
+    expect(otherRenewal).toMatchObject({ billing_reason: "subscription_cycle", status: "paid", amount_paid: 2099 });
+    expect((await stripe.invoiceItems.retrieve(overage.id)).invoice).toBe(renewal.id);
+    expect((await stripe.invoiceItems.retrieve(forOther.id)).invoice).toBe(otherRenewal.id);
+    // Another currency waits for an invoice in that currency.
+    expect((await stripe.invoiceItems.list({ customer: cus.id, pending: true })).data.map((i) => i.id)).toEqual([euros.id]);
+  });
+
   it("finalizes auto-advancing drafts about an hour after creation: send_invoice with days_until_due is sent, charge_automatically is charged", async () => {
     const { run, stripe, cus, events } = await setup();
     expect(await caught(stripe.invoices.create({ customer: cus.id, collection_method: "send_invoice" }))).toMatchObject({ statusCode: 400, param: "days_until_due" });

@@ -68,12 +68,15 @@ export interface OneOff {
 }
 
 /**
- * A draft invoice, for `lines` of subscription `sub` or (sub null) one-off for `oneOff.items`;
- * emits invoice.created.
+ * A draft invoice, for `lines` of subscription `sub` or (sub null) one-off, taking in
+ * `pendingItems` (a one-off invoice's are `oneOff.items`); emits invoice.created.
  */
-export function draftInvoice(s: Ctx, sub: Obj | null, customer: Obj, lines: Line[], reason: string, period: { start: number; end: number }, discounts: { discount: string; amount: number }[] = [], oneOff?: OneOff): Obj {
+export function draftInvoice(
+  s: Ctx, sub: Obj | null, customer: Obj, lines: Line[], reason: string, period: { start: number; end: number }, discounts: { discount: string; amount: number }[] = [], oneOff?: OneOff,
+  pendingItems: Obj[] = oneOff?.items ?? [],
+): Obj {
   const id = newId(s.k, "invoice");
-  const subtotal = lines.reduce((n, l) => n + lineAmount(l), 0) + (oneOff?.items ?? []).reduce((n, i) => n + Number(i.amount), 0);
+  const subtotal = lines.reduce((n, l) => n + lineAmount(l), 0) + pendingItems.reduce((n, i) => n + Number(i.amount), 0);
   const total = subtotal - discounts.reduce((n, d) => n + d.amount, 0);
   // A credit larger than the charges is owed to the customer, not charged.
   const due = Math.max(0, total);
@@ -150,9 +153,9 @@ export function draftInvoice(s: Ctx, sub: Obj | null, customer: Obj, lines: Line
         pricing: { price_details: { price: l.price.id, product: l.price.product }, type: "price_details", unit_amount_decimal: String(l.price.unit_amount) },
         quantity: l.quantity,
         taxes: [],
-      })), ...(oneOff?.items ?? []).map((item) => itemLine(s, id, item))],
+      })), ...pendingItems.map((item) => itemLine(s, id, item))],
       has_more: false,
-      total_count: lines.length + (oneOff?.items.length ?? 0),
+      total_count: lines.length + pendingItems.length,
       url: `/v1/invoices/${id}/lines`,
     },
     livemode: false,

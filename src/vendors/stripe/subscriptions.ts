@@ -89,9 +89,14 @@ export function invoiceFor(s: Ctx, sub: Obj, reason: string, start: number, end:
       subscriptionItem: i.id,
     };
   })];
-  const subtotal = lines.reduce((n, l) => n + lineAmount(l), 0);
+  // A renewal takes in the customer's pending invoice items (those for another subscription wait).
+  const pendingItems = reason === "subscription_cycle" ? s.store.list("invoiceitem", { limit: 250 }, { customer: customer.id, invoice: null, currency: sub.currency }).data.reverse()
+    .filter((i) => { const of = ((i.parent as Obj | null)?.subscription_details as Obj | undefined)?.subscription; return !of || of === sub.id; }) : [];
+  const subtotal = lines.reduce((n, l) => n + lineAmount(l), 0) + pendingItems.filter((i) => i.discountable).reduce((n, i) => n + Number(i.amount), 0);
   const discounts = discountAmounts(s, sub.discounts as string[], subtotal, String(sub.currency), start);
-  return finalizeInvoice(s, draftInvoice(s, sub, customer, lines, reason, { start, end }, discounts));
+  const draft = draftInvoice(s, sub, customer, lines, reason, { start, end }, discounts, undefined, pendingItems);
+  for (const i of pendingItems) s.store.save("invoiceitem", { ...i, invoice: draft.id });
+  return finalizeInvoice(s, draft);
 }
 
 export function createSubscription(s: Ctx, p: Params): Obj {

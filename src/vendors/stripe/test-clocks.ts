@@ -87,13 +87,14 @@ export function startAdvance(s: Ctx, id: string, p: Params): { clock: Obj; runTa
   return { clock, runTargetMs: s.k.clock.now() + (target - frozen) * 1000 };
 }
 
-export function finishAdvance(s: Ctx, id: string): void {
+/** The run clock got there (the clock is `ready`), or the advance broke (`internal_failure`, as at Stripe). */
+export function finishAdvance(s: Ctx, id: string, failed = false): void {
   const before = s.store.find("test_helpers.test_clock", id);
   if (!before || before.status !== "advancing") return;
   const target = Number((before.status_details as { advancing: { target_frozen_time: number } }).advancing.target_frozen_time);
-  const clock: Obj = { ...before, frozen_time: target, status: "ready", status_details: {} };
+  const clock: Obj = failed ? { ...before, status: "internal_failure", status_details: {} } : { ...before, frozen_time: target, status: "ready", status_details: {} };
   s.store.save("test_helpers.test_clock", clock);
-  emit(s, "test_helpers.test_clock.ready", clock);
+  emit(s, `test_helpers.test_clock.${failed ? "internal_failure" : "ready"}`, clock);
 }
 
 /** Two intervals of the shortest live subscription on the clock, or two years. */

@@ -1236,9 +1236,12 @@ describe("stripe clone: renewals due together, done in bulk", () => {
       }).replace(/^[0-9A-F]{8}-\d{4}$/, "<number>");
     });
 
-  it("renews many alike subscriptions at one instant exactly as one by one: invoices, payments, events, numbers", async () => {
+  it("renews many alike subscriptions at one instant exactly as one by one: invoices, payments, events, numbers, webhooks", async () => {
+    const hooks = await receiver();
     const run = await spawn({ kinds: ["stripe"] });
     const stripe = stripeOf(run);
+    const we = await stripe.webhookEndpoints.create({ url: hooks.url, enabled_events: ["invoice.paid", "customer.subscription.updated"] });
+    await stripe.webhookEndpoints.create({ url: "http://127.0.0.1:9/off", enabled_events: ["*"] }).then((e) => stripe.webhookEndpoints.update(e.id, { disabled: true }));
     await admin(run, "POST", "/clock/freeze");
     const price = await stripe.prices.create({ currency: "usd", unit_amount: 1500, recurring: { interval: "day", interval_count: 30 }, product_data: { name: "Bulk" } });
     const people = [];
@@ -1308,5 +1311,17 @@ describe("stripe clone: renewals due together, done in bulk", () => {
     // Ids are unique and the world still serves lists and retrievals of them.
     const all = (await stripe.invoices.list({ limit: 100 })).data.map((i) => i.id);
     expect(new Set(all).size).toBe(all.length);
+
+    // The endpoint got each renewal's subscribed events, signed, each body the event as listed.
+    await admin(run, "POST", "/clock/resume");
+    await advance(run, "1s");
+    await hooks.close();
+    const got = hooks.got.map((g) => ({ e: stripe.webhooks.constructEvent(g.body, g.headers["stripe-signature"] as string, we.secret!), body: g.body }));
+    for (const g of got) expect(JSON.parse(g.body)).toEqual(JSON.parse(JSON.stringify(await stripe.events.retrieve(g.e.id), (k, v) => (k === "lastResponse" ? undefined : v))));
+    const renewals = got.filter(({ e }) => e.type === "invoice.paid" && (e.data.object as Stripe.Invoice).billing_reason === "subscription_cycle");
+    expect(renewals.map(({ e }) => (e.data.object as Stripe.Invoice).parent?.subscription_details?.subscription).sort()).toEqual([...subs.map((x) => x.id), oddSub.id].filter((id) => id !== oddSub.id).sort());
+    const renewed = got.filter(({ e }) => e.type === "customer.subscription.updated" && subs.some((x) => x.id === (e.data.object as { id: string }).id) && Object.keys(e.data.previous_attributes ?? {}).join() === "latest_invoice");
+    expect(renewed).toHaveLength(6);
+    expect(new Set(got.map(({ e }) => e.id)).size).toBe(got.length);
   });
 });

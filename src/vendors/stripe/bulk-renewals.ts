@@ -3,11 +3,11 @@
 // a group renews through the ordinary code (renewOne) while every row it writes and every id it
 // mints is recorded; its rows become templates whose per-subscription parts (ids, the customer's
 // fields, the invoice number, the subscription itself) are slots. The rest of the group is then
-// written by a handful of INSERT ... SELECT statements over json_each of their slot values: the
-// same rows, in the same order and with the same ids the ordinary code would have written (ids
-// come from the same seeded streams, reserved at once). Anything the recording cannot reproduce
-// (webhook deliveries, chaos, a failed payment, a job besides the next renewal) sends the rest of
-// the group through the ordinary code instead.
+// written by a handful of INSERT ... SELECT statements over their slot values: the same rows, in
+// the same order and with the same ids the ordinary code would have written (ids come from the
+// same seeded streams, reserved at once), and their webhook messages queued by one statement per
+// chunk. Anything the recording cannot reproduce (chaos, a failed payment, pending invoice items,
+// a job besides the next renewal) sends the rest of the group through the ordinary code instead.
 import type { Kernel } from "../../kernel/types.ts";
 import type { Ids } from "../../kernel/rng.ts";
 import type { Jobs } from "../../kernel/jobs.ts";
@@ -23,7 +23,7 @@ const RENEWALS = "stripe.subscription_renewals";
 
 type Piece = string | { slot: number; raw: boolean };
 interface Minted { prefix: string; length: number; value: string }
-interface Recording { ctx: Ctx; minted: Minted[]; ops: { op: string; type: ObjectType; id: string }[]; foreign: string[] }
+interface Recording { ctx: Ctx; minted: Minted[]; ops: { op: string; type: ObjectType; id: string }[]; foreign: string[]; enqueued: () => number }
 
 /** A Ctx whose store and kernel record what the ordinary code writes and mints. */
 function recorder(k: Kernel): Recording {
@@ -49,7 +49,17 @@ function recorder(k: Kernel): Recording {
     foreign.push(`cancel ${type}`);
     return k.jobs.cancel(type, ref);
   };
-  const rk: Kernel = { ...k, ids, jobs, outbox: new Proxy(k.outbox, { get: (t, p) => (foreign.push(`outbox ${String(p)}`), Reflect.get(t, p)) }) };
+  // Webhook messages of the prototype's events are counted; clones get theirs from deliveriesOf.
+  let enqueued = 0;
+  const outbox = new Proxy(k.outbox, {
+    get: (t, p) => {
+      if (p === "enqueue") enqueued++;
+      else foreign.push(`outbox ${String(p)}`);
+      const v = Reflect.get(t, p) as unknown;
+      return typeof v === "function" ? v.bind(t) : v;
+    },
+  });
+  const rk: Kernel = { ...k, ids, jobs, outbox };
   const ops: Recording["ops"] = [];
   class RecordingStore extends Store {
     override insert(type: ObjectType, obj: Obj, internal: unknown = null): Obj {
@@ -73,7 +83,7 @@ function recorder(k: Kernel): Recording {
       super.remove(type, id);
     }
   }
-  return { ctx: { k: rk, store: new RecordingStore(rk), requestId: null, idempotencyKey: null }, minted, ops, foreign };
+  return { ctx: { k: rk, store: new RecordingStore(rk), requestId: null, idempotencyKey: null }, minted, ops, foreign, enqueued: () => enqueued };
 }
 
 interface Member {
@@ -114,8 +124,7 @@ export function renewDue(s: Ctx, at: number, renewOne: (s: Ctx, id: string) => s
     if (what) done.push(what);
   };
   const chaos = s.k.chaos.list().some((r) => r.kind === "stripe" && r.status === null);
-  const endpoints = s.store.all("webhook_endpoint").some((e) => e.status === "enabled");
-  if (rows.length < BULK_MIN || chaos || endpoints) {
+  if (rows.length < BULK_MIN || chaos) {
     rows.forEach((r) => one(r.id));
     return done;
   }
@@ -167,12 +176,19 @@ export function renewDue(s: Ctx, at: number, renewOne: (s: Ctx, id: string) => s
     const rec = recorder(s.k);
     const what = renewOne(rec.ctx, proto.sub.id);
     if (what) done.push(what);
-    const t = templates(s, rec, before, proto);
-    if (!t) {
-      rest.forEach((m) => one(m.sub.id));
-      continue;
+    // The bulk writes are a nested transaction: should one fail, they are undone and the rest of
+    // the group renews one by one, rather than the whole instant's renewals being lost.
+    let cloned: string[] | null = null;
+    try {
+      cloned = s.k.tx(() => {
+        const t = templates(s, rec, before, proto);
+        return t ? clone(s, t, rest, rec.minted, at) : null;
+      });
+    } catch (e) {
+      console.error("molar: bulk renewals failed, renewing one by one", e instanceof Error ? e.stack : e);
     }
-    done.push(...clone(s, t, rest, rec.minted, at));
+    if (cloned) done.push(...cloned);
+    else rest.forEach((m) => one(m.sub.id));
   }
   return done;
 }
@@ -279,6 +295,10 @@ function templates(s: Ctx, rec: Recording, before: Map<string, number>, proto: M
   }
   if (rows.some((r) => r.data.some((p) => typeof p === "string" && (p.includes(OPEN) || p.includes(CLOSE))))) return null;
   if (names.length > BULK_SLOTS) return null;
+  // The prototype's webhook messages must be exactly those deliveriesOf gives its events.
+  const events = rows.filter((t) => t.table === TABLES.event);
+  const eventSeqs = { from: before.get(TABLES.event)! + 1, to: before.get(TABLES.event)! + events.length };
+  if (s.k.sql.exec<{ n: number }>(`SELECT COUNT(*) AS n FROM (${DELIVERIES})`, eventSeqs.from, eventSeqs.to).one().n !== rec.enqueued()) return null;
   const latestInvoice = split(String(walk(sub.latest_invoice)));
   const built: Built = { rows, slots: { names, index }, latestInvoice, end: Number((sub.items as { data: Obj[] }).data[0].current_period_end), items: items.length };
   // The templates must give back the prototype's own rows from its own values.
@@ -319,6 +339,18 @@ function valuesOf(s: Ctx, b: Built, m: Member, minted: string[], seq: number, su
     throw new Error(`bulk renewals: unknown slot ${name}`);
   });
 }
+
+/**
+ * The webhook messages of the events with seq in [?, ?]: one per enabled endpoint subscribed to
+ * the event's type, in the order emit() queues them (event by event, endpoints newest first). The
+ * body is the event as stored, compact: emit() pretty-prints it, but json_pretty is not allowed
+ * in a Durable Object's SQLite.
+ */
+const DELIVERIES = `SELECT ROW_NUMBER() OVER (ORDER BY e.seq, w.seq DESC) AS ord, 'stripe' AS kind, json_extract(w.data, '$.url') AS url,
+  json_extract(e.data, '$.type') AS event, e.id AS event_id, e.data AS body, json_extract(w.internal, '$.secret') AS secret, w.id AS endpoint_id
+  FROM stripe_events AS e JOIN stripe_webhook_endpoints AS w ON w.deleted = 0 AND json_extract(w.data, '$.status') = 'enabled'
+    AND EXISTS (SELECT 1 FROM json_each(w.data, '$.enabled_events') AS x WHERE x.value = '*' OR x.value = json_extract(e.data, '$.type'))
+  WHERE e.seq BETWEEN ? AND ?`;
 
 const quote = (text: string) => `'${text.replaceAll("'", "''")}'`;
 
@@ -377,6 +409,10 @@ function clone(s: Ctx, b: Built, rest: Member[], protoMinted: Minted[], at: numb
     sql.exec(updateSubs);
     for (const { t, sql: text } of inserts) sql.exec(text, bases.get(t.table)! + from * t.perRenewal);
     sql.exec("DELETE FROM stripe_bulk_slots");
+    const perEvents = b.rows.find((t) => t.table === TABLES.event)?.perRenewal ?? 0;
+    const eventsBase = bases.get(TABLES.event) ?? 0;
+    const count = Math.min(CHUNK, values.length - from);
+    if (perEvents) s.k.outbox.enqueueSelect(DELIVERIES, eventsBase + from * perEvents + 1, eventsBase + (from + count) * perEvents);
   }
   sql.exec(
     "UPDATE stripe_customers AS c SET data = json_set(c.data, '$.next_invoice_sequence', json_extract(v.value, '$[1]')) FROM json_each(?) AS v WHERE c.id = json_extract(v.value, '$[0]')",

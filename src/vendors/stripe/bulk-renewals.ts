@@ -181,7 +181,7 @@ export function renewDue(s: Ctx, at: number, renewOne: (s: Ctx, id: string) => s
     let cloned: string[] | null = null;
     try {
       cloned = s.k.tx(() => {
-        const t = templates(s, rec, before, proto);
+        const t = templates(s, rec, before, proto, customerOf(proto.customer)!);
         return t ? clone(s, t, rest, rec.minted, at) : null;
       });
     } catch (e) {
@@ -209,7 +209,7 @@ interface Built {
 }
 
 /** The prototype's rows as templates, or null when its renewal cannot be replayed in bulk. */
-function templates(s: Ctx, rec: Recording, before: Map<string, number>, proto: Member): Built | null {
+function templates(s: Ctx, rec: Recording, before: Map<string, number>, proto: Member, customerBefore: Obj): Built | null {
   if (rec.foreign.length) return null;
   const inserted = new Set(rec.ops.filter((o) => o.op === "insert").map((o) => `${o.type}:${o.id}`));
   for (const o of rec.ops) {
@@ -220,6 +220,13 @@ function templates(s: Ctx, rec: Recording, before: Map<string, number>, proto: M
   const sub = s.store.find("subscription", proto.sub.id);
   const inv = sub?.latest_invoice ? s.store.find("invoice", String(sub.latest_invoice)) : null;
   if (!sub || sub.status !== "active" || inv?.status !== "paid" || inv.id === proto.sub.latest_invoice) return null;
+  // The clones' UPDATEs change a subscription's periods and latest_invoice, a customer's
+  // next_invoice_sequence: the prototype's renewal must have changed no more than that.
+  const end = Number((sub.items as { data: Obj[] }).data[0].current_period_end);
+  const expected = { ...proto.sub, latest_invoice: sub.latest_invoice, items: { ...(proto.sub.items as Obj), data: (proto.sub.items as { data: Obj[] }).data.map((i) => ({ ...i, current_period_start: Number(i.current_period_end), current_period_end: end })) } };
+  if (JSON.stringify(expected) !== JSON.stringify(sub)) return null;
+  const customerAfter = s.store.find("customer", proto.customer);
+  if (JSON.stringify({ ...customerBefore, next_invoice_sequence: customerAfter?.next_invoice_sequence }) !== JSON.stringify(customerAfter)) return null;
 
   const names: string[] = [];
   const index = new Map<string, number>();
@@ -300,7 +307,7 @@ function templates(s: Ctx, rec: Recording, before: Map<string, number>, proto: M
   const eventSeqs = { from: before.get(TABLES.event)! + 1, to: before.get(TABLES.event)! + events.length };
   if (s.k.sql.exec<{ n: number }>(`SELECT COUNT(*) AS n FROM (${DELIVERIES})`, eventSeqs.from, eventSeqs.to).one().n !== rec.enqueued()) return null;
   const latestInvoice = split(String(walk(sub.latest_invoice)));
-  const built: Built = { rows, slots: { names, index }, latestInvoice, end: Number((sub.items as { data: Obj[] }).data[0].current_period_end), items: items.length };
+  const built: Built = { rows, slots: { names, index }, latestInvoice, end, items: items.length };
   // The templates must give back the prototype's own rows from its own values.
   const own = valuesOf(s, built, proto, rec.minted.map((m) => m.value.slice(m.prefix.length)), Number(s.store.internal<{ seq: number }>("invoice", inv.id).seq), sub);
   for (const t of rows) {

@@ -1,5 +1,5 @@
 // CPU profile of workerd under one load (a developer tool, not part of `npm run bench`):
-//   node bench/profile.ts [send|get|spawn|stripe|snapshot|restore] [seconds]
+//   node bench/profile.ts [send|get|spawn|stripe|snapshot|restore|renewals] [seconds | subscriptions]
 // Starts the runner with its inspector open, samples V8 while autocannon drives the scenario, and
 // prints the functions with the most self time.
 import autocannon from "autocannon";
@@ -47,7 +47,28 @@ try {
         ? { url: `${run.clones.email.url}/emails`, headers: { authorization: `Bearer ${run.clones.email.apiKey}` } }
         : { url: `${run.clones.email.url}/emails`, method: "POST" as const, headers: { authorization: `Bearer ${run.clones.email.apiKey}`, "content-type": "application/json" }, body: email };
   let profile: any;
-  if (what === "snapshot" || what === "restore") {
+  if (what === "renewals") {
+    // `seconds` subscriptions (default 300) renewing at one instant, then one profiled 30-day advance.
+    const n = Number(process.argv[3] ?? 300);
+    const r = run as unknown as { adminUrl: string; token: string; clones: { stripe: { url: string; secretKey: string } } };
+    const admin = (m: string, p: string, b?: unknown) =>
+      fetch(`${r.adminUrl}${p}`, { method: m, headers: { authorization: `Bearer ${r.token}` }, body: b === undefined ? undefined : JSON.stringify(b) }).then((x) => x.json() as Promise<any>);
+    const post = (p: string, b: string) =>
+      fetch(`${r.clones.stripe.url}${p}`, { method: "POST", headers: { authorization: `Bearer ${r.clones.stripe.secretKey}`, "content-type": "application/x-www-form-urlencoded" }, body: b }).then((x) => x.json() as Promise<any>);
+    await admin("POST", "/clock/freeze");
+    const price = await post("/v1/prices", "currency=usd&unit_amount=1500&recurring[interval]=day&recurring[interval_count]=30&product_data[name]=P");
+    const cus = await post("/v1/customers", "email=p%40acme.test");
+    const pm = await post("/v1/payment_methods/pm_card_visa/attach", `customer=${cus.id}`);
+    await post(`/v1/customers/${cus.id}`, `invoice_settings[default_payment_method]=${pm.id}`);
+    const t0 = performance.now();
+    for (let i = 0; i < n; i++) await post("/v1/subscriptions", `customer=${cus.id}&items[0][price]=${price.id}`);
+    console.log(`seeded ${n} subscriptions in ${(performance.now() - t0).toFixed(0)} ms`);
+    await cdp("Profiler.start");
+    const t1 = performance.now();
+    const fired = await admin("POST", "/clock/advance", { by: "30d" });
+    console.log(`advance: ${(performance.now() - t1).toFixed(1)} ms, ${fired.fired.map((f: { what: string }) => f.what).join("; ").slice(0, 200)}`);
+    profile = (await cdp("Profiler.stop")).profile;
+  } else if (what === "snapshot" || what === "restore") {
     // A 10,000-email world, then timed snapshots and restores under the profiler.
     const r = run as unknown as { adminUrl: string; token: string; clones: { email: { url: string; apiKey: string } } };
     const admin = (m: string, p: string, b?: unknown) =>

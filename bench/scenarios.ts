@@ -369,6 +369,68 @@ async function piPair(ctx: Ctx): Promise<Measure> {
   return { p50: quantile(pairs, 0.5), p99: quantile(pairs, 0.99), rps: pairs.length / ctx.settings.duration, ok: pairs.length, errors: 0, non2xx: 0 };
 }
 
+/** Subscriptions renewed by one clock advance (BENCH_RENEWALS overrides, for a quicker look). */
+const RENEWALS = Number(process.env.BENCH_RENEWALS ?? 10_000);
+const RENEWAL_ITERATIONS = 3;
+
+/**
+ * A 30-day advance over RENEWALS active subscriptions (100 per customer, each on a 30-day price,
+ * created at one frozen instant so they all renew together): each renewal drafts, finalizes and
+ * pays an invoice through a PaymentIntent and a charge, with their events. The world is seeded
+ * once through the API; each timed advance is one more round of renewals.
+ */
+async function renewals(ctx: Ctx): Promise<Measure> {
+  const run = await call<AnyRun>("POST", `${ctx.stack.urls.control}/v1/runs`, { token: ctx.stack.apiToken, body: { kinds: ["stripe"], ttlSeconds: 3600 } });
+  const a = run.clones.stripe;
+  const { request, Agent } = await import("node:http");
+  const agent = new Agent({ keepAlive: true, maxSockets: 8 });
+  const post = (path: string, body: string) =>
+    new Promise<Record<string, unknown>>((resolve, reject) => {
+      const r = request(`${a.url}${path}`, { method: "POST", agent, headers: stripeAuth(a) }, (res) => {
+        let t = "";
+        res.on("data", (d) => (t += d));
+        res.on("end", () => (res.statusCode === 200 ? resolve(JSON.parse(t)) : reject(new Error(`${path}: ${res.statusCode} ${t.slice(0, 200)}`))));
+      });
+      r.on("error", reject);
+      r.end(body);
+    });
+  await call("POST", `${run.adminUrl}/clock/freeze`, { token: run.token });
+  const seedStart = performance.now();
+  const price = await post("/v1/prices", "currency=usd&unit_amount=1500&recurring[interval]=day&recurring[interval_count]=30&product_data[name]=Bench");
+  const customers = Math.ceil(RENEWALS / 100);
+  const subs: { customer: string }[] = [];
+  await pool(Array.from({ length: customers }, (_, i) => i), 8, async (i) => {
+    const cus = await post("/v1/customers", `email=renew${i}%40acme.test`);
+    const pm = await post(`/v1/payment_methods/pm_card_visa/attach`, `customer=${cus.id}`);
+    await post(`/v1/customers/${cus.id}`, `invoice_settings[default_payment_method]=${pm.id}`);
+    for (let j = 0; j < 100 && subs.length < RENEWALS; j++) subs.push({ customer: String(cus.id) });
+  });
+  await pool(subs, 8, async ({ customer }) => {
+    const sub = await post("/v1/subscriptions", `customer=${customer}&items[0][price]=${price.id}`);
+    if (sub.status !== "active") throw new Error(`a seeded subscription is ${sub.status}`);
+  });
+  agent.destroy();
+  const seedMs = performance.now() - seedStart;
+  // Every 30 days each subscription renews again: successive advances are successive rounds of
+  // RENEWALS renewals (a snapshot of this world is too big to restore between rounds).
+  const times: number[] = [];
+  let fired = "";
+  for (let i = 0; i <= RENEWAL_ITERATIONS; i++) {
+    const t0 = performance.now();
+    const r = await call<{ fired: { what: string }[] }>("POST", `${run.adminUrl}/clock/advance`, { token: run.token, body: { by: "30d" } });
+    const ms = performance.now() - t0;
+    fired = r.fired.map((f) => f.what).join("; ");
+    if (!fired.includes(`${RENEWALS} subscriptions renewed`)) throw new Error(`the advance did not renew ${RENEWALS} subscriptions: ${fired.slice(0, 300)}`);
+    if (i > 0) times.push(ms); // the first pass pays for JIT
+  }
+  // The last pass's world: every subscription has its second invoice, paid.
+  const inv = await call<{ data: { status: string; billing_reason: string }[] }>("GET", `${a.url}/v1/invoices?limit=1`, { token: a.secretKey });
+  if (inv.data[0]?.billing_reason !== "subscription_cycle" || inv.data[0]?.status !== "paid") throw new Error(`the newest invoice is ${JSON.stringify(inv.data[0])}`);
+  times.sort((x, y) => x - y);
+  await call("DELETE", `${ctx.stack.urls.control}/v1/runs/${run.runId}`, { token: ctx.stack.apiToken });
+  return { p50: median(times), p99: Math.max(...times), rps: null, ok: times.length, errors: 0, non2xx: 0, extra: { renewals: RENEWALS, timesMs: times, seedMs, fired } };
+}
+
 // ---- the SDK in library mode: each row in a fresh Node process, as a test runner would be
 
 const SDK_STARTS = 50;
@@ -515,6 +577,12 @@ export const SCENARIOS: Scenario[] = [
   loadRow("stripe-customer-1", "stripe POST /v1/customers (1 conn)", 1, customerReq, latencyTarget({ p50: 2, p99: 8 })),
   loadRow("stripe-customer-n", "stripe POST /v1/customers (N conns)", "throughput", customerReq, throughputTarget(1000, "req/s")),
   { id: "stripe-pi-pair", name: "stripe PaymentIntent create + confirm, the pair (1 conn)", target: { label: "p50 ≤ 4.5 ms", check: (m) => m.p50 !== null && m.p50 <= 4.5 }, run: piPair },
+  {
+    id: "stripe-renewals",
+    name: `stripe clock advance of 30 days over ${RENEWALS.toLocaleString("en")} active subscriptions (median/max of ${RENEWAL_ITERATIONS})`,
+    target: { label: "p50 ≤ 150 ms", check: (m) => m.p50 !== null && m.p50 <= 150 },
+    run: renewals,
+  },
   // S3 rows go through a Node front of their own, as `npm start` serves S3 (see bench/s3.ts).
   loadRow("s3-get-1k", "s3 GET of a 1 KiB object, presigned (1 conn)", 1, s3GetReq, latencyTarget({ p50: 1.5 })),
   loadRow("s3-get-1k-n", "s3 GET of a 1 KiB object, presigned (N conns)", "throughput", s3GetReq),

@@ -126,6 +126,32 @@ export class Outbox {
     }
   }
 
+  /**
+   * Queues, due now, one message per row of `select` (for bulk work whose messages SQL builds:
+   * their bodies may be large), with the ids and sequence numbers `enqueue` would have given them
+   * in `ord` order. Its columns: ord, kind, url, event, event_id, body, secret, endpoint_id; its
+   * parameters are plain `?`. Answers how many.
+   */
+  enqueueSelect(select: string, ...params: unknown[]): number {
+    const n = this.sql.exec<{ n: number }>(`SELECT COUNT(*) AS n FROM (${select})`, ...params).one().n;
+    if (!n) return 0;
+    const ids = this.ids.many("msg_", 24, n);
+    const first = this.meta.incr("seq.delivery", n) - n + 1;
+    const now = this.clock.now();
+    this.sql.exec(
+      `INSERT INTO kernel_deliveries (id, seq, kind, endpoint_id, url, event, event_id, body, content_type, secret, status, attempts, next_attempt_at, created_at)
+       SELECT json_extract(?, '$[' || (q.rn - 1) || ']'), ? + q.rn - 1, q.kind, q.endpoint_id, q.url, q.event, q.event_id, q.body, 'application/json', q.secret, 'pending', 0, ?, ?
+       FROM (SELECT ROW_NUMBER() OVER (ORDER BY ord) AS rn, * FROM (${select})) AS q ORDER BY q.rn`,
+      JSON.stringify(ids), first, now, now, ...params,
+    );
+    this.sql.exec(
+      `INSERT INTO kernel_jobs (due_at, kind, type, ref, payload) SELECT ?, kind, ?, id, '{}' FROM kernel_deliveries WHERE seq BETWEEN ? AND ? ORDER BY seq`,
+      now, DELIVER_JOB, first, first + n - 1,
+    );
+    this.jobs.dirty = true;
+    return n;
+  }
+
   get(id: string): DeliveryRow | null {
     return this.sql.exec<DeliveryRow>("SELECT * FROM kernel_deliveries WHERE id = ?", id).toArray()[0] ?? null;
   }

@@ -27,15 +27,28 @@ export class Rng {
     this.seed = [0, 1, 2, 3].map((i) => hashString(seed, i * 0x9e3779b9));
   }
 
+  // An id is 24 words of one stream: its hash is kept rather than recomputed for each.
+  private lastStream = "";
+  private lastHash = hashString("", 0x5bd1e995);
+
   /** The i-th 32-bit word of draw `n` of `stream`. */
   word(stream: string, n: number, i: number): number {
-    const s = hashString(stream, 0x5bd1e995);
+    if (stream !== this.lastStream) {
+      this.lastStream = stream;
+      this.lastHash = hashString(stream, 0x5bd1e995);
+    }
+    const s = this.lastHash;
     return fmix(this.seed[i & 3] ^ fmix((s + Math.imul(n, 0x9e3779b1) + Math.imul(i + 1, 0x632be5ab)) >>> 0));
   }
 
   /** Advances the stream by `by` draws; answers the last one's number. */
   next(stream: string, by = 1): number {
     return this.meta.incr(`rng.${stream}`, by);
+  }
+
+  /** Reserves `count` draws of `stream` at once; answers the first (the rest follow it). */
+  reserve(stream: string, count: number): number {
+    return this.meta.incr(`rng.${stream}`, count) - count + 1;
   }
 
   /** A float in [0, 1) from the stream, advancing it. */
@@ -75,6 +88,11 @@ export class Ids {
       out.push(s);
     }
     return out;
+  }
+
+  /** `makeMany` with `make`'s argument order, for bulk work written against it. */
+  many(prefix: string, length: number, count: number): string[] {
+    return this.makeMany(prefix, count, length);
   }
 
   /** A UUID v4-shaped id (Resend, Svix message ids), deterministic like `make`. */

@@ -70,6 +70,11 @@ export interface Kernel {
    * clones never call a real vendor.
    */
   fetchApp(url: string, init?: RequestInit): Promise<Response>;
+  /**
+   * Advances the run clock to `toMs`, firing what falls due, as `POST {adminUrl}/clock/advance`
+   * does; for a vendor's own time control (Stripe's test clocks), from a `deferred` answer only.
+   */
+  advance(toMs: number): Promise<void>;
 }
 
 /**
@@ -189,6 +194,8 @@ export interface VendorPlugin {
   sign?(input: SignInput): Promise<Record<string, string>>;
   /** Delays, in ms after the first attempt fails, of each retry. */
   retrySchedule?: number[];
+  /** Messages due together to one URL go out one after another, in the order they were queued. */
+  orderedDeliveries?: boolean;
   /**
    * Vendor-specific admin calls (e.g. simulate an inbound SMS), served under the run's admin URL
    * at `/<kind>/...`. Handlers may await; they write through `k.tx`. Errors: the admin API's shape.

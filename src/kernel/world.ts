@@ -208,6 +208,9 @@ export class World {
           return new Response(body, { status: res.status, headers: res.headers });
         });
       },
+      advance: async (toMs) => {
+        await this.advance(toMs);
+      },
     };
     this.routers.clear();
     this.handlers.clear();
@@ -477,19 +480,32 @@ export class World {
         if (Date.now() - since >= this.deliveryTimeoutMs) c.abort(new DOMException("The operation was aborted due to timeout", "TimeoutError"));
       }
     }, 500);
+    // A vendor that promises order (Stripe) sends one URL's messages one after another: each lane
+    // is taken whole by one worker; every other message is a lane of its own.
+    const lanes: number[][] = [];
+    const laneOf = new Map<string, number[]>();
+    jobs.forEach((j, i) => {
+      const d = rows.get(j.ref ?? "");
+      if (!d || !VENDORS[d.kind as Kind]?.orderedDeliveries) return void lanes.push([i]);
+      let lane = laneOf.get(d.url);
+      if (!lane) laneOf.set(d.url, (lane = [])), lanes.push(lane);
+      lane.push(i);
+    });
     const worker = async () => {
-      for (let i = next++; i < jobs.length; i = next++) {
-        const abort = new AbortController();
-        inflight.set(abort, Date.now());
-        outcomes[i] = await this.attempt(rows.get(jobs[i].ref ?? ""), abort.signal).catch((err: unknown): Outcome => {
-          console.error("molar: delivery failed", err instanceof Error ? err.stack : err);
-          return { what: `${jobs[i].type} failed: ${String(err)}` };
-        });
-        inflight.delete(abort);
+      for (let l = next++; l < lanes.length; l = next++) {
+        for (const i of lanes[l]) {
+          const abort = new AbortController();
+          inflight.set(abort, Date.now());
+          outcomes[i] = await this.attempt(rows.get(jobs[i].ref ?? ""), abort.signal).catch((err: unknown): Outcome => {
+            console.error("molar: delivery failed", err instanceof Error ? err.stack : err);
+            return { what: `${jobs[i].type} failed: ${String(err)}` };
+          });
+          inflight.delete(abort);
+        }
       }
     };
     try {
-      await Promise.all(Array.from({ length: Math.min(DELIVERY_CONCURRENCY, jobs.length) }, worker));
+      await Promise.all(Array.from({ length: Math.min(DELIVERY_CONCURRENCY, lanes.length) }, worker));
     } finally {
       clearInterval(watchdog);
     }

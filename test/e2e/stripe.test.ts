@@ -1,15 +1,42 @@
 // The Stripe clone through the official `stripe` SDK, configured only with host, port and protocol;
 // webhooks verified by the SDK's own `stripe.webhooks.constructEvent`.
-import { describe, expect, it, beforeAll, afterAll } from "vitest";
+import { describe, expect, it, beforeAll, afterAll, beforeEach, afterEach, inject } from "vitest";
 import { execFileSync } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
 import Ajv from "ajv";
 import path from "node:path";
 import Stripe from "stripe";
 import { chromium } from "playwright-core";
-import { admin, advance, receiver, spawn, type Run } from "./helpers.ts";
+import { admin, advance, api, receiver, spawn as spawnRun, type Run } from "./helpers.ts";
 import { Params, decodeForm, metadata, parseSearch } from "../../src/vendors/stripe/wire.ts";
 import { StripeError } from "../../src/vendors/stripe/errors.ts";
+
+// Runs count against the org's concurrent-run quota, which the whole suite shares: a run made
+// inside a test ends with it, one made for a describe block ends with the file.
+const made: { run: Run; inTest: boolean }[] = [];
+let inTest = false;
+// Best effort, retried once: a kept-alive socket may have been closed while a test blocked the loop.
+const end = (r: Run) => api("DELETE", `/v1/runs/${r.runId}`, inject("orgKey"));
+const teardown = (runs: Run[]) => Promise.all(runs.map((r) => end(r).catch(() => end(r)).catch(() => undefined)));
+async function spawn(body: Record<string, unknown> = {}): Promise<Run> {
+  // Some tests block the event loop for seconds (ajv compiling the spec): a kept-alive control
+  // socket the server closed meanwhile fails once, before anything was sent.
+  const run = await spawnRun(body).catch(() => spawnRun(body));
+  made.push({ run, inTest });
+  return run;
+}
+beforeEach(() => {
+  inTest = true;
+});
+afterEach(async () => {
+  inTest = false;
+  const done = made.filter((m) => m.inTest);
+  made.splice(0, made.length, ...made.filter((m) => !m.inTest));
+  await teardown(done.map((m) => m.run));
+});
+afterAll(async () => {
+  await teardown(made.map((m) => m.run));
+});
 
 const stripeOf = (run: Run) => {
   const u = new URL(run.clones.stripe.url);
@@ -460,6 +487,8 @@ describe.skipIf(!haveSpecs)("stripe clone against ../shared/specs/stripe", () =>
     const session = await stripe.checkout.sessions.create({ mode: "payment", line_items: [{ price: (await stripe.prices.create({ currency: "usd", unit_amount: 500, product: prod.id })).id }] });
     const coupon = await stripe.coupons.create({ percent_off: 10, duration: "forever" });
     const promotion_code = await stripe.promotionCodes.create({ promotion: { type: "coupon", coupon: coupon.id } });
+    const invoiceitem = await stripe.invoiceItems.create({ customer: cus.id, amount: 700, currency: "usd", description: "Shape" });
+    const clock = await stripe.testHelpers.testClocks.create({ frozen_time: Math.floor(Date.now() / 1000) });
     const evt = (await stripe.events.list({ limit: 1 })).data[0];
     await hooks.close();
     // Fields stripe-mock's fixtures carry that this API version no longer returns by default.
@@ -467,6 +496,7 @@ describe.skipIf(!haveSpecs)("stripe clone against ../shared/specs/stripe", () =>
     const objects: Record<string, object> = {
       customer: await stripe.customers.retrieve(cus.id), payment_method: pm, payment_intent: pi, charge: ch, refund: re, product: prod, price,
       webhook_endpoint: await stripe.webhookEndpoints.retrieve(we.id), event: evt, setup_intent: si, subscription: sub, invoice, coupon, promotion_code, "checkout.session": session,
+      invoiceitem, "test_helpers.test_clock": clock,
     };
     const missing: string[] = [];
     for (const [type, obj] of Object.entries(objects)) {
@@ -541,6 +571,9 @@ describe.skipIf(!haveSpecs)("stripe clone against ../shared/specs/stripe", () =>
       ["billing_portal.session", await stripe.billingPortal.sessions.create({ customer: cus.id })],
       ["promotion_code", await stripe.promotionCodes.create({ promotion: { type: "coupon", coupon: coupon.id } })],
       ["deleted_customer", await stripe.customers.del((await stripe.customers.create({})).id)],
+      ["invoiceitem", await stripe.invoiceItems.create({ customer: cus.id, amount: 900, currency: "usd", period: { start: 1_700_000_000, end: 1_700_086_400 } })],
+      ["invoice", await stripe.invoices.finalizeInvoice((await stripe.invoices.create({ customer: cus.id, pending_invoice_items_behavior: "include", collection_method: "send_invoice", days_until_due: 10 })).id)],
+      ["test_helpers.test_clock", await stripe.testHelpers.testClocks.create({ frozen_time: 1_700_000_000, name: "Spec" })],
     ];
     const errors = bodies.flatMap(([type, body]) => check(type, JSON.parse(JSON.stringify(body, (k, v) => (k === "lastResponse" ? undefined : v)))));
     expect(errors).toEqual([]);
@@ -947,4 +980,348 @@ describe.skipIf(!haveChromium)("stripe clone: checkout in a real browser", () =>
       await shop.close();
     }
   }, 60_000);
+});
+
+describe("stripe clone: test clocks on the run clock", () => {
+  // One world, one time: advancing a test clock by Δ (new frozen_time − old) advances the run
+  // clock by Δ, firing what falls due; the clock answers `advancing`, then reads `ready`.
+  it("creates, advances (renewing its subscription), lists and deletes a test clock through stripe.testHelpers.testClocks", async () => {
+    const hooks = await receiver();
+    try {
+      const run = await spawn({ kinds: ["stripe"] });
+      const stripe = stripeOf(run);
+      const we = await stripe.webhookEndpoints.create({ url: hooks.url, enabled_events: ["test_helpers.test_clock.advancing", "test_helpers.test_clock.ready", "invoice.paid"] });
+      const frozen = Math.floor(Date.parse((await admin(run, "GET", "/clock")).json.now) / 1000);
+      const clock = await stripe.testHelpers.testClocks.create({ frozen_time: frozen, name: "Renewals" });
+      expect(clock).toMatchObject({ object: "test_helpers.test_clock", frozen_time: frozen, name: "Renewals", status: "ready", livemode: false, status_details: {} });
+      expect(clock.id).toMatch(/^clock_\w{24}$/);
+      expect(clock.deletes_after - clock.created).toBe(7 * 86_400);
+
+      const c = await stripe.customers.create({ email: "clock@acme.test", test_clock: clock.id });
+      const pm = await stripe.paymentMethods.attach("pm_card_visa", { customer: c.id });
+      await stripe.customers.update(c.id, { invoice_settings: { default_payment_method: pm.id } });
+      expect(c.test_clock).toBe(clock.id);
+      const plain = await stripe.customers.create({ email: "noclock@acme.test" });
+      expect((await stripe.customers.list()).data.map((x) => x.id)).toEqual([plain.id]);
+      expect((await stripe.customers.list({ test_clock: clock.id })).data.map((x) => x.id)).toEqual([c.id]);
+
+      const price = await stripe.prices.create({ currency: "usd", unit_amount: 900, recurring: { interval: "month" }, product_data: { name: "Clocked" } });
+      const sub = await stripe.subscriptions.create({ customer: c.id, items: [{ price: price.id }] });
+      expect(sub).toMatchObject({ status: "active", test_clock: clock.id });
+      expect((await stripe.invoices.retrieve(sub.latest_invoice as string)).test_clock).toBe(clock.id);
+      expect((await stripe.subscriptions.list()).data).toEqual([]);
+      expect((await stripe.subscriptions.list({ test_clock: clock.id })).data.map((x) => x.id)).toEqual([sub.id]);
+
+      // Backwards, or past two intervals of the shortest subscription: Stripe's 400.
+      const back = await caught(stripe.testHelpers.testClocks.advance(clock.id, { frozen_time: frozen - 10 }));
+      expect(back).toBeInstanceOf(Stripe.errors.StripeInvalidRequestError);
+      expect(back).toMatchObject({ statusCode: 400, param: "frozen_time" });
+      expect((await caught(stripe.testHelpers.testClocks.advance(clock.id, { frozen_time: frozen + 90 * 86_400 }))).param).toBe("frozen_time");
+      expect(await caught(stripe.customers.create({ test_clock: "clock_nope" }))).toMatchObject({ statusCode: 404, code: "resource_missing", param: "test_clock" });
+
+      const runBefore = Date.parse((await admin(run, "GET", "/clock")).json.now);
+      const target = sub.items.data[0].current_period_end + 3600;
+      const advancing = await stripe.testHelpers.testClocks.advance(clock.id, { frozen_time: target });
+      expect(advancing).toMatchObject({ status: "advancing", frozen_time: frozen, status_details: { advancing: { target_frozen_time: target } } });
+      const ready = await stripe.testHelpers.testClocks.retrieve(clock.id);
+      expect(ready).toMatchObject({ status: "ready", frozen_time: target, status_details: {} });
+      // The run clock moved by the same Δ.
+      const runAfter = Date.parse((await admin(run, "GET", "/clock")).json.now);
+      expect(runAfter - runBefore).toBeGreaterThanOrEqual((target - frozen) * 1000);
+      expect(runAfter - runBefore).toBeLessThan((target - frozen) * 1000 + 60_000);
+
+      const invoices = (await stripe.invoices.list({ subscription: sub.id })).data;
+      expect(invoices.map((i) => [i.billing_reason, i.status, i.test_clock])).toEqual([["subscription_cycle", "paid", clock.id], ["subscription_create", "paid", clock.id]]);
+      await advance(run, "1s");
+      const evs = hooks.got.map((g) => stripe.webhooks.constructEvent(g.body, g.headers["stripe-signature"] as string, we.secret!));
+      const types = evs.map((e) => e.type);
+      expect(types.filter((t) => t.startsWith("test_helpers"))).toEqual(["test_helpers.test_clock.advancing", "test_helpers.test_clock.ready"]);
+      // The renewal happened while the clock was advancing: between the two.
+      expect(types.lastIndexOf("invoice.paid")).toBeLessThan(types.indexOf("test_helpers.test_clock.ready"));
+      expect(types.lastIndexOf("invoice.paid")).toBeGreaterThan(types.indexOf("test_helpers.test_clock.advancing"));
+      expect((evs.find((e) => e.type === "test_helpers.test_clock.ready")!.data.object as Stripe.TestHelpers.TestClock).frozen_time).toBe(target);
+
+      const listed: string[] = [];
+      for await (const x of stripe.testHelpers.testClocks.list({ limit: 1 })) listed.push(x.id);
+      expect(listed).toEqual([clock.id]);
+      expect(await stripe.testHelpers.testClocks.del(clock.id)).toEqual(expect.objectContaining({ id: clock.id, object: "test_helpers.test_clock", deleted: true }));
+      expect(await caught(stripe.testHelpers.testClocks.retrieve(clock.id))).toMatchObject({ statusCode: 404, code: "resource_missing" });
+      expect(await stripe.customers.retrieve(c.id)).toMatchObject({ id: c.id, deleted: true });
+      expect(await stripe.subscriptions.retrieve(sub.id)).toMatchObject({ status: "canceled" });
+      expect((await stripe.customers.retrieve(plain.id)).deleted).toBeUndefined();
+    } finally {
+      await hooks.close();
+    }
+  });
+});
+
+describe("stripe clone: invoice items and one-off invoices", () => {
+  const receivers: Awaited<ReturnType<typeof receiver>>[] = [];
+  afterAll(() => Promise.all(receivers.map((r) => r.close())));
+
+  async function setup(card = "pm_card_visa") {
+    // A receiver per test: another test's run may still be delivering to its own.
+    const hooks = await receiver();
+    receivers.push(hooks);
+    const run = await spawn({ kinds: ["stripe"] });
+    const stripe = stripeOf(run);
+    const we = await stripe.webhookEndpoints.create({ url: hooks.url, enabled_events: ["*"] });
+    const cus = await stripe.customers.create({ email: "billing@acme.test", name: "Billing" });
+    const pm = await stripe.paymentMethods.attach(card, { customer: cus.id });
+    await stripe.customers.update(cus.id, { invoice_settings: { default_payment_method: pm.id } });
+    const events = async () => {
+      await advance(run, "1s");
+      return hooks.got
+        .map((g) => stripe.webhooks.constructEvent(g.body, g.headers["stripe-signature"] as string, we.secret!))
+        .filter((e) => (e.data.object as { customer?: string }).customer === cus.id);
+    };
+    return { run, stripe, cus, pm, events };
+  }
+
+  it("keeps items pending, takes them into a draft per pending_invoice_items_behavior, edits the draft, finalizes and pays it", async () => {
+    const { stripe, cus, events } = await setup();
+    const fee = await stripe.invoiceItems.create({ customer: cus.id, amount: 2500, currency: "usd", description: "Setup fee" });
+    expect(fee).toMatchObject({ object: "invoiceitem", amount: 2500, currency: "usd", customer: cus.id, invoice: null, quantity: 1, proration: false, discountable: true, livemode: false });
+    expect(fee.id).toMatch(/^ii_\w{24}$/);
+    const price = await stripe.prices.create({ currency: "usd", unit_amount: 1000, product_data: { name: "Seat" } });
+    const seats = await stripe.invoiceItems.create({ customer: cus.id, pricing: { price: price.id }, quantity: 2 });
+    expect(seats).toMatchObject({ amount: 2000, quantity: 2, pricing: { price_details: { price: price.id } } });
+    expect(String(seats.pricing?.unit_amount_decimal)).toBe("1000");
+    expect((await stripe.invoiceItems.list({ customer: cus.id, pending: true })).data.map((i) => i.id)).toEqual([seats.id, fee.id]);
+    expect(await caught(stripe.invoiceItems.create({ customer: cus.id, amount: 100 }))).toMatchObject({ statusCode: 400, code: "parameter_missing", param: "currency" });
+    expect(await caught(stripe.invoiceItems.create({ customer: cus.id, currency: "usd" }))).toMatchObject({ statusCode: 400, param: "amount" });
+
+    // Without pending_invoice_items_behavior the items stay out (Stripe's default, `exclude`).
+    const empty = await stripe.invoices.create({ customer: cus.id });
+    expect(empty).toMatchObject({ object: "invoice", status: "draft", amount_due: 0, auto_advance: false, billing_reason: "manual", parent: null, collection_method: "charge_automatically" });
+    expect(empty.lines.data).toEqual([]);
+    expect(await stripe.invoices.del(empty.id)).toMatchObject({ id: empty.id, deleted: true });
+
+    const inv = await stripe.invoices.create({ customer: cus.id, pending_invoice_items_behavior: "include", description: "March" });
+    expect(inv).toMatchObject({ status: "draft", amount_due: 4500, subtotal: 4500, total: 4500, number: null, description: "March" });
+    expect(inv.lines.data.map((l) => [l.amount, l.parent?.invoice_item_details?.invoice_item])).toEqual([[2500, fee.id], [2000, seats.id]]);
+    expect((await stripe.invoiceItems.retrieve(fee.id)).invoice).toBe(inv.id);
+    expect((await stripe.invoiceItems.list({ customer: cus.id, pending: true })).data).toEqual([]);
+
+    // Items added to, changed on and removed from the draft move its totals.
+    const extra = await stripe.invoiceItems.create({ customer: cus.id, invoice: inv.id, amount: 500, currency: "usd" });
+    expect((await stripe.invoices.retrieve(inv.id)).amount_due).toBe(5000);
+    await stripe.invoiceItems.update(extra.id, { amount: 700 });
+    expect((await stripe.invoices.retrieve(inv.id)).amount_due).toBe(5200);
+    expect(await stripe.invoiceItems.del(extra.id)).toMatchObject({ id: extra.id, deleted: true });
+    const updated = await stripe.invoices.update(inv.id, { metadata: { order: "42" } });
+    expect(updated).toMatchObject({ amount_due: 4500, metadata: { order: "42" } });
+    expect(updated.lines.data).toHaveLength(2);
+
+    const open = await stripe.invoices.finalizeInvoice(inv.id);
+    expect(open).toMatchObject({ status: "open", amount_remaining: 4500, status_transitions: { finalized_at: expect.any(Number) } });
+    expect(open.number).toMatch(/^[0-9A-F]{8}-\d{4}$/);
+    const again = await caught(stripe.invoices.finalizeInvoice(inv.id));
+    expect(again).toBeInstanceOf(Stripe.errors.StripeInvalidRequestError);
+    expect(again).toMatchObject({ statusCode: 400, code: "invoice_not_editable" });
+    expect(await caught(stripe.invoiceItems.del(fee.id))).toMatchObject({ statusCode: 400, code: "invoice_not_editable" });
+    expect(await caught(stripe.invoiceItems.create({ customer: cus.id, invoice: inv.id, amount: 1, currency: "usd" }))).toMatchObject({ statusCode: 400, code: "invoice_not_editable", param: "invoice" });
+    expect(await caught(stripe.invoices.update(inv.id, { collection_method: "send_invoice" }))).toMatchObject({ statusCode: 400, code: "invoice_not_editable" });
+    expect(await caught(stripe.invoices.del(inv.id))).toMatchObject({ statusCode: 400, code: "invoice_not_editable" });
+
+    const paid = await stripe.invoices.pay(inv.id);
+    expect(paid).toMatchObject({ status: "paid", amount_paid: 4500, amount_remaining: 0, attempted: true, attempt_count: 1, status_transitions: { paid_at: expect.any(Number) } });
+    const voiding = await caught(stripe.invoices.voidInvoice(inv.id));
+    expect(voiding).toBeInstanceOf(Stripe.errors.StripeInvalidRequestError);
+    expect(voiding).toMatchObject({ statusCode: 400, rawType: "invalid_request_error", code: "invoice_not_editable" });
+    expect(voiding.message).toMatch(/open or uncollectible/);
+    expect(await caught(stripe.invoices.pay(inv.id))).toMatchObject({ statusCode: 400, code: "invoice_already_paid" });
+    expect((await stripe.paymentIntents.list({ customer: cus.id })).data[0]).toMatchObject({ amount: 4500, status: "succeeded", description: "Payment for Invoice" });
+
+    const evs = await events();
+    const types = evs.map((e) => e.type);
+    expect(types.filter((t) => t.startsWith("invoice")).slice(0, 3)).toEqual(["invoiceitem.created", "invoiceitem.created", "invoice.created"]);
+    const about = evs.filter((e) => (e.data.object as { id: string }).id === inv.id).map((e) => e.type);
+    expect(about).toEqual(["invoice.created", "invoice.updated", "invoice.updated", "invoice.updated", "invoice.updated", "invoice.finalized", "invoice.paid", "invoice.payment_succeeded"]);
+    const byType = (t: string) => evs.find((e) => e.type === t && (e.data.object as { id: string }).id === inv.id)!;
+    expect(byType("invoice.finalized").data.previous_attributes).toMatchObject({ status: "draft", number: null });
+    expect(byType("invoice.paid").data.previous_attributes).toMatchObject({ status: "open", amount_paid: 0 });
+    expect(types).toContain("invoiceitem.deleted");
+    expect(types).toContain("invoice.deleted");
+  });
+
+  it("declines on pay as Stripe answers, then marks uncollectible and voids: the state machine and its errors", async () => {
+    const { stripe, cus, events } = await setup("pm_card_chargeCustomerFail");
+    await stripe.invoiceItems.create({ customer: cus.id, amount: 1200, currency: "usd" });
+    const inv = await stripe.invoices.create({ customer: cus.id, pending_invoice_items_behavior: "include" });
+    expect(await caught(stripe.invoices.markUncollectible(inv.id))).toMatchObject({ statusCode: 400 });
+    expect(await caught(stripe.invoices.voidInvoice(inv.id))).toMatchObject({ statusCode: 400, code: "invoice_not_editable" });
+    // Paying a draft finalizes it first; the decline is Stripe's card error and the invoice stays open.
+    const declined = await caught(stripe.invoices.pay(inv.id));
+    expect(declined).toBeInstanceOf(Stripe.errors.StripeCardError);
+    expect(declined).toMatchObject({ statusCode: 402, code: "card_declined", decline_code: "generic_decline" });
+    expect(await stripe.invoices.retrieve(inv.id)).toMatchObject({ status: "open", attempt_count: 1, attempted: true, amount_remaining: 1200 });
+    const bad = await stripe.invoices.markUncollectible(inv.id);
+    expect(bad).toMatchObject({ status: "uncollectible", status_transitions: { marked_uncollectible_at: expect.any(Number) } });
+    const voided = await stripe.invoices.voidInvoice(inv.id);
+    expect(voided).toMatchObject({ status: "void", amount_remaining: 0, status_transitions: { voided_at: expect.any(Number) } });
+    expect(await caught(stripe.invoices.pay(inv.id))).toMatchObject({ statusCode: 400, message: "Voided invoices cannot be paid." });
+    expect(await caught(stripe.invoices.markUncollectible(inv.id))).toMatchObject({ statusCode: 400 });
+    expect(await caught(stripe.invoices.voidInvoice(inv.id))).toMatchObject({ statusCode: 400, code: "invoice_not_editable" });
+
+    const evs = await events();
+    const about = evs.filter((e) => (e.data.object as { id: string }).id === inv.id);
+    expect(about.map((e) => e.type)).toEqual(["invoice.created", "invoice.finalized", "invoice.payment_failed", "invoice.marked_uncollectible", "invoice.voided"]);
+    expect(about[3].data.previous_attributes).toMatchObject({ status: "open" });
+    expect(about[4].data.previous_attributes).toMatchObject({ status: "uncollectible" });
+  });
+
+  it("takes the customer's pending invoice items into the subscription's renewal invoice", async () => {
+    const { run, stripe, cus } = await setup();
+    const price = await stripe.prices.create({ currency: "usd", unit_amount: 2000, recurring: { interval: "month" }, product_data: { name: "Plan" } });
+    const sub = await stripe.subscriptions.create({ customer: cus.id, items: [{ price: price.id }] });
+    const other = await stripe.subscriptions.create({ customer: cus.id, items: [{ price: price.id }] });
+    const overage = await stripe.invoiceItems.create({ customer: cus.id, amount: 350, currency: "usd", description: "Overage" });
+    const forOther = await stripe.invoiceItems.create({ customer: cus.id, amount: 99, currency: "usd", subscription: other.id });
+    const euros = await stripe.invoiceItems.create({ customer: cus.id, amount: 500, currency: "eur" });
+    await admin(run, "POST", "/clock/advance", { to: new Date((sub.items.data[0].current_period_end + 60) * 1000).toISOString() });
+    const renewal = (await stripe.invoices.list({ subscription: sub.id, limit: 1 })).data[0];
+    const otherRenewal = (await stripe.invoices.list({ subscription: other.id, limit: 1 })).data[0];
+    // The two subscriptions renew in creation order: the first takes the customer-wide item.
+    expect(renewal).toMatchObject({ billing_reason: "subscription_cycle", status: "paid", amount_paid: 2350 });
+    expect(renewal.lines.data.map((l) => [l.amount, l.parent?.type])).toEqual([[2000, "subscription_item_details"], [350, "invoice_item_details"]]);
+    expect(otherRenewal).toMatchObject({ billing_reason: "subscription_cycle", status: "paid", amount_paid: 2099 });
+    expect((await stripe.invoiceItems.retrieve(overage.id)).invoice).toBe(renewal.id);
+    expect((await stripe.invoiceItems.retrieve(forOther.id)).invoice).toBe(otherRenewal.id);
+    // Another currency waits for an invoice in that currency.
+    expect((await stripe.invoiceItems.list({ customer: cus.id, pending: true })).data.map((i) => i.id)).toEqual([euros.id]);
+  });
+
+  it("finalizes auto-advancing drafts about an hour after creation: send_invoice with days_until_due is sent, charge_automatically is charged", async () => {
+    const { run, stripe, cus, events } = await setup();
+    expect(await caught(stripe.invoices.create({ customer: cus.id, collection_method: "send_invoice" }))).toMatchObject({ statusCode: 400, param: "days_until_due" });
+    expect(await caught(stripe.invoices.create({ customer: cus.id, days_until_due: 3 }))).toMatchObject({ statusCode: 400, param: "days_until_due" });
+    await stripe.invoiceItems.create({ customer: cus.id, amount: 3000, currency: "usd", description: "Consulting" });
+    const sent = await stripe.invoices.create({ customer: cus.id, collection_method: "send_invoice", days_until_due: 14, auto_advance: true, pending_invoice_items_behavior: "include" });
+    expect(sent).toMatchObject({ status: "draft", auto_advance: true, collection_method: "send_invoice", due_date: null });
+    expect(sent.automatically_finalizes_at).toBe(sent.created + 3600);
+    await stripe.invoiceItems.create({ customer: cus.id, amount: 800, currency: "usd" });
+    const charged = await stripe.invoices.create({ customer: cus.id, auto_advance: true, pending_invoice_items_behavior: "include" });
+    const manual = await stripe.invoices.create({ customer: cus.id, collection_method: "send_invoice", days_until_due: 7 });
+    expect(await caught(stripe.invoices.sendInvoice(charged.id))).toMatchObject({ statusCode: 400 });
+
+    await advance(run, "30m");
+    expect((await stripe.invoices.retrieve(sent.id)).status).toBe("draft");
+    await advance(run, "31m");
+    const due = await stripe.invoices.retrieve(sent.id);
+    expect(due).toMatchObject({ status: "open", automatically_finalizes_at: null });
+    expect(due.due_date).toBe(due.status_transitions.finalized_at! + 14 * 86_400);
+    expect(await stripe.invoices.retrieve(charged.id)).toMatchObject({ status: "paid", amount_paid: 800 });
+    // Without auto_advance nothing moves on its own; sending by hand finalizes it.
+    expect((await stripe.invoices.retrieve(manual.id)).status).toBe("draft");
+    const byHand = await stripe.invoices.sendInvoice(manual.id);
+    expect(byHand).toMatchObject({ status: "paid", amount_due: 0 });
+    expect(await stripe.invoices.pay(sent.id, { paid_out_of_band: true })).toMatchObject({ status: "paid" });
+    expect((await stripe.invoices.list({ customer: cus.id, status: "paid", collection_method: "send_invoice" })).data.map((i) => i.id)).toEqual([manual.id, sent.id]);
+
+    const evs = await events();
+    expect(evs.filter((e) => (e.data.object as { id: string }).id === sent.id).map((e) => e.type)).toEqual(["invoice.created", "invoice.finalized", "invoice.sent", "invoice.paid"]);
+    expect(evs.filter((e) => (e.data.object as { id: string }).id === charged.id).map((e) => e.type)).toEqual(["invoice.created", "invoice.finalized", "invoice.paid", "invoice.payment_succeeded"]);
+  });
+});
+
+describe("stripe clone: renewals due together, done in bulk", () => {
+  // Ids differ; everything else of a renewal must be what the one-by-one code writes.
+  const normalize = (o: unknown, ids: Map<string, string>): unknown =>
+    JSON.parse(JSON.stringify(o, (k, v) => (k === "lastResponse" ? undefined : v)), (_k, v) => {
+      if (typeof v !== "string") return v;
+      return v.replace(/\b(in|il|pi|ch|txn|evt|sub|si|cus|pm)_[A-Za-z0-9]{14,}(_secret_[A-Za-z0-9]+)?/g, (id) => {
+        if (!ids.has(id)) ids.set(id, `<${id.split("_")[0]}${ids.size}>`);
+        return ids.get(id)!.replace(/\d+>$/, ">");
+      }).replace(/^[0-9A-F]{8}-\d{4}$/, "<number>");
+    });
+
+  it("renews many alike subscriptions at one instant exactly as one by one: invoices, payments, events, numbers, webhooks", async () => {
+    const hooks = await receiver();
+    const run = await spawn({ kinds: ["stripe"] });
+    const stripe = stripeOf(run);
+    const we = await stripe.webhookEndpoints.create({ url: hooks.url, enabled_events: ["invoice.paid", "customer.subscription.updated"] });
+    await stripe.webhookEndpoints.create({ url: "http://127.0.0.1:9/off", enabled_events: ["*"] }).then((e) => stripe.webhookEndpoints.update(e.id, { disabled: true }));
+    await admin(run, "POST", "/clock/freeze");
+    const price = await stripe.prices.create({ currency: "usd", unit_amount: 1500, recurring: { interval: "day", interval_count: 30 }, product_data: { name: "Bulk" } });
+    const people = [];
+    for (const [email, name] of [["ann@acme.test", "Ann"], ["bob@acme.test", null]] as const) {
+      const cus = await stripe.customers.create({ email, ...(name ? { name } : {}), address: name ? { city: "Paris", country: "FR" } : undefined });
+      const pm = await stripe.paymentMethods.attach("pm_card_visa", { customer: cus.id });
+      await stripe.customers.update(cus.id, { invoice_settings: { default_payment_method: pm.id } });
+      people.push(cus);
+    }
+    const subs: Stripe.Subscription[] = [];
+    for (let i = 0; i < 6; i++) subs.push(await stripe.subscriptions.create({ customer: people[i % 2].id, items: [{ price: price.id, quantity: 2 }], metadata: { n: String(i) } }));
+    // One unlike the rest (a failing card) renews one by one beside them.
+    const odd = await stripe.customers.create({ email: "odd@acme.test" });
+    const good = await stripe.paymentMethods.attach("pm_card_visa", { customer: odd.id });
+    const oddSub = await stripe.subscriptions.create({ customer: odd.id, items: [{ price: price.id }], default_payment_method: good.id });
+    const failing = await stripe.paymentMethods.attach("pm_card_chargeCustomerFail", { customer: odd.id });
+    await stripe.subscriptions.update(oddSub.id, { default_payment_method: failing.id });
+    const since = (await stripe.events.list({ limit: 1 })).data[0].id;
+
+    const r = await admin(run, "POST", "/clock/advance", { by: "30d" });
+    expect(r.status).toBe(200);
+    const fired = (r.json.fired as { what: string }[]).flatMap((f) => f.what.split("; "));
+    // Two prototypes (one per card; each customer has their own) renew through the ordinary code, the rest in bulk.
+    expect(fired.filter((w) => w.includes("renewed (in bulk)")).length).toBeGreaterThanOrEqual(4);
+    expect(fired.filter((w) => / renewed/.test(w))).toHaveLength(6);
+    expect((await stripe.subscriptions.retrieve(oddSub.id)).status).toBe("past_due");
+
+    const shapes = [];
+    for (const [i, sub] of subs.entries()) {
+      const now = await stripe.subscriptions.retrieve(sub.id, { expand: ["latest_invoice"] });
+      const inv = now.latest_invoice as Stripe.Invoice;
+      expect(inv).toMatchObject({ status: "paid", billing_reason: "subscription_cycle", amount_paid: 3000, customer: people[i % 2].id, customer_email: people[i % 2].email });
+      expect(inv.parent?.subscription_details?.metadata).toEqual({ n: String(i) });
+      expect(now.items.data[0]).toMatchObject({ current_period_start: sub.items.data[0].current_period_end, current_period_end: sub.items.data[0].current_period_end + 30 * 86_400 });
+      const pi = (await stripe.paymentIntents.list({ customer: people[i % 2].id, limit: 100 })).data.find((p) => p.created === inv.status_transitions.paid_at && p.latest_charge && p.amount === 3000 && p.description === "Subscription update");
+      expect(pi).toBeDefined();
+      const ids = new Map<string, string>();
+      shapes.push({ sub: normalize({ ...now, latest_invoice: null, metadata: null }, ids), inv: normalize({ ...inv, customer_email: null, customer_name: null, customer_address: null, parent: null }, ids) });
+    }
+    // Invoice numbers go on per customer: three first invoices each, then 0004 to 0006 each.
+    const numbers = await Promise.all(subs.map(async (s) => ((await stripe.invoices.list({ subscription: s.id })).data[0].number ?? "").slice(-4)));
+    expect(numbers).toEqual(["0004", "0004", "0005", "0005", "0006", "0006"]);
+    expect(new Set(numbers.map((n, i) => `${i % 2}-${n}`)).size).toBe(6);
+    for (const x of shapes.slice(1)) expect(x).toEqual(shapes[0]);
+
+    // Each renewal's events, in the one-by-one order, with the same payload shapes.
+    const evs: Stripe.Event[] = [];
+    for await (const e of stripe.events.list({ limit: 100 })) {
+      if (e.id === since) break;
+      evs.push(e);
+    }
+    evs.reverse();
+    const per = subs.map((sub) => {
+      const inv = evs.find((e) => e.type === "invoice.created" && (e.data.object as Stripe.Invoice).parent?.subscription_details?.subscription === sub.id)!.data.object as Stripe.Invoice;
+      const mine = evs.filter((e) => {
+        const o = e.data.object as { id: string; invoice?: string; customer?: string };
+        return o.id === sub.id || o.id === inv.id || (e.type.startsWith("payment_intent") || e.type.startsWith("charge")) && evs.indexOf(e) > evs.findIndex((x) => (x.data.object as { id: string }).id === inv.id && x.type === "invoice.finalized") && evs.indexOf(e) < evs.findIndex((x) => (x.data.object as { id: string }).id === inv.id && x.type === "invoice.paid");
+      });
+      return mine.map((e) => e.type);
+    });
+    for (const types of per) {
+      expect(types).toEqual(["invoice.created", "invoice.finalized", "payment_intent.created", "charge.succeeded", "payment_intent.succeeded", "invoice.paid", "invoice.payment_succeeded", "customer.subscription.updated"]);
+    }
+    const upd = evs.filter((e) => e.type === "customer.subscription.updated" && subs.some((s) => s.id === (e.data.object as { id: string }).id));
+    expect(upd).toHaveLength(6);
+    for (const e of upd) expect(Object.keys(e.data.previous_attributes ?? {})).toEqual(["latest_invoice"]);
+    // Ids are unique and the world still serves lists and retrievals of them.
+    const all = (await stripe.invoices.list({ limit: 100 })).data.map((i) => i.id);
+    expect(new Set(all).size).toBe(all.length);
+
+    // The endpoint got each renewal's subscribed events, signed, each body the event as listed.
+    await admin(run, "POST", "/clock/resume");
+    await advance(run, "1s");
+    await hooks.close();
+    const got = hooks.got.map((g) => ({ e: stripe.webhooks.constructEvent(g.body, g.headers["stripe-signature"] as string, we.secret!), body: g.body }));
+    for (const g of got) expect(JSON.parse(g.body)).toEqual(JSON.parse(JSON.stringify(await stripe.events.retrieve(g.e.id), (k, v) => (k === "lastResponse" ? undefined : v))));
+    const renewals = got.filter(({ e }) => e.type === "invoice.paid" && (e.data.object as Stripe.Invoice).billing_reason === "subscription_cycle");
+    expect(renewals.map(({ e }) => (e.data.object as Stripe.Invoice).parent?.subscription_details?.subscription).sort()).toEqual([...subs.map((x) => x.id), oddSub.id].filter((id) => id !== oddSub.id).sort());
+    const renewed = got.filter(({ e }) => e.type === "customer.subscription.updated" && subs.some((x) => x.id === (e.data.object as { id: string }).id) && Object.keys(e.data.previous_attributes ?? {}).join() === "latest_invoice");
+    expect(renewed).toHaveLength(6);
+    expect(new Set(got.map(({ e }) => e.id)).size).toBe(got.length);
+  });
 });

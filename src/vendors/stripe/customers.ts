@@ -2,6 +2,7 @@
 import { err } from "./errors.ts";
 import { changed, emit } from "./events.ts";
 import { attachPaymentMethod } from "./payment-methods.ts";
+import { clockFor } from "./test-clocks.ts";
 import { newId, unixNow, type Obj } from "./store.ts";
 import { LIST_PARAMS, Params, listJson, listQuery, metadata, search, type Ctx } from "./wire.ts";
 
@@ -58,6 +59,8 @@ const invoicePrefix = (s: Ctx) => s.k.ids.make("inv_prefix:", 8, "hex").slice(11
 
 export function createCustomer(s: Ctx, p: Params): Obj {
   p.allow(...FIELDS);
+  const clock = p.str("test_clock");
+  if (clock) clockFor(s, clock);
   const id = newId(s.k, "customer");
   const c: Obj = {
     id,
@@ -81,14 +84,14 @@ export function createCustomer(s: Ctx, p: Params): Obj {
     preferred_locales: p.strings("preferred_locales") ?? [],
     shipping: shipping(p) ?? null,
     tax_exempt: p.oneOf("tax_exempt", ["none", "exempt", "reverse"]) ?? "none",
-    test_clock: null,
+    test_clock: clock ?? null,
   };
   s.store.insert("customer", c);
   emit(s, "customer.created", c);
   const pm = p.str("payment_method");
   if (pm) attachPaymentMethod(s, pm, id);
   if (p.has("invoice_settings")) return updateCustomer(s, id, new Params({ invoice_settings: p.raw.invoice_settings }), true);
-  return s.store.get("customer", id);
+  return pm ? s.store.get("customer", id) : c;
 }
 
 export function retrieveCustomer(s: Ctx, id: string): Obj {
@@ -134,7 +137,8 @@ export function deleteCustomer(s: Ctx, id: string): Obj {
 
 export function listCustomers(s: Ctx, p: Params) {
   p.allow(...LIST_PARAMS, "email", "test_clock");
-  return listJson("/v1/customers", s.store.list("customer", listQuery(p), { email: p.str("email") ?? undefined }));
+  // Customers on a test clock are listed only when their clock is asked for, as at Stripe.
+  return listJson("/v1/customers", s.store.list("customer", listQuery(p), { email: p.str("email") ?? undefined, test_clock: p.str("test_clock") ?? null }));
 }
 
 export const searchCustomers = (s: Ctx, p: Params) => search(s, p, "customer", "customers", ["created", "email", "name", "phone"]);

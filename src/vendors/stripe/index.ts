@@ -9,6 +9,7 @@ import { stripeAdmin } from "./admin.ts";
 import { TABLES } from "./store.ts";
 import { subscriptionJobs } from "./renewals.ts";
 import { checkoutJobs } from "./checkout.ts";
+import { invoicingJobs } from "./invoicing.ts";
 import migrations from "../../../migrations/stripe/migrations.js";
 
 function keyOf(req: Request): string | null {
@@ -38,7 +39,7 @@ export const stripe: VendorPlugin = {
   authenticate: (req, creds, k) => safeEqual(keyOf(req) ?? "", creds.secretKey) || (!req.headers.has("authorization") && hostedWorld(req) === k.world().worldId),
   router: stripeRouter,
   unmatched: stripeUnmatched,
-  jobs: (k) => ({ ...subscriptionJobs(k), ...checkoutJobs(k) }),
+  jobs: (k) => ({ ...subscriptionJobs(k), ...checkoutJobs(k), ...invoicingJobs(k) }),
   presets: {
     card_declined: { description: "The next confirmation declines with card_declined (generic_decline)" },
     rate_limit: { description: "Requests answer 429 rate_limit", status: 429 },
@@ -47,6 +48,8 @@ export const stripe: VendorPlugin = {
   },
   // Test mode retries a failed delivery a few times over some hours.
   retrySchedule: [3_600_000, 7_200_000, 14_400_000],
+  // An endpoint gets a request's or a renewal's events in the order they happened.
+  orderedDeliveries: true,
   async sign({ body, secret, wallNowMs }) {
     const t = Math.floor(wallNowMs / 1000);
     return { "stripe-signature": `t=${t},v1=${hex(hmac(sha256, utf8.encode(secret), utf8.encode(`${t}.${body}`)))}` };

@@ -1,5 +1,6 @@
-// Invoices of subscriptions: drafted, finalized and paid (or not) by charging the customer's
-// default payment method off-session through a PaymentIntent, as Stripe Billing does.
+// Invoices: drafted (for a subscription, or one-off from invoice items), finalized and paid (or
+// not) by charging a payment method off-session through a PaymentIntent, as Stripe Billing does;
+// their state machine (draft → open → paid / uncollectible / void) and its errors.
 import { err, StripeError } from "./errors.ts";
 import { changed, emit } from "./events.ts";
 import { createIntent } from "./payment-intents.ts";
@@ -19,16 +20,70 @@ export interface Line {
 
 export const lineAmount = (l: Line) => l.amount ?? Number(l.price.unit_amount) * l.quantity;
 
-/** A draft invoice for `lines` of subscription `sub`; emits invoice.created. */
-export function draftInvoice(s: Ctx, sub: Obj, customer: Obj, lines: Line[], reason: string, period: { start: number; end: number }, discounts: { discount: string; amount: number }[] = []): Obj {
+/** An invoice's line for a pending invoice item it took in. */
+export function itemLine(s: Ctx, invoiceId: string, item: Obj): Obj {
+  return {
+    id: s.k.ids.make("il_", 24),
+    object: "line_item",
+    amount: item.amount,
+    currency: item.currency,
+    description: item.description,
+    discount_amounts: [],
+    discountable: item.discountable,
+    discounts: [],
+    invoice: invoiceId,
+    livemode: false,
+    metadata: item.metadata,
+    parent: {
+      invoice_item_details: { invoice_item: item.id, proration: false, proration_details: { credited_items: null }, subscription: null },
+      subscription_item_details: null,
+      type: "invoice_item_details",
+    },
+    period: item.period,
+    pretax_credit_amounts: [],
+    pricing: item.pricing,
+    quantity: item.quantity,
+    taxes: [],
+  };
+}
+
+/** Totals of a draft whose lines changed (one-off invoices carry no discounts here). */
+export function withTotals(inv: Obj, lineData: Obj[]): Obj {
+  const subtotal = lineData.reduce((n, l) => n + Number(l.amount), 0);
+  const due = Math.max(0, subtotal);
+  return {
+    ...inv,
+    lines: { ...(inv.lines as Obj), data: lineData, total_count: lineData.length },
+    subtotal, subtotal_excluding_tax: subtotal, total: subtotal, total_excluding_tax: subtotal, amount_due: due, amount_remaining: due,
+  };
+}
+
+/** What a one-off invoice has that a subscription's does not. */
+export interface OneOff {
+  collection: string;
+  currency: string;
+  autoAdvance: boolean;
+  items: Obj[];
+  over: Partial<Obj>;
+}
+
+/**
+ * A draft invoice, for `lines` of subscription `sub` or (sub null) one-off, taking in
+ * `pendingItems` (a one-off invoice's are `oneOff.items`); emits invoice.created.
+ */
+export function draftInvoice(
+  s: Ctx, sub: Obj | null, customer: Obj, lines: Line[], reason: string, period: { start: number; end: number }, discounts: { discount: string; amount: number }[] = [], oneOff?: OneOff,
+  pendingItems: Obj[] = oneOff?.items ?? [],
+): Obj {
   const id = newId(s.k, "invoice");
-  const subtotal = lines.reduce((n, l) => n + lineAmount(l), 0);
+  const subtotal = lines.reduce((n, l) => n + lineAmount(l), 0) + pendingItems.reduce((n, i) => n + Number(i.amount), 0);
   const total = subtotal - discounts.reduce((n, d) => n + d.amount, 0);
   // A credit larger than the charges is owed to the customer, not charged.
   const due = Math.max(0, total);
   const seq = Number(customer.next_invoice_sequence ?? 1);
   s.store.save("customer", { ...customer, next_invoice_sequence: seq + 1 });
   const now = unixNow(s.k);
+  const currency = sub ? sub.currency : oneOff!.currency;
   const inv: Obj = {
     id,
     object: "invoice",
@@ -43,14 +98,15 @@ export function draftInvoice(s: Ctx, sub: Obj, customer: Obj, lines: Line[], rea
     application: null,
     attempt_count: 0,
     attempted: false,
-    auto_advance: true,
+    auto_advance: oneOff ? oneOff.autoAdvance : true,
     automatic_tax: { disabled_reason: null, enabled: false, liability: null, provider: null, status: null },
-    automatically_finalizes_at: null,
+    // Stripe finalizes an auto-advancing draft about an hour after its creation.
+    automatically_finalizes_at: oneOff?.autoAdvance ? now + 3600 : null,
     billing_reason: reason,
-    collection_method: sub.collection_method,
+    collection_method: sub ? sub.collection_method : oneOff!.collection,
     confirmation_secret: null,
     created: now,
-    currency: sub.currency,
+    currency,
     custom_fields: null,
     customer: customer.id,
     customer_account: null,
@@ -78,11 +134,11 @@ export function draftInvoice(s: Ctx, sub: Obj, customer: Obj, lines: Line[], rea
     latest_revision: null,
     lines: {
       object: "list",
-      data: lines.map((l, i) => ({
+      data: [...lines.map((l, i) => ({
         id: s.k.ids.make("il_", 24),
         object: "line_item",
         amount: lineAmount(l),
-        currency: sub.currency,
+        currency,
         description: l.description,
         // Discounts are shown on the first line, where a one-line subscription invoice has them all.
         discount_amounts: i === 0 ? discounts : [],
@@ -91,15 +147,15 @@ export function draftInvoice(s: Ctx, sub: Obj, customer: Obj, lines: Line[], rea
         invoice: id,
         livemode: false,
         metadata: {},
-        parent: { invoice_item_details: null, subscription_item_details: { invoice_item: null, proration: !!l.proration, proration_details: { credited_items: null }, subscription: sub.id, subscription_item: l.subscriptionItem }, type: "subscription_item_details" },
+        parent: { invoice_item_details: null, subscription_item_details: { invoice_item: null, proration: !!l.proration, proration_details: { credited_items: null }, subscription: sub?.id ?? null, subscription_item: l.subscriptionItem }, type: "subscription_item_details" },
         period: l.period,
         pretax_credit_amounts: [],
         pricing: { price_details: { price: l.price.id, product: l.price.product }, type: "price_details", unit_amount_decimal: String(l.price.unit_amount) },
         quantity: l.quantity,
         taxes: [],
-      })),
+      })), ...pendingItems.map((item) => itemLine(s, id, item))],
       has_more: false,
-      total_count: lines.length,
+      total_count: lines.length + pendingItems.length,
       url: `/v1/invoices/${id}/lines`,
     },
     livemode: false,
@@ -107,7 +163,7 @@ export function draftInvoice(s: Ctx, sub: Obj, customer: Obj, lines: Line[], rea
     next_payment_attempt: null,
     number: null,
     on_behalf_of: null,
-    parent: { quote_details: null, subscription_details: { metadata: sub.metadata, subscription: sub.id }, type: "subscription_details" },
+    parent: sub ? { quote_details: null, subscription_details: { metadata: sub.metadata, subscription: sub.id }, type: "subscription_details" } : null,
     payment_settings: { default_mandate: null, payment_method_options: null, payment_method_types: null },
     period_end: period.end,
     period_start: period.start,
@@ -121,16 +177,17 @@ export function draftInvoice(s: Ctx, sub: Obj, customer: Obj, lines: Line[], rea
     statement_descriptor: null,
     status: "draft",
     status_transitions: { finalized_at: null, marked_uncollectible_at: null, paid_at: null, voided_at: null },
-    subscription: sub.id,
+    subscription: sub?.id ?? null,
     subtotal,
     subtotal_excluding_tax: subtotal,
-    test_clock: null,
+    test_clock: customer.test_clock ?? null,
     total,
     total_discount_amounts: discounts,
     total_excluding_tax: total,
     total_pretax_credit_amounts: [],
     total_taxes: [],
     webhooks_delivered_at: now,
+    ...oneOff?.over,
   };
   s.store.insert("invoice", inv, { seq });
   emit(s, "invoice.created", inv);
@@ -139,18 +196,21 @@ export function draftInvoice(s: Ctx, sub: Obj, customer: Obj, lines: Line[], rea
 
 /** Draft → open, numbered; emits invoice.finalized. */
 export function finalizeInvoice(s: Ctx, inv: Obj): Obj {
-  const { seq } = s.store.internal<{ seq: number }>("invoice", inv.id);
+  const { seq, daysUntilDue } = s.store.internal<{ seq: number; daysUntilDue?: number | null }>("invoice", inv.id);
   const customer = s.store.get("customer", String(inv.customer));
+  const now = unixNow(s.k);
   const next: Obj = {
     ...inv,
     status: "open",
     number: `${customer.invoice_prefix}-${String(seq).padStart(4, "0")}`,
-    effective_at: unixNow(s.k),
+    effective_at: now,
+    automatically_finalizes_at: null,
     hosted_invoice_url: null,
-    status_transitions: { ...(inv.status_transitions as Obj), finalized_at: unixNow(s.k) },
+    status_transitions: { ...(inv.status_transitions as Obj), finalized_at: now },
   };
+  if (next.collection_method === "send_invoice" && next.due_date === null) next.due_date = now + Number(daysUntilDue ?? 30) * 86_400;
   s.store.save("invoice", next);
-  emit(s, "invoice.finalized", next);
+  emit(s, "invoice.finalized", next, changed(inv, next));
   return next;
 }
 
@@ -169,7 +229,7 @@ export function attemptPayment(s: Ctx, inv: Obj, pmId: string | null): { paid: b
       try {
         createIntent(s, new Params({
           amount: String(amount), currency: String(before.currency), customer: String(before.customer), payment_method: pmId, confirm: "true", off_session: "true",
-          description: before.billing_reason === "subscription_create" ? "Subscription creation" : "Subscription update",
+          description: before.billing_reason === "subscription_create" ? "Subscription creation" : before.billing_reason === "manual" ? "Payment for Invoice" : "Subscription update",
         }));
       } catch (e) {
         if (!(e instanceof StripeError)) throw e;
@@ -195,7 +255,7 @@ export function attemptPayment(s: Ctx, inv: Obj, pmId: string | null): { paid: b
     status_transitions: { ...(before.status_transitions as Obj), paid_at: now },
   };
   s.store.save("invoice", paid);
-  emit(s, "invoice.paid", paid);
+  emit(s, "invoice.paid", paid, changed(before, paid));
   emit(s, "invoice.payment_succeeded", paid);
   return { paid: true, invoice: paid, error: null };
 }
@@ -211,12 +271,14 @@ export function listInvoices(s: Ctx, p: Params) {
   return listJson("/v1/invoices", s.store.list("invoice", listQuery(p), {
     customer: p.str("customer") ?? undefined, subscription: p.str("subscription") ?? undefined,
     status: p.oneOf("status", ["draft", "open", "paid", "uncollectible", "void"]),
+    collection_method: p.oneOf("collection_method", ["charge_automatically", "send_invoice"]),
   }));
 }
 
 export function voidInvoice(s: Ctx, id: string): Obj {
   const before = s.store.get("invoice", id, "invoice");
-  if (before.status !== "open") throw err.invalid(`You can only void an open invoice, but this invoice's status is ${before.status}.`, { code: "invoice_not_editable" });
+  if (before.status === "draft") throw err.invalid("You can only void a finalized invoice. Delete a draft invoice instead.", { code: "invoice_not_editable" });
+  if (before.status !== "open" && before.status !== "uncollectible") throw err.invalid(`You can only void invoices that are open or uncollectible. This invoice is ${before.status}.`, { code: "invoice_not_editable" });
   const next = { ...before, status: "void", amount_remaining: 0, next_payment_attempt: null, status_transitions: { ...(before.status_transitions as Obj), voided_at: unixNow(s.k) } };
   s.store.save("invoice", next);
   emit(s, "invoice.voided", next, changed(before, next));

@@ -4,11 +4,12 @@
 import type { Kernel } from "../../kernel/types.ts";
 import { err, StripeError } from "./errors.ts";
 import { changed, emit } from "./events.ts";
-import { attemptPayment, setNextAttempt } from "./invoices.ts";
+import { attemptPayment, finalizeInvoice, setNextAttempt } from "./invoices.ts";
+import { renewDue } from "./bulk-renewals.ts";
 import { unixNow, type Obj } from "./store.ts";
 import { ctxOf, type Ctx, type Params } from "./wire.ts";
 import {
-  DAY, EXPIRE, RENEW, RETRY, TRIAL_WILL_END, TRIAL_WILL_END_DAYS, addInterval, endSubscription, invoiceFor, items, paymentMethodFor, period, withPeriod,
+  DAY, EXPIRE, RENEW, RENEWALS, RETRY, TRIAL_WILL_END, TRIAL_WILL_END_DAYS, addInterval, endSubscription, invoiceFor, items, paymentMethodFor, period, scheduleRenewal, withPeriod,
 } from "./subscriptions.ts";
 
 /**
@@ -69,6 +70,27 @@ function afterAttempt(s: Ctx, sub: Obj, inv: Obj, paid: boolean, attempt: number
   return `subscription ${sub.id} past_due, invoice ${inv.id} retried in ${days} days`;
 }
 
+/** One subscription's renewal: period moved, invoice drafted, finalized and charged (or not). */
+function renewOne(s: Ctx, id: string): string | undefined {
+  const sub = s.store.find("subscription", id);
+  if (!sub || sub.status === "canceled" || sub.status === "incomplete_expired") return;
+  if (sub.cancel_at_period_end) {
+    endSubscription(s, sub, "cancellation_requested");
+    return `subscription ${sub.id} canceled at period end`;
+  }
+  const old = period(sub);
+  const price = items(sub)[0].price as Obj;
+  const rec = price.recurring as Obj;
+  const end = addInterval(old.end, String(rec.interval), Number(rec.interval_count));
+  const moved = withPeriod(sub, old.end, end);
+  s.store.save("subscription", moved);
+  scheduleRenewal(s, sub.id, end);
+  const inv = invoiceFor(s, moved, "subscription_cycle", old.end, end, false);
+  if (sub.collection_method === "send_invoice") return `subscription ${sub.id} invoiced (${inv.id})`;
+  const r = attemptPayment(s, inv, paymentMethodFor(s, moved));
+  return afterAttempt(s, { ...moved, status: sub.status }, r.invoice, r.paid, 1);
+}
+
 export function subscriptionJobs(k: Kernel) {
   return {
     [TRIAL_WILL_END]: (_p: Record<string, unknown>, job: { ref: string | null }) => {
@@ -78,25 +100,10 @@ export function subscriptionJobs(k: Kernel) {
       emit(s, "customer.subscription.trial_will_end", sub);
       return `subscription ${sub.id} trial ends in ${TRIAL_WILL_END_DAYS} days`;
     },
-    [RENEW]: (_p: Record<string, unknown>, job: { ref: string | null }) => {
-      const s = ctxOf(k);
-      const sub = s.store.find("subscription", job.ref!);
-      if (!sub || sub.status === "canceled" || sub.status === "incomplete_expired") return;
-      if (sub.cancel_at_period_end) {
-        endSubscription(s, sub, "cancellation_requested");
-        return `subscription ${sub.id} canceled at period end`;
-      }
-      const old = period(sub);
-      const price = items(sub)[0].price as Obj;
-      const rec = price.recurring as Obj;
-      const end = addInterval(old.end, String(rec.interval), Number(rec.interval_count));
-      const moved = withPeriod(sub, old.end, end);
-      s.store.save("subscription", moved);
-      s.k.jobs.schedule("stripe", RENEW, end * 1000, {}, sub.id);
-      const inv = invoiceFor(s, moved, "subscription_cycle", old.end, end, false);
-      if (sub.collection_method === "send_invoice") return `subscription ${sub.id} invoiced (${inv.id})`;
-      const r = attemptPayment(s, inv, paymentMethodFor(s, moved));
-      return afterAttempt(s, { ...moved, status: sub.status }, r.invoice, r.paid, 1);
+    [RENEW]: (_p: Record<string, unknown>, job: { ref: string | null }) => renewOne(ctxOf(k), job.ref!),
+    [RENEWALS]: (_p: Record<string, unknown>, job: { ref: string | null }) => {
+      const done = renewDue(ctxOf(k), Number(job.ref), renewOne);
+      return done.length <= 10 ? done.join("; ") : `${done.length} subscriptions renewed or ended`;
     },
     [EXPIRE]: (_p: Record<string, unknown>, job: { ref: string | null }) => {
       const s = ctxOf(k);
@@ -125,22 +132,35 @@ export function subscriptionJobs(k: Kernel) {
   };
 }
 
-/** Pays an open invoice now (a customer fixed their card): a past_due subscription becomes active. */
+/**
+ * Pays an invoice now (a customer fixed their card): a draft is finalized first, an uncollectible
+ * one may still be paid; a past_due subscription becomes active. The payment method is the one
+ * given, else the invoice's default, else the subscription's or the customer's invoice default.
+ */
 export function payInvoice(s: Ctx, id: string, p: Params): Obj {
   p.allow("payment_method", "off_session", "paid_out_of_band", "forgive", "source", "mandate");
-  const inv = s.store.get("invoice", id, "invoice");
+  let inv = s.store.get("invoice", id, "invoice");
   if (inv.status === "paid") throw err.invalid("Invoice is already paid", { code: "invoice_already_paid" });
-  if (inv.status !== "open") throw err.invalid(`You can only pay an open invoice, but this invoice's status is ${inv.status}.`, { code: "invoice_not_editable" });
+  if (inv.status === "void") throw err.invalid("Voided invoices cannot be paid.", { code: "invoice_not_editable" });
+  const pmParam = p.str("payment_method") ?? null;
+  if (pmParam) {
+    const pm = s.store.get("payment_method", pmParam, "payment_method");
+    if (pm.customer && pm.customer !== inv.customer) throw err.invalid(`The PaymentMethod ${pmParam} does not belong to the invoice's customer.`, { param: "payment_method" });
+  }
+  const outOfBand = p.bool("paid_out_of_band") ?? false;
+  if (inv.status === "draft") inv = finalizeInvoice(s, inv);
   const sub = inv.subscription ? s.store.find("subscription", String(inv.subscription)) : null;
   let paid: boolean;
   let error: Record<string, unknown> | null = null;
-  if (p.bool("paid_out_of_band")) {
+  if (outOfBand) {
     const next = { ...inv, status: "paid", amount_remaining: 0, next_payment_attempt: null, status_transitions: { ...(inv.status_transitions as Obj), paid_at: unixNow(s.k) } };
     s.store.save("invoice", next);
-    emit(s, "invoice.paid", next);
+    emit(s, "invoice.paid", next, changed(inv, next));
     paid = true;
   } else {
-    const pm = p.str("payment_method") ?? (sub ? paymentMethodFor(s, sub) : null);
+    const customer = s.store.find("customer", String(inv.customer));
+    const pm = pmParam ?? (inv.default_payment_method as string | null) ?? (sub ? paymentMethodFor(s, sub) : null) ??
+      (((customer?.invoice_settings as Obj | undefined)?.default_payment_method as string | null) ?? null);
     const r = attemptPayment(s, inv, pm);
     paid = r.paid;
     error = r.error;
@@ -153,7 +173,7 @@ export function payInvoice(s: Ctx, id: string, p: Params): Obj {
       emit(s, "customer.subscription.updated", next, changed(sub, next));
       if (sub.status === "incomplete") {
         s.k.jobs.cancel(EXPIRE, sub.id);
-        s.k.jobs.schedule("stripe", RENEW, period(sub).end * 1000, {}, sub.id);
+        scheduleRenewal(s, sub.id, period(sub).end);
       }
     }
     return s.store.get("invoice", id);
@@ -161,4 +181,3 @@ export function payInvoice(s: Ctx, id: string, p: Params): Obj {
   if (error?.type === "card_error") throw err.card(error);
   throw new StripeError(402, { ...error, type: error?.type ?? "invalid_request_error" }, true);
 }
-

@@ -1,7 +1,7 @@
 // HTTP surface of the Stripe clone: decode (Rack-style forms), call the domain, encode. Every
 // answer carries Request-Id; POSTs honour Idempotency-Key; `expand[]` applies to every answer.
 import { Hono, type Context } from "hono";
-import type { Kernel, VendorBindings, VendorHono } from "../../kernel/types.ts";
+import { deferred, type Kernel, type VendorBindings, type VendorHono } from "../../kernel/types.ts";
 import { sha256HexSync } from "../../lib/crypto.ts";
 import { err, StripeError, stripeErrors } from "./errors.ts";
 import { API_VERSION, Params, ctxOf, decodeForm, expand, expandPaths, type Ctx } from "./wire.ts";
@@ -19,6 +19,8 @@ import * as portal from "./portal.ts";
 import { hostedPages } from "./hosted.ts";
 import * as catalog from "./catalog.ts";
 import * as events from "./events.ts";
+import * as clocks from "./test-clocks.ts";
+import * as invoicing from "./invoicing.ts";
 
 type C = Context<{ Bindings: VendorBindings }>;
 type Handler = (s: Ctx, p: Params, c: C) => unknown;
@@ -143,7 +145,12 @@ export function stripeRouter(k: Kernel): VendorHono {
   app.get("/v1/subscriptions/:id", h((s, p, c) => (id(c) === "search" ? subs.searchSubscriptions(s, p) : (p.allow(), s.store.get("subscription", id(c))))));
   app.post("/v1/subscriptions/:id", h((s, p, c) => subs.updateSubscription(s, id(c), p)));
   app.delete("/v1/subscriptions/:id", h((s, p, c) => subs.cancelSubscription(s, id(c), p)));
+  app.post("/v1/invoices", h((s, p) => invoicing.createInvoice(s, p)));
   app.get("/v1/invoices", h((s, p) => invoices.listInvoices(s, p)));
+  app.post("/v1/invoices/:id", h((s, p, c) => invoicing.updateInvoice(s, id(c), p)));
+  app.delete("/v1/invoices/:id", h((s, p, c) => (p.allow(), invoicing.deleteInvoice(s, id(c)))));
+  app.post("/v1/invoices/:id/finalize", h((s, p, c) => invoicing.finalize(s, id(c), p)));
+  app.post("/v1/invoices/:id/send", h((s, p, c) => invoicing.sendInvoice(s, id(c), p)));
   app.get("/v1/invoices/:id", h((s, p, c) => (id(c) === "search" ? invoices.searchInvoices(s, p) : (p.allow(), s.store.get("invoice", id(c), "invoice")))));
   app.get("/v1/invoices/:id/lines", h((s, p, c) => invoices.invoiceLines(s, id(c), p)));
   app.post("/v1/invoices/:id/mark_uncollectible", h((s, p, c) => (p.allow(), invoices.markUncollectible(s, id(c)))));
@@ -151,6 +158,13 @@ export function stripeRouter(k: Kernel): VendorHono {
   app.get("/v1/subscription_items/:id", h((s, p, c) => (p.allow(), subs.retrieveSubscriptionItem(s, id(c)))));
   app.post("/v1/invoices/:id/pay", h((s, p, c) => payInvoice(s, id(c), p)));
   app.post("/v1/invoices/:id/void", h((s, p, c) => (p.allow(), invoices.voidInvoice(s, id(c)))));
+
+  // Invoice items.
+  app.post("/v1/invoiceitems", h((s, p) => invoicing.createInvoiceItem(s, p)));
+  app.get("/v1/invoiceitems", h((s, p) => invoicing.listInvoiceItems(s, p)));
+  app.get("/v1/invoiceitems/:id", h((s, p, c) => (p.allow(), s.store.get("invoiceitem", id(c), "invoiceitem"))));
+  app.post("/v1/invoiceitems/:id", h((s, p, c) => invoicing.updateInvoiceItem(s, id(c), p)));
+  app.delete("/v1/invoiceitems/:id", h((s, p, c) => (p.allow(), invoicing.deleteInvoiceItem(s, id(c)))));
 
   // Checkout sessions (their hosted page is in hosted.ts).
   app.post("/v1/checkout/sessions", h((s, p) => checkout.createSession(s, p)));
@@ -172,6 +186,34 @@ export function stripeRouter(k: Kernel): VendorHono {
   app.post("/v1/promotion_codes/:id", h((s, p, c) => coupons.updatePromotionCode(s, id(c), p)));
 
   hostedPages(app, k);
+
+  // Test clocks. An advance answers `advancing` once the run clock got there (test-clocks.ts).
+  app.post("/v1/test_helpers/test_clocks", h((s, p) => clocks.createTestClock(s, p)));
+  app.get("/v1/test_helpers/test_clocks", h((s, p) => clocks.listTestClocks(s, p)));
+  app.get("/v1/test_helpers/test_clocks/:id", h((s, p, c) => (p.allow(), s.store.get("test_helpers.test_clock", id(c)))));
+  app.delete("/v1/test_helpers/test_clocks/:id", h((s, p, c) => (p.allow(), clocks.deleteTestClock(s, id(c)))));
+  app.post("/v1/test_helpers/test_clocks/:id/advance", (c) => {
+    let runTargetMs: number | null = null;
+    const res = h((s, p) => {
+      const r = clocks.startAdvance(s, id(c), p);
+      runTargetMs = r.runTargetMs;
+      return r.clock;
+    })(c);
+    const to = runTargetMs as number | null;
+    // A replayed or refused request moves nothing.
+    if (to === null || res.headers.has("idempotent-replayed")) return res;
+    return deferred(async () => {
+      let failed = false;
+      try {
+        await k.advance(to);
+      } catch (e) {
+        console.error("molar: a test clock's advance failed", e instanceof Error ? e.stack : e);
+        failed = true;
+      }
+      k.tx(() => clocks.finishAdvance(ctxOf(k), id(c), failed));
+      return res;
+    });
+  });
 
   // Webhook endpoints and events.
   app.post("/v1/webhook_endpoints", h((s, p) => events.createEndpoint(s, p)));

@@ -3,19 +3,17 @@
 // (a card's test behaviour, whether a payment method was consumed).
 import { sqliteTable, text, integer, index } from "drizzle-orm/sqlite-core";
 
+const resourceColumns = () => ({
+  id: text("id").primaryKey(),
+  seq: integer("seq").notNull(),
+  created: integer("created").notNull(),
+  deleted: integer("deleted").notNull().default(0),
+  data: text("data").notNull(),
+  internal: text("internal"),
+});
+
 function resourceTable<N extends string>(name: N) {
-  return sqliteTable(
-    name,
-    {
-      id: text("id").primaryKey(),
-      seq: integer("seq").notNull(),
-      created: integer("created").notNull(),
-      deleted: integer("deleted").notNull().default(0),
-      data: text("data").notNull(),
-      internal: text("internal"),
-    },
-    (t) => [index(`${name}_seq`).on(t.seq)],
-  );
+  return sqliteTable(name, resourceColumns(), (t) => [index(`${name}_seq`).on(t.seq)]);
 }
 
 export const customers = resourceTable("stripe_customers");
@@ -28,16 +26,33 @@ export const prices = resourceTable("stripe_prices");
 export const webhookEndpoints = resourceTable("stripe_webhook_endpoints");
 export const events = resourceTable("stripe_events");
 export const setupIntents = resourceTable("stripe_setup_intents");
-export const subscriptions = resourceTable("stripe_subscriptions");
+// `renews_at` (unix seconds) is when the run clock next renews it: renewals due at one instant are
+// found by this index and done together in SQL (renewals.ts).
+export const subscriptions = sqliteTable("stripe_subscriptions", { ...resourceColumns(), renewsAt: integer("renews_at") }, (t) => [
+  index("stripe_subscriptions_seq").on(t.seq),
+  index("stripe_subscriptions_renews_at").on(t.renewsAt),
+]);
 export const invoices = resourceTable("stripe_invoices");
 export const coupons = resourceTable("stripe_coupons");
 export const promotionCodes = resourceTable("stripe_promotion_codes");
 export const discounts = resourceTable("stripe_discounts");
 export const checkoutSessions = resourceTable("stripe_checkout_sessions");
 export const portalSessions = resourceTable("stripe_portal_sessions");
+export const testClocks = resourceTable("stripe_test_clocks");
+export const invoiceItems = resourceTable("stripe_invoice_items");
 
 /** Account settings the admin API can change (the dashboard's, at Stripe): dunning. */
 export const settings = sqliteTable("stripe_settings", {
   key: text("key").primaryKey(),
   value: text("value").notNull(),
+});
+
+/** Columns of `stripe_bulk_slots`: the most slots a bulk renewal's templates may have. */
+export const BULK_SLOTS = 64;
+
+// Scratch rows of one bulk renewal statement batch: each renewal's slot values, one column a slot,
+// read by the templates' INSERT ... SELECT statements and emptied in the same transaction.
+export const bulkSlots = sqliteTable("stripe_bulk_slots", {
+  row: integer("row").primaryKey(),
+  ...Object.fromEntries(Array.from({ length: BULK_SLOTS }, (_, i) => [`s${i}`, text(`s${i}`)])),
 });

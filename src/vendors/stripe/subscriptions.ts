@@ -10,12 +10,26 @@ import { LIST_PARAMS, Params, listJson, listQuery, metadata, search, type Ctx } 
 
 export const DAY = 86_400;
 export const TRIAL_WILL_END_DAYS = 3;
+/** One subscription's renewal (jobs of worlds saved before RENEWALS; new ones use RENEWALS). */
 export const RENEW = "stripe.subscription_renew";
+/** Every renewal due at one instant (ref: unix seconds): the subscriptions are found by `renews_at`. */
+export const RENEWALS = "stripe.subscription_renewals";
 export const TRIAL_WILL_END = "stripe.subscription_trial_will_end";
 export const RETRY = "stripe.invoice_retry";
 export const EXPIRE = "stripe.subscription_incomplete_expire";
 /** An incomplete subscription whose first invoice stays unpaid this long expires, as at Stripe. */
 const INCOMPLETE_HOURS = 23;
+
+/** Renews `subId` at `at` (unix seconds), with every other subscription due then. */
+export function scheduleRenewal(s: Ctx, subId: string, at: number): void {
+  s.k.sql.exec("UPDATE stripe_subscriptions SET renews_at = ? WHERE id = ?", at, subId);
+  if (s.k.jobs.reschedule(RENEWALS, String(at), at * 1000) === 0) s.k.jobs.schedule("stripe", RENEWALS, at * 1000, {}, String(at));
+}
+
+export function cancelRenewal(s: Ctx, subId: string): void {
+  s.k.sql.exec("UPDATE stripe_subscriptions SET renews_at = NULL WHERE id = ?", subId);
+  s.k.jobs.cancel(RENEW, subId);
+}
 
 export function addInterval(unix: number, interval: string, count: number): number {
   const d = new Date(unix * 1000);
@@ -75,9 +89,14 @@ export function invoiceFor(s: Ctx, sub: Obj, reason: string, start: number, end:
       subscriptionItem: i.id,
     };
   })];
-  const subtotal = lines.reduce((n, l) => n + lineAmount(l), 0);
+  // A renewal takes in the customer's pending invoice items (those for another subscription wait).
+  const pendingItems = reason === "subscription_cycle" ? s.store.list("invoiceitem", { limit: 250 }, { customer: customer.id, invoice: null, currency: sub.currency }).data.reverse()
+    .filter((i) => { const of = ((i.parent as Obj | null)?.subscription_details as Obj | undefined)?.subscription; return !of || of === sub.id; }) : [];
+  const subtotal = lines.reduce((n, l) => n + lineAmount(l), 0) + pendingItems.filter((i) => i.discountable).reduce((n, i) => n + Number(i.amount), 0);
   const discounts = discountAmounts(s, sub.discounts as string[], subtotal, String(sub.currency), start);
-  return finalizeInvoice(s, draftInvoice(s, sub, customer, lines, reason, { start, end }, discounts));
+  const draft = draftInvoice(s, sub, customer, lines, reason, { start, end }, discounts, undefined, pendingItems);
+  for (const i of pendingItems) s.store.save("invoiceitem", { ...i, invoice: draft.id });
+  return finalizeInvoice(s, draft);
 }
 
 export function createSubscription(s: Ctx, p: Params): Obj {
@@ -168,7 +187,7 @@ export function createSubscription(s: Ctx, p: Params): Obj {
     schedule: null,
     start_date: now,
     status: trialEnd ? "trialing" : "incomplete",
-    test_clock: null,
+    test_clock: customer.test_clock ?? null,
     transfer_data: null,
     trial_end: trialEnd,
     trial_settings: { end_behavior: { missing_payment_method: "create_invoice" } },
@@ -194,7 +213,7 @@ export function createSubscription(s: Ctx, p: Params): Obj {
   s.store.save("subscription", sub);
   if (status !== before.status) emit(s, "customer.subscription.updated", sub, changed(before, sub));
   if (trialEnd && trialEnd - TRIAL_WILL_END_DAYS * DAY > now) s.k.jobs.schedule("stripe", TRIAL_WILL_END, (trialEnd - TRIAL_WILL_END_DAYS * DAY) * 1000, {}, id);
-  if (status !== "incomplete") s.k.jobs.schedule("stripe", RENEW, end * 1000, {}, id);
+  if (status !== "incomplete") scheduleRenewal(s, id, end);
   else s.k.jobs.schedule("stripe", EXPIRE, (now + INCOMPLETE_HOURS * 3600) * 1000, {}, id);
   return sub;
 }
@@ -229,7 +248,8 @@ export function endSubscription(s: Ctx, sub: Obj, reason: string): Obj {
   const now = unixNow(s.k);
   const next: Obj = { ...sub, status: "canceled", canceled_at: sub.canceled_at ?? now, ended_at: now, cancellation_details: { ...(sub.cancellation_details as Obj), reason } };
   s.store.save("subscription", next);
-  for (const job of [RENEW, TRIAL_WILL_END, EXPIRE]) s.k.jobs.cancel(job, sub.id);
+  cancelRenewal(s, sub.id);
+  for (const job of [TRIAL_WILL_END, EXPIRE]) s.k.jobs.cancel(job, sub.id);
   emit(s, "customer.subscription.deleted", next);
   return next;
 }
@@ -245,7 +265,9 @@ export function listSubscriptions(s: Ctx, p: Params) {
   p.allow(...LIST_PARAMS, "customer", "status", "price", "collection_method", "current_period_end", "current_period_start", "test_clock", "automatic_tax");
   const status = p.str("status") ?? undefined;
   const q = listQuery(p);
-  const where = { customer: p.str("customer") ?? undefined, status: status && status !== "all" ? status : undefined };
+  const customer = p.str("customer") ?? undefined;
+  // Subscriptions on a test clock are listed only for their clock or their customer, as at Stripe.
+  const where = { customer, status: status && status !== "all" ? status : undefined, test_clock: p.str("test_clock") ?? (customer ? undefined : null) };
   // Without a status Stripe lists every subscription that is not canceled.
   if (!status) {
     const all = s.store.list("subscription", { ...q, limit: 10_000 }, where).data.filter((x) => x.status !== "canceled");

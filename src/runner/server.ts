@@ -35,6 +35,18 @@ export interface ServerOptions {
 
 /** Starts everything; answers once /healthz would answer 200. */
 export async function startServer(cfg: RunnerConfig, opts: ServerOptions = {}): Promise<Running> {
+  // Loopback ports we pick ourselves are free when picked, but another process may take one before
+  // workerd binds it (the test suite starts several runners at once): pick again, a few times.
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startOnce(cfg, opts);
+    } catch (e) {
+      if (attempt >= 4 || (e as { code?: string }).code !== "ERR_ADDRESS_IN_USE") throw e;
+    }
+  }
+}
+
+async function startOnce(cfg: RunnerConfig, opts: ServerOptions): Promise<Running> {
   if (opts.internal) {
     cfg = { ...cfg, control: { host: "127.0.0.1", port: await freeLoopbackPort() }, vendors: { ...cfg.vendors } };
     for (const k of KINDS) cfg.vendors[k] = { host: "127.0.0.1", port: await freeLoopbackPort() };
@@ -77,7 +89,13 @@ export async function startServer(cfg: RunnerConfig, opts: ServerOptions = {}): 
       k === "s3" ? { host: "127.0.0.1", port: s3Internal, entrypoint: ENTRYPOINTS[k] } : { host: cfg.vendors[k].host, port: cfg.vendors[k].port, entrypoint: ENTRYPOINTS[k] },
     ),
   });
-  await mf.ready;
+  try {
+    await mf.ready;
+  } catch (e) {
+    await mf.dispose().catch(() => undefined);
+    if (ram) fs.rmSync(ram, { recursive: true, force: true });
+    throw e;
+  }
   const front = opts.internal ? { close: async () => undefined } : await continueFront(cfg.vendors.s3, s3Internal);
   if (cfg.persist) await wakeWorlds(mf, cfg);
   const cleanup = () => {

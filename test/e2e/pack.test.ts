@@ -27,6 +27,22 @@ test("sends a welcome email", async () => {
 });
 `;
 
+// Issue 7's ten lines: charge a card through \`stripe\`, advance the clock, read the receipt email.
+const CHECKOUT = `import { test, expect } from "vitest";
+import { clones } from "@molar/clones";
+import Stripe from "stripe";
+
+test("charges a card and emails the receipt", async () => {
+  const run = await clones.start({ kinds: ["stripe"] });
+  const stripe = new Stripe(run.stripe.secretKey, run.stripe.config);
+  await stripe.paymentIntents.create({ amount: 1999, currency: "usd", payment_method: "pm_card_visa", confirm: true, receipt_email: "buyer@acme.test" });
+  await run.clock.advance("1h");
+  const receipt = await run.inbox.waitFor({ to: "buyer@acme.test" });
+  expect(receipt.subject).toMatch(/^Your receipt from .* #\\d{4}-\\d{4}$/);
+  await run.teardown();
+});
+`;
+
 const FIXTURE = `import { expect } from "vitest";
 import { test } from "@molar/clones/vitest";
 
@@ -47,9 +63,10 @@ describe("the packed package in a new project", () => {
     const proj = path.join(dir, "app");
     await sh("mkdir", [proj]);
     writeFileSync(path.join(proj, "package.json"), JSON.stringify({ name: "new-app", private: true, type: "module" }));
-    await npm(["install", "--prefer-offline", "-D", tgz, "resend", "vitest@5"], proj);
+    await npm(["install", "--prefer-offline", "-D", tgz, "resend", "stripe", "vitest@5"], proj);
     writeFileSync(path.join(proj, "welcome.test.ts"), WELCOME);
     writeFileSync(path.join(proj, "fixture.test.ts"), FIXTURE);
+    writeFileSync(path.join(proj, "checkout.test.ts"), CHECKOUT);
   }, 180_000);
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -61,13 +78,13 @@ describe("the packed package in a new project", () => {
 
   it("passes in library mode (the clones start inside the test process)", async () => {
     const r = await vitest({ MOLAR_CLONES_CTRL_URL: "", MOLAR_CLONES_API_TOKEN: "" });
-    expect(r.out).toMatch(/Tests\s+.*2 passed/);
+    expect(r.out).toMatch(/Tests\s+.*3 passed/);
     expect(r.code).toBe(0);
   }, 60_000);
 
   it("passes in service mode against a running instance", async () => {
     const r = await vitest({ MOLAR_CLONES_CTRL_URL: inject("urls").control, MOLAR_CLONES_API_TOKEN: inject("orgKey") });
-    expect(r.out).toMatch(/Tests\s+.*2 passed/);
+    expect(r.out).toMatch(/Tests\s+.*3 passed/);
     expect(r.code).toBe(0);
   }, 60_000);
 

@@ -228,6 +228,19 @@ describe("stripe clone: payments", () => {
     stripe = stripeOf(run);
   });
 
+  it("emails a receipt to receipt_email for a successful payment, never for a declined one", async () => {
+    const pi = await stripe.paymentIntents.create({ amount: 1999, currency: "usd", payment_method: "pm_card_visa", confirm: true, receipt_email: "buyer@acme.test", description: "Pro plan" });
+    const ch = await stripe.charges.retrieve(pi.latest_charge as string);
+    expect(ch).toMatchObject({ paid: true, receipt_email: "buyer@acme.test", receipt_number: expect.stringMatching(/^\d{4}-\d{4}$/) });
+    const inbox = (await admin(run, "GET", "/inbox?to=buyer%40acme.test")).json.data;
+    expect(inbox).toHaveLength(1);
+    expect(inbox[0]).toMatchObject({ channel: "email", from: "receipts@stripe.com", subject: `Your receipt from Molar Clones test account #${ch.receipt_number}`, ref: ch.id });
+    expect(inbox[0].text).toContain("Amount paid: $19.99");
+    expect(inbox[0].text).toContain("Payment method: Visa - 4242");
+    await stripe.paymentIntents.create({ amount: 1999, currency: "usd", payment_method: "pm_card_chargeDeclined", confirm: true, receipt_email: "declined@acme.test" }).catch(() => undefined);
+    expect((await admin(run, "GET", "/inbox?to=declined%40acme.test")).json.data).toEqual([]);
+  });
+
   it("takes a one-off payment with pm_card_visa", async () => {
     const pi = await stripe.paymentIntents.create({ amount: 2000, currency: "usd", metadata: { order: "42" } });
     expect(pi).toMatchObject({ object: "payment_intent", status: "requires_payment_method", amount: 2000, currency: "usd", livemode: false });

@@ -1,4 +1,5 @@
 // Charges (made by confirming a PaymentIntent) and refunds, full and partial.
+import { receiptNumber, sendReceipt } from "./receipts.ts";
 import { err } from "./errors.ts";
 import { changed, emit } from "./events.ts";
 import type { Decline } from "./cards.ts";
@@ -19,6 +20,7 @@ function outcome(decline: Decline | null) {
 
 /** The charge of one confirmation attempt: succeeded (captured or not) or failed with the decline. */
 export function createCharge(s: Ctx, pi: Obj, pm: Obj, opts: { capture: boolean; decline: Decline | null; threeDS: boolean }): Obj {
+  const receipt = !opts.decline && pi.receipt_email ? receiptNumber(s) : null;
   const card = pm.card as Obj;
   const ok = opts.decline === null;
   const ch: Obj = {
@@ -66,7 +68,7 @@ export function createCharge(s: Ctx, pi: Obj, pm: Obj, opts: { capture: boolean;
     },
     radar_options: {},
     receipt_email: pi.receipt_email ?? null,
-    receipt_number: null,
+    receipt_number: receipt,
     receipt_url: null,
     refunded: false,
     review: null,
@@ -81,6 +83,7 @@ export function createCharge(s: Ctx, pi: Obj, pm: Obj, opts: { capture: boolean;
   };
   s.store.insert("charge", ch);
   emit(s, ok ? "charge.succeeded" : "charge.failed", ch);
+  if (receipt) sendReceipt(s, ch, receipt);
   return ch;
 }
 

@@ -7,6 +7,8 @@ import path from "node:path";
 import { createRequire } from "node:module";
 import { Resend } from "resend";
 import Stripe from "stripe";
+import twilio from "twilio";
+import { twilioCloneHttpClient } from "../../src/sdk/twilio.ts";
 import { chromium, type Browser, type Page } from "playwright-core";
 import { api, receiver, uniqueId } from "./helpers.ts";
 
@@ -69,10 +71,10 @@ describe.skipIf(!have)("dashboard in Chromium", () => {
     expect(await axe(page)).toEqual([]);
     await shoot(page, "overview");
 
-    // Spawn from the UI, email only.
+    // Spawn from the UI: email, Stripe and Twilio.
     const runId = uniqueId("ui");
     await page.getByLabel("Run id").first().fill(runId);
-    for (const k of ["stripe", "twilio", "auth", "s3"]) await page.getByRole("checkbox", { name: k }).first().uncheck();
+    for (const k of ["auth", "s3"]) await page.getByRole("checkbox", { name: k }).first().uncheck();
     await page.getByRole("button", { name: "Spawn" }).first().click();
     await page.waitForURL(new RegExp(`/sessions/${runId}$`));
     expect(await page.getByRole("heading", { level: 1 }).textContent()).toBe(`Session ${runId}`);
@@ -92,6 +94,23 @@ describe.skipIf(!have)("dashboard in Chromium", () => {
     expect(sent.error).toBeNull();
     await page.locator("#stream tr", { hasText: "/emails" }).first().waitFor({ timeout: 10_000 });
 
+    // A Stripe call appears live too; a paid invoice's webhook goes to a Stripe endpoint.
+    const su = new URL(run.clones.stripe.url);
+    const stripe = new Stripe(run.clones.stripe.secretKey, { host: su.hostname, port: Number(su.port), protocol: "http" });
+    const stripeHooks = await receiver();
+    await stripe.webhookEndpoints.create({ url: stripeHooks.url, enabled_events: ["invoice.paid"] });
+    const cus = await stripe.customers.create({ email: "payer@acme.test" });
+    const pm = await stripe.paymentMethods.attach("pm_card_visa", { customer: cus.id });
+    await stripe.customers.update(cus.id, { invoice_settings: { default_payment_method: pm.id } });
+    await page.locator("#stream tr", { hasText: "/v1/customers" }).first().waitFor({ timeout: 10_000 });
+    await stripe.invoiceItems.create({ customer: cus.id, amount: 2500, currency: "usd", description: "Setup fee" });
+    const inv = await stripe.invoices.create({ customer: cus.id, pending_invoice_items_behavior: "include", auto_advance: false });
+    expect((await stripe.invoices.pay(inv.id)).status).toBe("paid");
+    // An OTP sent by Twilio Verify, for the inbox.
+    const tw = twilio(run.clones.twilio.accountSid, run.clones.twilio.authToken, { httpClient: twilioCloneHttpClient(run.clones.twilio.url) });
+    const verify = await tw.verify.v2.services.create({ friendlyName: "UI test" });
+    await tw.verify.v2.services(verify.sid).verifications.create({ to: "+15551230077", channel: "sms" });
+
     // Advance the clock from the UI: the delivery fires; the inbox shows the mail, sandboxed.
     await page.getByLabel("Advance by").fill("10s");
     await page.getByRole("button", { name: "Advance" }).click();
@@ -102,6 +121,16 @@ describe.skipIf(!have)("dashboard in Chromium", () => {
     // The mail renders, and its scripts (inline and event handlers) never ran.
     await page.frameLocator(`iframe[title="Email to reader@acme.test"]`).getByText("Hello").waitFor();
     expect(await page.title()).toBe(`${runId} · Molar Clones`);
+
+    // The OTP is in the inbox; the invoice webhook is in the inspector, signed as Stripe signs.
+    expect(await page.locator("article", { hasText: "+15551230077" }).locator("code").textContent()).toMatch(/^\d{6}$/);
+    await page.getByRole("link", { name: "invoice.paid" }).click();
+    expect(await page.getByText("Stripe-Signature: t=").count()).toBe(1);
+    expect(await page.locator("tbody tr", { hasText: "200" }).count()).toBeGreaterThanOrEqual(1);
+    expect(await page.locator("pre").textContent()).toContain(`"id": "${inv.id}"`);
+    expect(stripeHooks.got.map((g) => JSON.parse(g.body).type)).toContain("invoice.paid");
+    await stripeHooks.close();
+    await page.goBack();
 
     // The webhook inspector: the failed attempt, the signing scheme, the schedule, the payload.
     await page.getByRole("link", { name: "email.sent" }).first().click();

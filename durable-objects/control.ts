@@ -13,6 +13,7 @@ import { randomBase62, randomHex, sha256Hex } from "../src/lib/crypto.ts";
 import { generateRsaKey, type RsaKey } from "../src/lib/rsa.ts";
 import type { RunRecord } from "../src/control/run-json.ts";
 import { Fleet } from "../src/control/fleet.ts";
+import { Presets, portableRule } from "../src/control/presets.ts";
 import { SEED_NAMES, SeedError, applySeed } from "../src/control/seeds.ts";
 
 export const SEEDS = SEED_NAMES;
@@ -50,11 +51,13 @@ const fromRaw = (r: RawRow): Row => ({
 export class Control extends DurableObject<AppEnv> {
   private db: DrizzleSqliteDODatabase<typeof schema>;
   private readonly fleet: Fleet;
+  private readonly presets: Presets;
 
   constructor(ctx: DurableObjectState, env: AppEnv) {
     super(ctx, env);
     this.db = drizzle(ctx.storage, { schema, logger: false });
     this.fleet = new Fleet(ctx.storage.sql);
+    this.presets = new Presets(ctx.storage.sql, env.SNAPSHOTS, () => this.org());
     ctx.blockConcurrencyWhile(async () => {
       await migrate(this.db, migrations);
     });
@@ -77,10 +80,14 @@ export class Control extends DurableObject<AppEnv> {
     const runId = input.runId ?? `run_${randomHex(8)}`;
     if (typeof runId !== "string" || !/^[A-Za-z0-9._-]{1,64}$/.test(runId)) return fail(422, "invalid_run_id", "`runId` must match [A-Za-z0-9._-]{1,64}.");
     const seed = input.seed ?? "empty";
-    if (typeof seed !== "string" || !SEEDS.includes(seed)) return fail(422, "unknown_seed", `\`seed\` must be one of: ${SEEDS.join(", ")}.`);
+    // `org:<name>`: a preset this org saved from a run (its world, then its chaos rules).
+    const preset = typeof seed === "string" && seed.startsWith("org:") ? this.presets.row(seed.slice(4)) : null;
+    if (typeof seed !== "string" || (!SEEDS.includes(seed) && !preset)) {
+      return fail(422, "unknown_seed", `\`seed\` must be one of: ${SEEDS.join(", ")}, or org:<name> for a preset of this org (GET /v1/presets).`);
+    }
     const ttl = input.ttlSeconds ?? 3600;
     if (typeof ttl !== "number" || !Number.isInteger(ttl) || ttl < 1 || ttl > MAX_TTL_SECONDS) return fail(422, "invalid_ttl", `\`ttlSeconds\` must be an integer from 1 to ${MAX_TTL_SECONDS}.`);
-    const kinds = input.kinds ?? [...KINDS];
+    const kinds = input.kinds ?? (preset ? JSON.parse(preset.kinds) : [...KINDS]);
     if (!Array.isArray(kinds) || kinds.length === 0 || !kinds.every((k) => (KINDS as readonly unknown[]).includes(k))) {
       return fail(422, "invalid_kinds", "`kinds` must be a non-empty subset of stripe, twilio, email, auth, s3.");
     }
@@ -89,7 +96,8 @@ export class Control extends DurableObject<AppEnv> {
       return fail(422, "invalid_metadata", "`metadata` must be a map of strings (8 KB at most).");
     }
     if (input.rngSeed !== undefined && (typeof input.rngSeed !== "string" || input.rngSeed.length > 256)) return fail(422, "invalid_rng_seed", "`rngSeed` must be a string.");
-    let branchKey: string | null = null;
+    let branchKey: string | null = preset?.bundle_key ?? null;
+    if (preset && input.fromSnapshot !== undefined) return fail(422, "invalid_from_snapshot", "A preset seed is a world already: give `seed: org:<name>` or `fromSnapshot`, not both.");
     if (input.fromSnapshot !== undefined) {
       const f = input.fromSnapshot as { runId?: unknown; snapshotId?: unknown } | null;
       if (!f || typeof f.runId !== "string" || typeof f.snapshotId !== "string") return fail(422, "invalid_from_snapshot", "`fromSnapshot` must be { runId, snapshotId }.");
@@ -125,7 +133,13 @@ export class Control extends DurableObject<AppEnv> {
     const world = this.env.RUN.get(this.env.RUN.idFromName(worldId));
     const created = await world.create(identity, branchKey);
     if (created !== true) return fail(422, "invalid_bundle", created);
-    if (seed !== "empty") {
+    for (const rule of preset ? (JSON.parse(preset.chaos) as Record<string, unknown>[]) : []) {
+      // A preset's rule is added as that preset again (its behaviour may live in the vendor's code).
+      const path = rule.preset ? `/chaos/presets/${encodeURIComponent(String(rule.kind))}/${encodeURIComponent(String(rule.preset))}` : "/chaos/rules";
+      const body = rule.preset ? { ...(rule.rate !== undefined ? { rate: rule.rate } : {}), ...(rule.times !== undefined ? { times: rule.times } : {}) } : rule;
+      await world.admin(new Request(`http://admin${path}`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) }), path);
+    }
+    if (seed !== "empty" && !preset) {
       try {
         await applySeed(seed, credentials, (kind, req) => world.vendor(kind, req));
       } catch (e) {
@@ -306,6 +320,52 @@ export class Control extends DurableObject<AppEnv> {
     if (!r) return null;
     if (!r.last_used_at || Date.now() - r.last_used_at > 60_000) this.sql.exec("UPDATE ctl_api_keys SET last_used_at = ? WHERE id = ?", Date.now(), r.id);
     return r.scope as "admin" | "read";
+  }
+
+  // ---- org presets (see src/control/presets.ts)
+  async presetList() {
+    return this.presets.list();
+  }
+  async presetGet(name: string) {
+    return this.presets.get(name);
+  }
+  async presetExport(name: string) {
+    return this.presets.exportJson(name);
+  }
+  async presetImport(doc: Record<string, unknown>) {
+    const r = await this.presets.importJson(doc);
+    if (!("error" in r)) this.audit("api", "preset-import", "", r.name);
+    return r;
+  }
+  async presetDelete(name: string) {
+    const r = await this.presets.remove(name);
+    if (!("error" in r)) this.audit("api", "preset-delete", "", name);
+    return r;
+  }
+  /** Saves a run's world (a snapshot taken now, or `snapshotId`) and its chaos rules as a preset. */
+  async presetSave(input: { name?: unknown; runId?: unknown; snapshotId?: unknown; description?: unknown }, actor: string) {
+    await this.expireDue();
+    const r = typeof input.runId === "string" ? this.active(input.runId) : null;
+    if (!r) return fail(404, "run_not_found", `No active run ${String(input.runId)} to save.`);
+    const world = this.env.RUN.get(this.env.RUN.idFromName(r.worldId));
+    const adminJson = async (method: string, path: string, body?: unknown) => {
+      const res = await world.admin(new Request(`http://admin${path}`, { method, headers: { "content-type": "application/json" }, body: body === undefined ? undefined : JSON.stringify(body) }), path);
+      return { status: res.status, json: (await res.json()) as Record<string, any> };
+    };
+    let snapshotId = typeof input.snapshotId === "string" ? input.snapshotId : null;
+    if (!snapshotId) {
+      const made = await adminJson("POST", "/snapshots", { label: `preset ${String(input.name)}` });
+      if (made.status !== 201) return fail(made.status, "snapshot_failed", made.json.error?.message ?? "The run could not be snapshotted.");
+      snapshotId = made.json.id as string;
+    }
+    const key = await world.snapshotKey(snapshotId);
+    if (!key) return fail(404, "snapshot_not_found", `Run ${r.runId} has no snapshot ${snapshotId}.`);
+    const obj = await this.env.SNAPSHOTS.get(key);
+    if (!obj) return fail(410, "bundle_gone", "The snapshot's bundle is gone.");
+    const rules = ((await adminJson("GET", "/chaos/rules")).json.data ?? []) as Record<string, unknown>[];
+    const saved = await this.presets.save({ name: input.name, description: input.description, kinds: JSON.parse(r.kinds), chaos: rules.map(portableRule), source: r.runId }, new Uint8Array(await obj.arrayBuffer()));
+    if (!("error" in saved)) this.audit(actor, "preset-save", r.runId, saved.name);
+    return saved;
   }
 
   // BYOC fleet endpoints and world snapshots across them (see src/control/fleet.ts).

@@ -23,6 +23,7 @@ const USAGE = `molar-clones <command>
   logs <runId> [--kind K] [--status N] [--follow]
   inbox <runId> [--to ADDR] [--channel email|sms] [--follow]
   presets ls | apply <runId> <name>          the golden seeds; spawn with --seed NAME or apply later
+  presets save <runId> <name> [--label D] | export <name> <file> | import <file>   org presets (seed org:NAME)
   proxy [--strict]                           route proxy for apps that cannot set a base URL
                                              (PROXY_LISTEN_ADDR, default 127.0.0.1:8443; PROXY_STRICT=1)
 
@@ -164,7 +165,31 @@ async function presets(c: Ctx, args: string[]) {
     const r = await request<{ seed: string; calls: number }>(c.t(), "POST", adminPath(runId, `/seeds/${encodeURIComponent(name)}`));
     return c.out(`applied ${r.seed} to ${runId} (${r.calls} calls)`, r);
   }
-  throw new CliError(`unknown presets command ${sub}`, "use `presets ls` or `presets apply <runId> <name>`", 2);
+  if (sub === "save") {
+    const runId = need(args, 1, "a run id");
+    const name = need(args, 2, "a name for the preset");
+    const r = await request<{ name: string; seed: string; bytes: number }>(c.t(), "POST", "/v1/presets", { runId, name, description: typeof c.flags.label === "string" ? c.flags.label : undefined });
+    return c.out(`saved ${runId} as ${r.seed} (${r.bytes} bytes); spawn it with --seed ${r.seed}`, r);
+  }
+  if (sub === "export") {
+    const name = need(args, 1, "a preset name");
+    const file = need(args, 2, "a file to write");
+    const doc = await request<Record<string, unknown>>(c.t(), "GET", `/v1/presets/${encodeURIComponent(name.replace(/^org:/, ""))}/export`);
+    await writeFile(file, JSON.stringify(doc));
+    return c.out(`wrote preset ${name} to ${file}`, { file, name });
+  }
+  if (sub === "import") {
+    const file = need(args, 1, "a preset file");
+    let doc: unknown;
+    try {
+      doc = JSON.parse(await readFile(file, "utf8"));
+    } catch {
+      throw new CliError(`cannot read ${file} as a preset`, "give a file written by `presets export`", 2);
+    }
+    const r = await request<{ seed: string }>(c.t(), "POST", "/v1/presets/import", doc);
+    return c.out(`imported as ${r.seed}`, r);
+  }
+  throw new CliError(`unknown presets command ${sub}`, "use presets ls | apply <runId> <name> | save <runId> <name> | export <name> <file> | import <file>", 2);
 }
 
 async function chaos(c: Ctx, args: string[]) {

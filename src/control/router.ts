@@ -13,6 +13,7 @@ import { FailureLimiter } from "./limiter.ts";
 import type { FleetError } from "./fleet.ts";
 import { orgStats, prometheus } from "./metrics.ts";
 import { GOLDEN_SEEDS } from "./seeds.ts";
+import type { PresetInfo } from "./presets.ts";
 
 let limiter: { limit: number; l: FailureLimiter } | null = null;
 function failures(env: AppEnv): FailureLimiter {
@@ -197,7 +198,23 @@ export function controlRouter(): Hono<Env> {
   app.patch("/v1/fleet/:id", async (c) => answer(c, await control(c.env, c.get("org")).fleetUpdate(c.req.param("id"), await jsonObject(c.req.raw, false))));
   app.delete("/v1/fleet/:id", async (c) => answer(c, await control(c.env, c.get("org")).fleetDelete(c.req.param("id"))));
   app.post("/v1/fleet/:id/check", async (c) => answer(c, await control(c.env, c.get("org")).fleetCheck(c.req.param("id"))));
-  app.get("/v1/seeds", (c) => c.json({ data: [{ name: "empty", description: "Nothing: every clone starts blank.", kinds: [] }, ...Object.entries(GOLDEN_SEEDS).map(([name, s]) => ({ name, description: s.description, kinds: s.kinds }))] }));
+  app.get("/v1/seeds", async (c) => {
+    // RPC's type mapping loses the rule records' shape; the objects are PresetInfo.
+    const org = ((await control(c.env, c.get("org")).presetList()) as unknown as PresetInfo[]).map((p) => ({ name: p.seed, description: p.description || `Saved from ${p.source ?? "a run"}`, kinds: p.kinds }));
+    return c.json({ data: [{ name: "empty", description: "Nothing: every clone starts blank.", kinds: [] }, ...Object.entries(GOLDEN_SEEDS).map(([name, s]) => ({ name, description: s.description, kinds: s.kinds })), ...org] });
+  });
+  // ---- org presets: a run's world and chaos rules, kept as a seed (`org:<name>`)
+  app.get("/v1/presets", async (c) => c.json({ data: await control(c.env, c.get("org")).presetList() }));
+  app.post("/v1/presets", async (c) => answer(c, await control(c.env, c.get("org")).presetSave(await jsonObject(c.req.raw, false), actorOf(c)), 201));
+  app.post("/v1/presets/import", async (c) => {
+    if (Number(c.req.header("content-length") ?? 0) > 140 * 1024 * 1024) throw new ApiError(413, "too_large", "Preset documents are capped at 140 MB.");
+    const doc = (await c.req.json().catch(() => null)) as Record<string, unknown> | null;
+    if (!doc || typeof doc !== "object" || Array.isArray(doc)) throw new ApiError(422, "invalid_body", "The body must be a preset document (GET /v1/presets/{name}/export).");
+    return answer(c, await control(c.env, c.get("org")).presetImport(doc), 201);
+  });
+  app.get("/v1/presets/:name", async (c) => answer(c, await control(c.env, c.get("org")).presetGet(c.req.param("name"))));
+  app.get("/v1/presets/:name/export", async (c) => answer(c, await control(c.env, c.get("org")).presetExport(c.req.param("name"))));
+  app.delete("/v1/presets/:name", async (c) => answer(c, await control(c.env, c.get("org")).presetDelete(c.req.param("name"))));
   app.get("/v1/refusals", async (c) => c.json({ count: await control(c.env, c.get("org")).refusals() }));
 
   app.all("/v1/*", (c) => new ApiError(404, "unknown_route", `No control route ${c.req.method} ${c.req.path}.`).getResponse());

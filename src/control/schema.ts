@@ -70,3 +70,15 @@ export const apiKeys = sqliteTable("ctl_api_keys", {
   lastUsedAt: integer("last_used_at"),
   revokedAt: integer("revoked_at"),
 });
+
+/** Org-private presets: a world saved from a run (its snapshot bundle in R2) plus its chaos rules. */
+export const presets = sqliteTable("ctl_presets", {
+  name: text("name").primaryKey(),
+  description: text("description").notNull().default(""),
+  kinds: text("kinds").notNull(),
+  chaos: text("chaos").notNull().default("[]"),
+  bundleKey: text("bundle_key").notNull(),
+  bytes: integer("bytes").notNull(),
+  source: text("source"),
+  createdAt: integer("created_at").notNull(),
+});

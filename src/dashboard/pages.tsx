@@ -9,6 +9,7 @@ import { SEEDS } from "../../durable-objects/control.ts";
 import { SAMPLE, orgStats } from "../control/metrics.ts";
 import { quotasOf } from "../control/orgs.ts";
 import { GOLDEN_SEEDS } from "../control/seeds.ts";
+import type { PresetInfo } from "../control/presets.ts";
 import type { FleetEntry } from "../control/fleet.ts";
 import { Csrf, Page, adminCall, control, type C, type Env } from "./layout.tsx";
 
@@ -89,8 +90,10 @@ export function registerPages(app: Hono<Env>): void {
   });
 
   // ---- preset library: the seeds a session can start from and every chaos preset
-  app.get("/library", (c) => {
+  app.get("/library", async (c) => {
     const s = c.get("session");
+    const ctl = control(c.env, s.org);
+    const [orgPresets, active] = await Promise.all([ctl.presetList() as unknown as Promise<PresetInfo[]>, ctl.list({ status: "active" })]);
     return c.html(
       <Page title="Library" session={s} nonce={c.get("nonce")}>
         <h1>Preset library</h1>
@@ -119,6 +122,52 @@ export function registerPages(app: Hono<Env>): void {
           <p class="muted">A saved snapshot is a seed too: branch a new session from it on the session's page, or with <code>fromSnapshot</code> in <code>POST /v1/runs</code>; export and import bundles with <code>molar-clones snapshot export|import</code>.</p>
         </section>
         <section>
+          <h2>This org's presets</h2>
+          <table>
+            <thead><tr><th scope="col">Seed</th><th scope="col">Clones</th><th scope="col" class="hide-sm">Saved from</th><th scope="col">Actions</th></tr></thead>
+            <tbody>
+              {orgPresets.length === 0 ? <tr><td colspan={4} class="muted">None yet: save a session below, or import one.</td></tr> : null}
+              {orgPresets.map((p) => (
+                <tr>
+                  <td><code>{p.seed}</code>{p.description ? <div class="muted">{p.description}</div> : null}</td>
+                  <td>{p.kinds.join(", ")}</td>
+                  <td class="hide-sm">{p.source ?? "—"}{p.chaos.length ? ` · ${p.chaos.length} chaos rule(s)` : ""}</td>
+                  <td>
+                    <form method="post" action="/sessions" class="inline">
+                      <Csrf s={s} />
+                      <input type="hidden" name="seed" value={p.seed} />
+                      <input type="hidden" name="ttl" value="60" />
+                      {p.kinds.map((k) => <input type="hidden" name="kinds" value={k} />)}
+                      <button type="submit" aria-label={`Spawn a session from ${p.seed}`}>Spawn</button>
+                    </form>
+                    <a href={`/library/presets/${encodeURIComponent(p.name)}.json`} download aria-label={`Export ${p.seed}`}>Export</a>
+                    <form method="post" action={`/library/presets/${encodeURIComponent(p.name)}/delete`} class="inline">
+                      <Csrf s={s} />
+                      <button type="submit" class="danger" aria-label={`Delete ${p.seed}`}>Delete</button>
+                    </form>
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+          {active.length ? (
+            <form method="post" action="/library/presets" class="inline">
+              <Csrf s={s} />
+              <label for="p-run">Save session</label>
+              <select id="p-run" name="runId">{active.slice(0, 200).map((r) => <option value={r.runId}>{r.runId}</option>)}</select>
+              <label for="p-name">as</label>
+              <input id="p-name" name="name" required pattern="[a-z0-9][a-z0-9._\-]{0,63}" placeholder="checkout-ready" />
+              <button type="submit">Save preset</button>
+            </form>
+          ) : null}
+          <form method="post" action="/library/presets/import" enctype="multipart/form-data" class="inline">
+            <Csrf s={s} />
+            <label for="p-file">Import a preset</label>
+            <input id="p-file" name="file" type="file" accept="application/json,.json" required />
+            <button type="submit">Import</button>
+          </form>
+        </section>
+        <section>
           <h2>Chaos presets</h2>
           <table>
             <thead><tr><th scope="col">Clone</th><th scope="col">Preset</th><th scope="col">Does</th></tr></thead>
@@ -134,6 +183,36 @@ export function registerPages(app: Hono<Env>): void {
         </section>
       </Page>,
     );
+  });
+
+  app.post("/library/presets", async (c) => {
+    const f = await c.req.formData();
+    const r = await control(c.env, c.get("session").org).presetSave({ runId: f.get("runId"), name: f.get("name") }, "dashboard");
+    if ("error" in r) return c.text(`Preset: ${r.error.message}`, r.error.status as 422);
+    return c.redirect("/library", 303);
+  });
+  app.post("/library/presets/import", async (c) => {
+    const file = (await c.req.formData()).get("file");
+    let doc: unknown = null;
+    try {
+      doc = typeof file === "object" && file ? JSON.parse(await (file as File).text()) : null;
+    } catch {
+      doc = null;
+    }
+    if (!doc || typeof doc !== "object") return c.text("Preset: that file is not a preset document.", 422);
+    const r = await control(c.env, c.get("session").org).presetImport(doc as Record<string, unknown>);
+    if ("error" in r) return c.text(`Preset: ${r.error.message}`, r.error.status as 422);
+    return c.redirect("/library", 303);
+  });
+  app.get("/library/presets/:file", async (c) => {
+    const name = c.req.param("file").replace(/\.json$/, "");
+    const doc = await control(c.env, c.get("session").org).presetExport(name);
+    if ("error" in doc) return c.text("No such preset.", 404);
+    return new Response(JSON.stringify(doc), { headers: { "content-type": "application/json", "content-disposition": `attachment; filename="${name}.molar-preset.json"` } });
+  });
+  app.post("/library/presets/:name/delete", async (c) => {
+    await control(c.env, c.get("session").org).presetDelete(c.req.param("name"));
+    return c.redirect("/library", 303);
   });
 
   // ---- fleet (BYOC): long-lived endpoints per kind

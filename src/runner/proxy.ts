@@ -60,6 +60,8 @@ export async function startProxy(o: ProxyOptions): Promise<Proxy> {
   let refused = 0;
   const cloneHosts = new Set(Object.values(o.clones).map((u) => u.host.toLowerCase()));
   const agent = new http.Agent({ keepAlive: true, maxSockets: 64 });
+  // As in continue-front.ts: large bodies on a connection of their own (workerd resets reused ones).
+  const fresh = new http.Agent({ keepAlive: false, maxSockets: 64 });
   const refuse = (host: string, why: string) => {
     refused++;
     o.onRefuse?.(host, why);
@@ -73,7 +75,8 @@ export async function startProxy(o: ProxyOptions): Promise<Proxy> {
     delete headers["proxy-connection"];
     delete headers["proxy-authorization"];
     if (!route.keepHost) headers.host = base.host;
-    const up = http.request({ host: base.hostname, port: base.port || 80, method: req.method, path: route.prefix + path, headers, agent }, (r) => {
+    const big = Number(req.headers["content-length"] ?? (req.headers["transfer-encoding"] ? Infinity : 0)) >= 1024 * 1024;
+    const up = http.request({ host: base.hostname, port: base.port || 80, method: req.method, path: route.prefix + path, headers, agent: big ? fresh : agent }, (r) => {
       res.writeHead(r.statusCode ?? 502, r.headers);
       r.pipe(res);
     });
@@ -173,6 +176,7 @@ export async function startProxy(o: ProxyOptions): Promise<Proxy> {
         outer.closeAllConnections();
         inner.closeAllConnections();
         agent.destroy();
+        fresh.destroy();
         outer.close(() => resolve());
       }),
   };

@@ -140,6 +140,17 @@ describe("molar-clones CLI", () => {
     const bad = await cli("presets", "apply", id, "s3-invoice-pdf");
     expect(bad.code).toBe(1);
     expect(bad.err).toContain("needs the s3 clone");
+
+    // An org preset: saved from the run, exported to a file, deleted, imported back.
+    const name = `cli-${Date.now().toString(36)}`;
+    expect((await cli("presets", "save", id, name, "--label", "from the CLI")).out).toMatch(new RegExp(`^saved ${id} as org:${name} \\(\\d+ bytes\\)`));
+    const file = path.join(mkdtempSync(path.join(os.tmpdir(), "molar-cli-preset-")), "p.json");
+    expect((await cli("presets", "export", name, file)).code).toBe(0);
+    expect(JSON.parse(readFileSync(file, "utf8"))).toMatchObject({ format: "molar-preset", name, description: "from the CLI" });
+    await fetch(`${inject("urls").control}/v1/presets/${name}`, { method: "DELETE", headers: { authorization: `Bearer ${inject("orgKey")}` } });
+    expect((await cli("presets", "import", file)).out).toBe(`imported as org:${name}`);
+    expect((await cli("presets", "ls", "--json")).json().map((s: { name: string }) => s.name)).toContain(`org:${name}`);
+    await fetch(`${inject("urls").control}/v1/presets/${name}`, { method: "DELETE", headers: { authorization: `Bearer ${inject("orgKey")}` } });
     await cli("runs", "teardown", id);
   });
 

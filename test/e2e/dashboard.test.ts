@@ -241,8 +241,17 @@ describe.skipIf(!have)("dashboard in Chromium", () => {
 
     await page.goto(`${base}/library`);
     expect(await page.getByRole("cell", { name: "card_declined", exact: true }).count()).toBe(1);
+    // Save the explored session as an org preset, see it listed with its export, delete it.
+    const presetName = `ui-${Date.now().toString(36)}`;
+    await page.getByLabel("Save session").selectOption(run.runId);
+    await page.getByLabel("as", { exact: true }).fill(presetName);
+    await page.getByRole("button", { name: "Save preset" }).click();
+    await page.waitForURL(`${base}/library`);
+    expect(await page.getByRole("link", { name: `Export org:${presetName}` }).count()).toBe(1);
     expect(await axe(page)).toEqual([]);
     await shoot(page, "library");
+    await page.getByRole("button", { name: `Delete org:${presetName}` }).click();
+    await page.waitForURL(`${base}/library`);
 
     // Register the run as a fleet endpoint from the UI, then check it.
     await page.goto(`${base}/fleet`);

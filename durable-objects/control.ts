@@ -133,12 +133,7 @@ export class Control extends DurableObject<AppEnv> {
     const world = this.env.RUN.get(this.env.RUN.idFromName(worldId));
     const created = await world.create(identity, branchKey);
     if (created !== true) return fail(422, "invalid_bundle", created);
-    for (const rule of preset ? (JSON.parse(preset.chaos) as Record<string, unknown>[]) : []) {
-      // A preset's rule is added as that preset again (its behaviour may live in the vendor's code).
-      const path = rule.preset ? `/chaos/presets/${encodeURIComponent(String(rule.kind))}/${encodeURIComponent(String(rule.preset))}` : "/chaos/rules";
-      const body = rule.preset ? { ...(rule.rate !== undefined ? { rate: rule.rate } : {}), ...(rule.times !== undefined ? { times: rule.times } : {}) } : rule;
-      await world.admin(new Request(`http://admin${path}`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) }), path);
-    }
+    // A preset's chaos rules travel in its bundle (they are world state), so nothing is added here.
     if (seed !== "empty" && !preset) {
       try {
         await applySeed(seed, credentials, (kind, req) => world.vendor(kind, req));

@@ -1,6 +1,7 @@
 // Org-private presets: a run's world saved as a seed. The snapshot bundle is copied to R2 under
-// the org (so it outlives the run), with the run's chaos rules; spawning with `seed: "org:<name>"`
-// branches a new world from it. Exported and imported as one JSON document for air-gapped use.
+// the org (so it outlives the run); its chaos rules travel in it (they are world state) and are
+// listed beside it. Spawning with `seed: "org:<name>"` branches a new world from it. Exported and
+// imported as one JSON document for air-gapped use.
 import { KINDS, type Kind } from "../kernel/types.ts";
 
 export const PRESET_FORMAT = "molar-preset";

@@ -20,6 +20,8 @@ export type AppEnv = Omit<Env, "RUN" | "CONTROL" | "MOLAR_URLS" | "MOLAR_CLONES_
   MOLAR_AUTH_FAILURES_PER_MINUTE?: string;
   /** How long a webhook receiver or an app's endpoint gets to answer, in ms (default 10000). */
   MOLAR_WEBHOOK_TIMEOUT_MS?: string;
+  /** A fixed token a local coding agent's MCP client may present for org `default` (16+ chars). */
+  MOLAR_STATIC_TOKEN?: string;
   /** Vendor hostnames on Cloudflare, JSON {"stripe": "stripe.example.com", ...}. */
   MOLAR_VENDOR_HOSTS?: string;
 };

@@ -14,13 +14,14 @@ import { urlsOf } from "./urls.ts";
 const text = (value: unknown) => ({ content: [{ type: "text" as const, text: typeof value === "string" ? value : JSON.stringify(value, null, 2) }] });
 const failure = (message: string) => ({ content: [{ type: "text" as const, text: message }], isError: true });
 
-function server(env: AppEnv, org: { org: string; quotas: Quotas }, requestUrl: string): McpServer {
+function server(env: AppEnv, org: { org: string; quotas: Quotas }, requestUrl: string, onlyRun: string | null): McpServer {
   const mcp = new McpServer({ name: "molar-clones", version: "1.0.0" });
   const control = env.CONTROL.get(env.CONTROL.idFromName(org.org));
   const urls = urlsOf(env, requestUrl);
 
   /** A run's admin API, as the HTTP admin API would answer it. */
   const admin = async (runId: string, method: string, path: string, body?: unknown) => {
+    if (onlyRun !== null && runId !== onlyRun) return { ok: false, status: 403, json: { error: { message: `This token reaches run ${onlyRun} only.` } } as Record<string, unknown> };
     const worldId = await control.resolve(runId);
     if (!worldId) return { ok: false, status: 404, json: { error: { message: `No active run ${runId}.` } } as Record<string, unknown> };
     const req = new Request(`http://admin${path}`, { method, headers: { "content-type": "application/json" }, body: body === undefined ? undefined : JSON.stringify(body) });
@@ -41,6 +42,7 @@ function server(env: AppEnv, org: { org: string; quotas: Quotas }, requestUrl: s
       inputSchema: { runId: z.string().optional(), kinds: z.array(z.enum(KINDS)).optional(), ttlSeconds: z.number().int().positive().optional(), seed: z.string().optional() },
     },
     async (args) => {
+      if (onlyRun !== null) return failure("A run token cannot spawn runs: use an org key with the admin scope.");
       const r = await control.spawn(args, { org: org.org, actor: "mcp", quotas: org.quotas, urls });
       if ("error" in r) return failure(r.error.message);
       return text(runJson(r, urls, await mintRunToken(env, { org: org.org, runId: r.runId, worldId: r.worldId })));
@@ -55,9 +57,10 @@ function server(env: AppEnv, org: { org: string; quotas: Quotas }, requestUrl: s
     async ({ runId, seed }) => answer(await admin(runId, "POST", `/seeds/${encodeURIComponent(seed)}`)),
   );
   mcp.registerTool("list_runs", { description: "List the org's runs, newest first.", inputSchema: { status: z.string().optional() } }, async ({ status }) =>
-    text((await control.list({ status })).map((r) => ({ runId: r.runId, status: r.status, kinds: r.kinds, expiresAt: new Date(r.expiresAt).toISOString() }))),
+    text((await control.list({ status })).filter((r) => onlyRun === null || r.runId === onlyRun).map((r) => ({ runId: r.runId, status: r.status, kinds: r.kinds, expiresAt: new Date(r.expiresAt).toISOString() }))),
   );
   mcp.registerTool("teardown_run", { description: "Tear a run down: its world is gone, its credentials answer 401.", inputSchema: { runId: z.string() } }, async ({ runId }) => {
+    if (onlyRun !== null && runId !== onlyRun) return failure(`This token reaches run ${onlyRun} only.`);
     const r = await control.teardown(runId, "mcp");
     return "error" in r ? failure(r.error.message) : text(`${runId} torn down`);
   });
@@ -94,9 +97,10 @@ function server(env: AppEnv, org: { org: string; quotas: Quotas }, requestUrl: s
 }
 
 /** One MCP request: a stateless server per request, as the transport's stateless mode wants. */
-export async function handleMcp(req: Request, env: AppEnv, org: { org: string; quotas: Quotas }): Promise<Response> {
+/** `onlyRun`: the caller holds a run token, so every tool acts on that run alone. */
+export async function handleMcp(req: Request, env: AppEnv, org: { org: string; quotas: Quotas }, onlyRun: string | null = null): Promise<Response> {
   const transport = new WebStandardStreamableHTTPServerTransport({ sessionIdGenerator: undefined, enableJsonResponse: true });
-  const mcp = server(env, org, req.url);
+  const mcp = server(env, org, req.url, onlyRun);
   await mcp.connect(transport);
   try {
     return await transport.handleRequest(req);

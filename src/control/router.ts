@@ -3,8 +3,9 @@
 import { Hono, type Context } from "hono";
 import type { AppEnv } from "../env.ts";
 import { ApiError, jsonObject } from "../lib/http-error.ts";
+import { safeEqual } from "../lib/crypto.ts";
 import { bearer } from "../vendors/credentials.ts";
-import { orgForKey } from "./orgs.ts";
+import { orgForKey, quotasOf } from "./orgs.ts";
 import { looksLikeJwt, mintRunToken, verifyRunToken } from "./tokens.ts";
 import { runJson, type RunRecord } from "./run-json.ts";
 import { urlsOf } from "./urls.ts";
@@ -101,11 +102,21 @@ export function controlRouter(): Hono<Env> {
   });
 
   // ---- MCP for coding agents: the org key
+  // ---- MCP for coding agents: the org key, a run token (that run only), or MOLAR_STATIC_TOKEN (a local agent's fixed token)
   app.all("/mcp", async (c) => {
-    const org = await orgForKey(c.env, bearer(c.req.raw));
-    if (!org) refuse(c, "invalid_api_key", "Send `Authorization: Bearer <org API key>`.");
-    if (org.scope !== "admin") throw new ApiError(403, "insufficient_scope", "MCP tools change runs: use a key with the admin scope.");
+    const presented = bearer(c.req.raw);
     const { handleMcp } = await import("./mcp.ts");
+    if (presented && looksLikeJwt(presented)) {
+      const claims = await verifyRunToken(c.env, presented);
+      if (!claims) refuse(c, "invalid_token", "The token is invalid or expired.");
+      return handleMcp(c.req.raw, c.env, { org: claims.org, quotas: await quotasOf(c.env, claims.org) }, claims.runId);
+    }
+    if (presented && c.env.MOLAR_STATIC_TOKEN && c.env.MOLAR_STATIC_TOKEN.length >= 16 && safeEqual(presented, c.env.MOLAR_STATIC_TOKEN)) {
+      return handleMcp(c.req.raw, c.env, { org: "default", quotas: await quotasOf(c.env, "default") });
+    }
+    const org = await orgForKey(c.env, presented);
+    if (!org) refuse(c, "invalid_api_key", "Send `Authorization: Bearer <org API key, run token or MOLAR_STATIC_TOKEN>`.");
+    if (org.scope !== "admin") throw new ApiError(403, "insufficient_scope", "MCP tools change runs: use a key with the admin scope.");
     return handleMcp(c.req.raw, c.env, org);
   });
 

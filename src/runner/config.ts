@@ -53,7 +53,7 @@ export function readConfig(env: NodeJS.ProcessEnv, argv: string[], cwd = process
   if (jwt !== undefined && jwt.length < 32) throw new ConfigError("MOLAR_JWT_SECRET must be at least 32 characters");
   const passthrough: Record<string, string> = {};
   for (const [k, v] of Object.entries(env)) {
-    if (v !== undefined && (/^MOLAR_QUOTA_/.test(k) || k === "MOLAR_CLONES_ORGS" || k === "MOLAR_AUTH_FAILURES_PER_MINUTE" || k === "MOLAR_WEBHOOK_TIMEOUT_MS")) passthrough[k] = v;
+    if (v !== undefined && (/^MOLAR_QUOTA_/.test(k) || k === "MOLAR_CLONES_ORGS" || k === "MOLAR_AUTH_FAILURES_PER_MINUTE" || k === "MOLAR_WEBHOOK_TIMEOUT_MS" || k === "MOLAR_STATIC_TOKEN")) passthrough[k] = v;
   }
   for (const [k, v] of Object.entries(passthrough)) {
     if ((k.startsWith("MOLAR_QUOTA_") || k === "MOLAR_AUTH_FAILURES_PER_MINUTE" || k === "MOLAR_WEBHOOK_TIMEOUT_MS") && !/^\d+$/.test(v)) throw new ConfigError(`${k}=${JSON.stringify(v)} must be a positive integer`);

@@ -7,6 +7,7 @@ import { startServer, type Running } from "../../src/runner/server.ts";
 export const ORG_KEY = "e2e-default-org-key-0123456789";
 export const TINY_KEY = "e2e-tiny-org-key-0123456789";
 export const OTHER_KEY = "e2e-other-org-key-0123456789";
+export const STATIC_TOKEN = "e2e-static-mcp-token-0123456789";
 
 async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -33,6 +34,7 @@ export default async function setup(project: TestProject) {
     MOLAR_CLONES_API_TOKEN: ORG_KEY,
     // The suite presents wrong keys on purpose, from one loopback address.
     MOLAR_AUTH_FAILURES_PER_MINUTE: "1000000",
+    MOLAR_STATIC_TOKEN: STATIC_TOKEN,
     // Receivers that never answer are given up on quickly (test/e2e/delivery-faults.test.ts).
     MOLAR_WEBHOOK_TIMEOUT_MS: "1500",
     // The suite spawns a few hundred runs in the default org and tears few down; quotas are tested in org "tiny".

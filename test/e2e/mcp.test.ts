@@ -5,6 +5,7 @@ import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
 import { Resend } from "resend";
 import { api, uniqueId } from "./helpers.ts";
+import { STATIC_TOKEN } from "./global-setup.ts";
 
 async function connect(key: string) {
   const client = new Client({ name: "molar-test", version: "1.0.0" });
@@ -58,5 +59,21 @@ describe("MCP", () => {
     expect((r as { content: { text: string }[] }).content[0].text).toContain("No active run");
     await mine.close();
     await other.close();
+  });
+
+  it("takes a run token for that run alone, and the local MOLAR_STATIC_TOKEN", async () => {
+    const mine = await connect(inject("orgKey"));
+    const a = json(await mine.callTool({ name: "spawn_run", arguments: { runId: uniqueId("mcp-a"), kinds: ["email"] } }));
+    const b = json(await mine.callTool({ name: "spawn_run", arguments: { runId: uniqueId("mcp-b"), kinds: ["email"] } }));
+    const scoped = await connect(a.token);
+    expect(json(await scoped.callTool({ name: "advance_clock", arguments: { runId: a.runId, by: "1h" } })).now).toEqual(expect.any(String));
+    const elsewhere = await scoped.callTool({ name: "advance_clock", arguments: { runId: b.runId, by: "1h" } });
+    expect(elsewhere.isError).toBe(true);
+    expect((elsewhere as { content: { text: string }[] }).content[0].text).toContain(`reaches run ${a.runId} only`);
+    expect((await scoped.callTool({ name: "spawn_run", arguments: {} })).isError).toBe(true);
+    expect(json(await scoped.callTool({ name: "list_runs", arguments: {} })).map((r: { runId: string }) => r.runId)).toEqual([a.runId]);
+    const local = await connect(STATIC_TOKEN);
+    expect(json(await local.callTool({ name: "list_runs", arguments: { status: "active" } })).map((r: { runId: string }) => r.runId)).toContain(b.runId);
+    for (const c of [mine, scoped, local]) await c.close();
   });
 });

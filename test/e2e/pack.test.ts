@@ -43,6 +43,36 @@ test("charges a card and emails the receipt", async () => {
 });
 `;
 
+// The global-setup recipe: one run for the whole suite, made before any file runs, attached to
+// by every file from its env block (nothing spawned per test), torn down at the end.
+const VITEST_CONFIG = `import { defineConfig } from "vitest/config";
+export default defineConfig({ test: { globalSetup: ["./global-setup.ts"] } });
+`;
+const GLOBAL_SETUP = `import type { TestProject } from "vitest/node";
+import { clones } from "@molar/clones";
+
+export default async function setup(project: TestProject) {
+  const run = await clones.start({ kinds: ["email"] });
+  project.provide("molarEnv", run.env);
+  return async () => {
+    await run.teardown();
+    await clones.stop();
+  };
+}
+`;
+const SHARED = `import { test, expect, inject } from "vitest";
+import { clones } from "@molar/clones";
+import { Resend } from "resend";
+
+test("uses the suite's run", async () => {
+  const run = clones.attach(inject("molarEnv" as never));
+  const resend = new Resend(run.email.apiKey, run.email.config);
+  await resend.emails.send({ from: "a@acme.test", to: "shared@user.test", subject: "Shared", text: "Hi" });
+  await run.clock.advance("5s");
+  expect((await run.inbox.waitFor({ to: "shared@user.test" })).subject).toBe("Shared");
+});
+`;
+
 const FIXTURE = `import { expect } from "vitest";
 import { test } from "@molar/clones/vitest";
 
@@ -67,6 +97,9 @@ describe("the packed package in a new project", () => {
     writeFileSync(path.join(proj, "welcome.test.ts"), WELCOME);
     writeFileSync(path.join(proj, "fixture.test.ts"), FIXTURE);
     writeFileSync(path.join(proj, "checkout.test.ts"), CHECKOUT);
+    writeFileSync(path.join(proj, "vitest.config.ts"), VITEST_CONFIG);
+    writeFileSync(path.join(proj, "global-setup.ts"), GLOBAL_SETUP);
+    writeFileSync(path.join(proj, "shared.test.ts"), SHARED);
   }, 180_000);
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -78,13 +111,13 @@ describe("the packed package in a new project", () => {
 
   it("passes in library mode (the clones start inside the test process)", async () => {
     const r = await vitest({ MOLAR_CLONES_CTRL_URL: "", MOLAR_CLONES_API_TOKEN: "" });
-    expect(r.out).toMatch(/Tests\s+.*3 passed/);
+    expect(r.out).toMatch(/Tests\s+.*4 passed/);
     expect(r.code).toBe(0);
   }, 60_000);
 
   it("passes in service mode against a running instance", async () => {
     const r = await vitest({ MOLAR_CLONES_CTRL_URL: inject("urls").control, MOLAR_CLONES_API_TOKEN: inject("orgKey") });
-    expect(r.out).toMatch(/Tests\s+.*3 passed/);
+    expect(r.out).toMatch(/Tests\s+.*4 passed/);
     expect(r.code).toBe(0);
   }, 60_000);
 

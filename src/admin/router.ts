@@ -197,6 +197,13 @@ export function adminRouter(w: World): Hono {
     const byKind = Object.fromEntries(sql.exec<{ kind: string; n: number }>("SELECT kind, count(*) AS n FROM kernel_request_log GROUP BY kind").toArray().map((r) => [r.kind, r.n]));
     return c.json({ requests: t.n, serverErrors: t.e5, clientErrors: t.e4, errorInjected: t.inj, p50Ms: pct(0.5), p99Ms: pct(0.99), byKind, since: t.first === null ? null : new Date(t.first).toISOString(), window: "the last 10,000 requests" });
   });
+  // One small answer per session for the sessions list: its clock offset, requests, snapshots.
+  app.get("/summary", (c) => {
+    const sql = w.ctx.storage.sql;
+    const requests = sql.exec<{ n: number }>("SELECT count(*) AS n FROM kernel_request_log").one().n;
+    const snapshots = sql.exec<{ n: number }>("SELECT count(*) AS n FROM kernel_snapshots").one().n;
+    return c.json({ offsetMs: k().clock.offset, frozen: k().clock.frozen, requests, snapshots });
+  });
   const typed = () => SNAPSHOT_TABLES.filter((t) => t.type && t.idColumn && (t.kind === "kernel" || w.identity!.kinds.includes(t.kind as never)));
   app.get("/resources", (c) => {
     const counts: Record<string, Record<string, number>> = {};

@@ -152,13 +152,22 @@ export function dashboardRouter(): Hono<Env> {
     const status = c.req.query("status") || undefined;
     const kind = c.req.query("kind") || undefined;
     const q = (c.req.query("q") ?? "").toLowerCase();
-    const all = (await control(c.env, s.org).list({ status, kind })).filter((r) => !q || r.runId.toLowerCase().includes(q) || JSON.stringify(r.metadata).toLowerCase().includes(q));
+    const source = c.req.query("source") || undefined;
+    const all = (await control(c.env, s.org).list({ status, kind }))
+      .filter((r) => !source || r.actor === source)
+      .filter((r) => !q || r.runId.toLowerCase().includes(q) || r.seed.toLowerCase().includes(q) || JSON.stringify(r.metadata).toLowerCase().includes(q));
     // A page of 100: a thousand sessions never make one heavy page.
     const PER = 100;
     const pages = Math.max(1, Math.ceil(all.length / PER));
     const pageNo = Math.min(pages, Math.max(1, Number(c.req.query("page")) || 1));
     const runs = all.slice((pageNo - 1) * PER, pageNo * PER);
-    const pageLink = (n: number) => `/sessions?${new URLSearchParams({ ...(status ? { status } : {}), ...(kind ? { kind } : {}), ...(q ? { q } : {}), page: String(n) })}`;
+    // The page's live sessions tell their clock offset, requests and snapshots (one small call each, in parallel).
+    type Summary = { offsetMs: number; frozen: boolean; requests: number; snapshots: number };
+    const summaries = new Map<string, Summary>(
+      await Promise.all(runs.filter((r) => r.status === "active").map(async (r) => [r.runId, (await adminCall<Summary>(c, r.worldId, "GET", "/summary")).json] as const)),
+    );
+    const offset = (ms: number) => (ms === 0 ? "0" : ms >= 86_400_000 ? `+${(ms / 86_400_000).toFixed(1)} d` : ms >= 3_600_000 ? `+${(ms / 3_600_000).toFixed(1)} h` : `+${Math.round(ms / 1000)} s`);
+    const pageLink = (n: number) => `/sessions?${new URLSearchParams({ ...(status ? { status } : {}), ...(kind ? { kind } : {}), ...(source ? { source } : {}), ...(q ? { q } : {}), page: String(n) })}`;
     return c.html(
       <Page title="Sessions" session={s} nonce={c.get("nonce")}>
         <h1>Sessions</h1>
@@ -171,8 +180,12 @@ export function dashboardRouter(): Hono<Env> {
           <select id="kind" name="kind">
             {["", ...KINDS].map((v) => <option value={v} selected={v === (kind ?? "")}>{v || "any"}</option>)}
           </select>
+          <label for="source">Source</label>
+          <select id="source" name="source">
+            {["", "sdk", "cli", "mcp", "ci", "dashboard", "api", "test"].map((v) => <option value={v} selected={v === (source ?? "")}>{v || "any"}</option>)}
+          </select>
           <label for="q">Search</label>
-          <input id="q" name="q" value={q} placeholder="run id or metadata" />
+          <input id="q" name="q" value={q} placeholder="run id, seed or metadata" />
           <button type="submit">Filter</button>
         </form>
         <SpawnForm s={s} />
@@ -186,10 +199,10 @@ export function dashboardRouter(): Hono<Env> {
         <table>
           <caption class="muted" style="text-align:left">{`${all.length} session(s)${pages > 1 ? `, page ${pageNo} of ${pages}` : ""}`}</caption>
           <thead>
-            <tr><th scope="col"><span class="muted">Pick</span></th><th scope="col">Run</th><th scope="col">Status</th><th scope="col">Clones</th><th scope="col" class="hide-sm">Seed</th><th scope="col">TTL left</th><th scope="col">Actions</th></tr>
+            <tr><th scope="col"><span class="muted">Pick</span></th><th scope="col">Run</th><th scope="col">Status</th><th scope="col">Clones</th><th scope="col" class="hide-sm">Seed</th><th scope="col" class="hide-sm">Clock</th><th scope="col" class="hide-sm">Requests</th><th scope="col" class="hide-sm">Snapshots</th><th scope="col">TTL left</th><th scope="col">Actions</th></tr>
           </thead>
           <tbody>
-            {runs.length === 0 ? <tr><td colspan={7} class="muted">No sessions match.</td></tr> : null}
+            {runs.length === 0 ? <tr><td colspan={10} class="muted">No sessions match.</td></tr> : null}
             {runs.map((r) => (
               <tr>
                 <td>{r.status === "active" ? <input type="checkbox" name="runIds" value={r.runId} form="bulk" aria-label={`Pick ${r.runId}`} /> : null}</td>
@@ -197,6 +210,9 @@ export function dashboardRouter(): Hono<Env> {
                 <td>{r.status}</td>
                 <td>{r.kinds.join(", ")}</td>
                 <td class="hide-sm">{r.seed}</td>
+                <td class="hide-sm">{summaries.has(r.runId) ? `${offset(summaries.get(r.runId)!.offsetMs)}${summaries.get(r.runId)!.frozen ? " (frozen)" : ""}` : "—"}</td>
+                <td class="hide-sm">{summaries.get(r.runId)?.requests ?? "—"}</td>
+                <td class="hide-sm">{summaries.get(r.runId)?.snapshots ?? "—"}</td>
                 <td>{r.status === "active" ? remaining(r.expiresAt) : "—"}</td>
                 <td>
                   {r.status === "active" ? (

@@ -1,35 +1,12 @@
 // Hostile input against the Stripe clone, property-based: malformed Rack-style forms, deep
 // nesting, huge `expand`, absurd pagination. Never a 5xx (but Stripe's 501 for an operation not
 // built), always Stripe's error envelope, and a rejected write leaves the world as it was.
-import { describe, expect, it, afterAll, afterEach, beforeEach, inject } from "vitest";
+import { describe, expect, it } from "vitest";
 import fc from "fast-check";
 import Stripe from "stripe";
-import { api, spawn as spawnRun, type Run } from "./helpers.ts";
+import { api, endingRuns, type Run } from "./helpers.ts";
 
-// Runs count against the org's concurrent-run quota, which the whole suite shares: a run made
-// inside a test ends with it, one made for a describe block ends with the file.
-const made: { run: Run; inTest: boolean }[] = [];
-let inTest = false;
-// Best effort, retried once: a kept-alive socket may have been closed while a test blocked the loop.
-const end = (r: Run) => api("DELETE", `/v1/runs/${r.runId}`, inject("orgKey"));
-const teardown = (runs: Run[]) => Promise.all(runs.map((r) => end(r).catch(() => end(r)).catch(() => undefined)));
-async function spawn(body: Record<string, unknown> = {}): Promise<Run> {
-  const run = await spawnRun(body);
-  made.push({ run, inTest });
-  return run;
-}
-beforeEach(() => {
-  inTest = true;
-});
-afterEach(async () => {
-  inTest = false;
-  const done = made.filter((m) => m.inTest);
-  made.splice(0, made.length, ...made.filter((m) => !m.inTest));
-  await teardown(done.map((m) => m.run));
-});
-afterAll(async () => {
-  await teardown(made.map((m) => m.run));
-});
+const spawn = endingRuns();
 
 const RUNS = Number(process.env.MOLAR_FUZZ_RUNS ?? 150);
 const TYPES = ["api_error", "card_error", "idempotency_error", "invalid_request_error"];

@@ -1,6 +1,6 @@
 // Test helpers: the control API, a webhook receiver on loopback, and small fetch wrappers.
 import http from "node:http";
-import { inject } from "vitest";
+import { afterAll, afterEach, beforeEach, inject } from "vitest";
 
 export const urls = () => inject("urls");
 
@@ -91,5 +91,37 @@ export async function receiver() {
     got,
     state,
     close: () => new Promise<void>((r) => server.close(() => r())),
+  };
+}
+
+/**
+ * A `spawn` whose runs end by themselves: a run made inside a test ends with it, one made for a
+ * describe block ends with the file (the suite's runs share one org's quota). Call it at the top
+ * of a test file; it registers the hooks.
+ */
+export function endingRuns(): (body?: Record<string, unknown>) => Promise<Run> {
+  const made: { run: Run; inTest: boolean }[] = [];
+  let inTest = false;
+  // Best effort, retried once: a kept-alive socket may have been closed while a test blocked the loop.
+  const end = (r: Run) => api("DELETE", `/v1/runs/${r.runId}`, inject("orgKey"));
+  const teardown = (runs: Run[]) => Promise.all(runs.map((r) => end(r).catch(() => end(r)).catch(() => undefined)));
+  beforeEach(() => {
+    inTest = true;
+  });
+  afterEach(async () => {
+    inTest = false;
+    const done = made.filter((m) => m.inTest);
+    made.splice(0, made.length, ...made.filter((m) => !m.inTest));
+    await teardown(done.map((m) => m.run));
+  });
+  afterAll(async () => {
+    await teardown(made.map((m) => m.run));
+  });
+  return async (body = {}) => {
+    // Some tests block the event loop for seconds (ajv compiling a spec): a kept-alive control
+    // socket the server closed meanwhile fails once, before anything was sent.
+    const run = await spawn(body).catch(() => spawn(body));
+    made.push({ run, inTest });
+    return run;
   };
 }

@@ -1,42 +1,17 @@
 // The Stripe clone through the official `stripe` SDK, configured only with host, port and protocol;
 // webhooks verified by the SDK's own `stripe.webhooks.constructEvent`.
-import { describe, expect, it, beforeAll, afterAll, beforeEach, afterEach, inject } from "vitest";
+import { describe, expect, it, beforeAll, afterAll, inject } from "vitest";
 import { execFileSync } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
 import Ajv from "ajv";
 import path from "node:path";
 import Stripe from "stripe";
 import { chromium } from "playwright-core";
-import { admin, advance, api, receiver, spawn as spawnRun, type Run } from "./helpers.ts";
+import { admin, advance, api, receiver, endingRuns, type Run } from "./helpers.ts";
 import { Params, decodeForm, metadata, parseSearch } from "../../src/vendors/stripe/wire.ts";
 import { StripeError } from "../../src/vendors/stripe/errors.ts";
 
-// Runs count against the org's concurrent-run quota, which the whole suite shares: a run made
-// inside a test ends with it, one made for a describe block ends with the file.
-const made: { run: Run; inTest: boolean }[] = [];
-let inTest = false;
-// Best effort, retried once: a kept-alive socket may have been closed while a test blocked the loop.
-const end = (r: Run) => api("DELETE", `/v1/runs/${r.runId}`, inject("orgKey"));
-const teardown = (runs: Run[]) => Promise.all(runs.map((r) => end(r).catch(() => end(r)).catch(() => undefined)));
-async function spawn(body: Record<string, unknown> = {}): Promise<Run> {
-  // Some tests block the event loop for seconds (ajv compiling the spec): a kept-alive control
-  // socket the server closed meanwhile fails once, before anything was sent.
-  const run = await spawnRun(body).catch(() => spawnRun(body));
-  made.push({ run, inTest });
-  return run;
-}
-beforeEach(() => {
-  inTest = true;
-});
-afterEach(async () => {
-  inTest = false;
-  const done = made.filter((m) => m.inTest);
-  made.splice(0, made.length, ...made.filter((m) => !m.inTest));
-  await teardown(done.map((m) => m.run));
-});
-afterAll(async () => {
-  await teardown(made.map((m) => m.run));
-});
+const spawn = endingRuns();
 
 const stripeOf = (run: Run) => {
   const u = new URL(run.clones.stripe.url);

@@ -4,7 +4,7 @@
 import { describe, expect, it } from "vitest";
 import fc from "fast-check";
 import Stripe from "stripe";
-import { api, endingRuns, type Run } from "./helpers.ts";
+import { endingRuns, type Run } from "./helpers.ts";
 
 const spawn = endingRuns();
 

@@ -1,6 +1,7 @@
 // Test helpers: the control API, a webhook receiver on loopback, and small fetch wrappers.
 import http from "node:http";
 import { afterAll, afterEach, beforeEach, inject } from "vitest";
+import { CreateBucketCommand, type S3Client } from "@aws-sdk/client-s3";
 
 export const urls = () => inject("urls");
 
@@ -124,4 +125,12 @@ export function endingRuns(): (body?: Record<string, unknown>) => Promise<Run> {
     made.push({ run, inTest });
     return run;
   };
+}
+
+/** For an S3 describe block: a run with an S3 clone, a client for it and a new bucket in it. */
+export async function s3Setup(clientOf: (run: Run) => S3Client, bucket: string): Promise<{ run: Run; s3: S3Client; bucket: string }> {
+  const run = await spawn({ kinds: ["s3"] });
+  const s3 = clientOf(run);
+  await s3.send(new CreateBucketCommand({ Bucket: bucket }));
+  return { run, s3, bucket };
 }

@@ -14,7 +14,7 @@ import {
 import { getSignedUrl } from "@aws-sdk/s3-request-presigner";
 import { createPresignedPost, type PresignedPost } from "@aws-sdk/s3-presigned-post";
 import { chromium, type Browser } from "playwright-core";
-import { admin, advance, api, spawn, uniqueId, type Run } from "./helpers.ts";
+import { admin, advance, api, spawn, uniqueId, s3Setup, type Run } from "./helpers.ts";
 
 const s3Of = (run: Run, maxAttempts?: number) =>
   new S3Client({ endpoint: run.clones.s3.url, region: run.clones.s3.region, forcePathStyle: true, maxAttempts, credentials: { accessKeyId: run.clones.s3.accessKeyId, secretAccessKey: run.clones.s3.secretAccessKey } });
@@ -54,10 +54,7 @@ describe("S3 clone: CORS preflight and presigned POST", () => {
   let s3: S3Client;
   let bucket: string;
   beforeAll(async () => {
-    run = await spawn({ kinds: ["s3"] });
-    s3 = s3Of(run);
-    bucket = bucketName();
-    await s3.send(new CreateBucketCommand({ Bucket: bucket }));
+    ({ run, s3, bucket } = await s3Setup(s3Of, bucketName()));
     await s3.send(new PutBucketCorsCommand({ Bucket: bucket, CORSConfiguration: { CORSRules: RULES } }));
   });
 
@@ -306,12 +303,7 @@ describe("S3 clone: chaos presets on particular operations", () => {
   let run: Run;
   let s3: S3Client;
   let bucket: string;
-  beforeAll(async () => {
-    run = await spawn({ kinds: ["s3"] });
-    s3 = s3Of(run);
-    bucket = bucketName();
-    await s3.send(new CreateBucket({ Bucket: bucket }));
-  });
+  beforeAll(async () => void ({ run, s3, bucket } = await s3Setup(s3Of, bucketName())));
 
   it("slow_put delays PutObject and UploadPart only, as many times as asked", async () => {
     expect((await admin(run, "POST", "/chaos/presets/s3/slow_put", { times: 2 })).status).toBe(201);
@@ -359,10 +351,7 @@ describe.skipIf(!haveChromium)("S3 clone from a page on another origin, in Chrom
   let s3: S3Client;
   let bucket: string;
   beforeAll(async () => {
-    run = await spawn({ kinds: ["s3"] });
-    s3 = s3Of(run);
-    bucket = bucketName();
-    await s3.send(new CreateBucketCommand({ Bucket: bucket }));
+    ({ run, s3, bucket } = await s3Setup(s3Of, bucketName()));
     // The app's page: its own origin (another port), serving an empty document and a redirect target.
     page = http.createServer((req, res) => {
       res.writeHead(200, { "content-type": "text/html" });

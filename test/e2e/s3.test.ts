@@ -15,7 +15,7 @@ import {
 } from "@aws-sdk/client-s3";
 import { Upload } from "@aws-sdk/lib-storage";
 import { getSignedUrl } from "@aws-sdk/s3-request-presigner";
-import { admin, advance, spawn, uniqueId, type Run } from "./helpers.ts";
+import { admin, advance, spawn, uniqueId, s3Setup, type Run } from "./helpers.ts";
 
 const s3Of = (run: Run, secretAccessKey = run.clones.s3.secretAccessKey, accessKeyId = run.clones.s3.accessKeyId) =>
   new S3Client({ endpoint: run.clones.s3.url, region: run.clones.s3.region, forcePathStyle: true, credentials: { accessKeyId, secretAccessKey } });
@@ -276,12 +276,7 @@ describe("S3 clone: SigV4, streamed bodies and presigned URLs", () => {
   let run: Run;
   let s3: S3Client;
   let bucket: string;
-  beforeAll(async () => {
-    run = await spawn({ kinds: ["s3"] });
-    s3 = s3Of(run);
-    bucket = bucketName();
-    await s3.send(new CreateBucketCommand({ Bucket: bucket }));
-  });
+  beforeAll(async () => void ({ run, s3, bucket } = await s3Setup(s3Of, bucketName())));
 
   it("refuses a wrong secret (SignatureDoesNotMatch), an unknown key (InvalidAccessKeyId) and no credentials (AccessDenied)", async () => {
     await s3.send(new PutObjectCommand({ Bucket: bucket, Key: "secret", Body: "s" }));
@@ -433,10 +428,7 @@ describe("S3 clone: multipart uploads", () => {
   let s3: S3Client;
   let bucket: string;
   beforeAll(async () => {
-    const run = await spawn({ kinds: ["s3"] });
-    s3 = s3Of(run);
-    bucket = bucketName();
-    await s3.send(new CreateBucketCommand({ Bucket: bucket }));
+    ({ s3, bucket } = await s3Setup(s3Of, bucketName()));
   });
 
   it("creates, uploads parts, lists parts and uploads, completes with the md5-of-md5s ETag, aborts", async () => {
@@ -496,12 +488,7 @@ describe("S3 clone: versions listing, tagging, CORS, attributes, snapshots, and 
   let run: Run;
   let s3: S3Client;
   let bucket: string;
-  beforeAll(async () => {
-    run = await spawn({ kinds: ["s3"] });
-    s3 = s3Of(run);
-    bucket = bucketName();
-    await s3.send(new CreateBucketCommand({ Bucket: bucket }));
-  });
+  beforeAll(async () => void ({ run, s3, bucket } = await s3Setup(s3Of, bucketName())));
 
   it("lists an unversioned bucket's objects as their null versions (ListObjectVersions) and reports versioning off", async () => {
     const b = bucketName();

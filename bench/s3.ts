@@ -26,7 +26,7 @@ async function presign(c: S3Creds, op: "put" | "get", bucket: string, key: strin
 }
 
 /**
- * The S3 port as `npm start` serves it: the Node front (src/runner/continue-front.ts) in a process
+ * The S3 port as `npm start` serves it: the Node front (src/runner/front.ts) in a process
  * of its own before workerd. The runner in this process has one too, but it would share its event
  * loop with the load generator, while s3rver gets a process to itself.
  */
@@ -34,7 +34,7 @@ async function s3Front(ctx: Ctx): Promise<string> {
   ctx.state.s3Front ??= (async () => {
     const [port] = await freePorts(1);
     const internal = Number(new URL(ctx.stack.s3InternalUrl).port);
-    const front = path.join(import.meta.dirname, "../src/runner/continue-front.ts");
+    const front = path.join(import.meta.dirname, "../src/runner/front.ts");
     const script = `import(${JSON.stringify(front)}).then((m) => m.continueFront({ host: "127.0.0.1", port: ${port} }, ${internal})).then(() => console.log("ready"));`;
     await child(script);
     return `http://127.0.0.1:${port}`;

@@ -1,5 +1,6 @@
 // The benchmark's rows. To add one, append a Scenario: it gets the context (the running stack, the
 // baselines, earlier results) and answers a Measure; its target, if any, gives the verdict.
+import { request as httpRequest } from "node:http";
 import type { Running } from "../src/runner/server.ts";
 import { fetchFloor, type Baseline } from "./baselines.ts";
 import { call, load, median, pool, quantile, type Measure } from "./lib.ts";
@@ -340,15 +341,11 @@ const customerReq = async (ctx: Ctx) => {
   return { url: `${a.url}/v1/customers`, method: "POST" as const, headers: stripeAuth(a), body: "email=bench%40acme.test&name=Bench" };
 };
 
-/** PaymentIntent create + confirm with pm_card_visa, back to back: the pair's latency. */
-async function piPair(ctx: Ctx): Promise<Measure> {
-  const a = (await kindRun(ctx, "stripe")).clones.stripe;
-  const { request } = await import("node:http");
-  const { Agent } = await import("node:http");
-  const agent = new Agent({ keepAlive: true, maxSockets: 1 });
-  const post = (path: string, body: string) =>
-    new Promise<Record<string, unknown>>((resolve, reject) => {
-      const r = request(`${a.url}${path}`, { method: "POST", agent, headers: stripeAuth(a) }, (res) => {
+/** A form POST to the Stripe clone over `agent`, answering the object or failing with the status. */
+function stripePost(a: AnyRun["clones"]["stripe"], agent: import("node:http").Agent) {
+  return (path: string, body: string): Promise<Record<string, unknown>> =>
+    new Promise((resolve, reject) => {
+      const r = httpRequest(`${a.url}${path}`, { method: "POST", agent, headers: stripeAuth(a) }, (res) => {
         let t = "";
         res.on("data", (d) => (t += d));
         res.on("end", () => (res.statusCode === 200 ? resolve(JSON.parse(t)) : reject(new Error(`${path}: ${res.statusCode} ${t.slice(0, 200)}`))));
@@ -356,6 +353,14 @@ async function piPair(ctx: Ctx): Promise<Measure> {
       r.on("error", reject);
       r.end(body);
     });
+}
+
+/** PaymentIntent create + confirm with pm_card_visa, back to back: the pair's latency. */
+async function piPair(ctx: Ctx): Promise<Measure> {
+  const a = (await kindRun(ctx, "stripe")).clones.stripe;
+  const { Agent } = await import("node:http");
+  const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+  const post = stripePost(a, agent);
   const pairs: number[] = [];
   const until = performance.now() + ctx.settings.duration * 1000;
   while (performance.now() < until) {
@@ -382,18 +387,9 @@ const RENEWAL_ITERATIONS = 3;
 async function renewals(ctx: Ctx): Promise<Measure> {
   const run = await call<AnyRun>("POST", `${ctx.stack.urls.control}/v1/runs`, { token: ctx.stack.apiToken, body: { kinds: ["stripe"], ttlSeconds: 3600 } });
   const a = run.clones.stripe;
-  const { request, Agent } = await import("node:http");
+  const { Agent } = await import("node:http");
   const agent = new Agent({ keepAlive: true, maxSockets: 8 });
-  const post = (path: string, body: string) =>
-    new Promise<Record<string, unknown>>((resolve, reject) => {
-      const r = request(`${a.url}${path}`, { method: "POST", agent, headers: stripeAuth(a) }, (res) => {
-        let t = "";
-        res.on("data", (d) => (t += d));
-        res.on("end", () => (res.statusCode === 200 ? resolve(JSON.parse(t)) : reject(new Error(`${path}: ${res.statusCode} ${t.slice(0, 200)}`))));
-      });
-      r.on("error", reject);
-      r.end(body);
-    });
+  const post = stripePost(a, agent);
   await call("POST", `${run.adminUrl}/clock/freeze`, { token: run.token });
   const seedStart = performance.now();
   const price = await post("/v1/prices", "currency=usd&unit_amount=1500&recurring[interval]=day&recurring[interval_count]=30&product_data[name]=Bench");

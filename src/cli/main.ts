@@ -363,7 +363,7 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env,
       }
       case "serve":
         // Loaded on use: the engines pull in Miniflare and the certificate code, which other commands never need.
-        await (await import("./proxy-cmd.ts")).serveCommand(env, cwd, flags);
+        await (await import("./engines.ts")).serveCommand(env, cwd, flags);
         return 0;
       case "runs":
         await runs(c, args);
@@ -390,7 +390,7 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env,
         await presets(c, args);
         return 0;
       case "proxy":
-        await (await import("./proxy-cmd.ts")).proxyCommand(env, cwd, flags.strict === true, json);
+        await (await import("./engines.ts")).proxyCommand(env, cwd, flags.strict === true, json);
         return 0;
       default:
         throw new CliError(`unknown command ${cmd}`, "see `molar-clones --help`", 2);

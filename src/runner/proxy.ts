@@ -60,7 +60,7 @@ export async function startProxy(o: ProxyOptions): Promise<Proxy> {
   let refused = 0;
   const cloneHosts = new Set(Object.values(o.clones).map((u) => u.host.toLowerCase()));
   const agent = new http.Agent({ keepAlive: true, maxSockets: 64 });
-  // As in continue-front.ts: large bodies on a connection of their own (workerd resets reused ones).
+  // As in front.ts: large bodies on a connection of their own (workerd resets reused ones).
   const fresh = new http.Agent({ keepAlive: false, maxSockets: 64 });
   const refuse = (host: string, why: string) => {
     refused++;

@@ -7,7 +7,7 @@ import http from "node:http";
 import crypto from "node:crypto";
 import { ConfigError, KINDS, parseAddr, persistedSecret, readConfig, type Addr, type Kind, type RunnerConfig } from "./config.ts";
 import { startServer, type Running } from "./server.ts";
-import { front, type Front, type FrontOptions } from "./continue-front.ts";
+import { front, type Front, type FrontOptions } from "./front.ts";
 
 const API_PORTS: Record<Kind, number> = { stripe: 8001, twilio: 8002, email: 8003, auth: 8004, s3: 8005 };
 const MAX_TTL_SECONDS = 30 * 86_400;

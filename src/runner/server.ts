@@ -4,7 +4,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { Miniflare, Log, LogLevel } from "miniflare";
 import { buildWorker } from "./build.ts";
-import { continueFront } from "./continue-front.ts";
+import { continueFront } from "./front.ts";
 import net from "node:net";
 import { KINDS, checkPortFree, persistedSecret, prepareStateDir, type Kind, type RunnerConfig } from "./config.ts";
 
@@ -62,7 +62,7 @@ async function startOnce(cfg: RunnerConfig, opts: ServerOptions): Promise<Runnin
   for (const k of KINDS) ports[k] = cfg.vendors[k].port;
   if (opts.internal) urls = opts.internal.publicUrls;
 
-  // S3 is fronted by Node (see continue-front.ts): workerd serves it on an internal port.
+  // S3 is fronted by Node (see front.ts): workerd serves it on an internal port.
   const s3Internal = opts.internal ? cfg.vendors.s3.port : await freeLoopbackPort();
   const code = await buildWorker();
   const ram = cfg.persist ? null : ramDir();

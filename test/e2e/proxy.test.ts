@@ -9,7 +9,7 @@ import path from "node:path";
 import Stripe from "stripe";
 import { ListObjectsV2Command, S3Client } from "@aws-sdk/client-s3";
 import { advance, api, spawn, urls, type Run } from "./helpers.ts";
-import { runProxy, type ProxyHandle } from "../../src/cli/proxy-cmd.ts";
+import { runProxy, type ProxyHandle } from "../../src/cli/engines.ts";
 import { routeFor } from "../../src/runner/proxy.ts";
 
 const root = path.resolve(import.meta.dirname, "../..");

@@ -1,4 +1,4 @@
-// `molar-clones proxy` (the route proxy, with the env an app needs to use it) and `molar-clones
+// The CLI's engines, loaded only when used: `molar-clones proxy` (the route proxy, with the env an app needs to use it) and `molar-clones
 // serve` (the on-prem engine), each in the foreground until SIGINT/SIGTERM.
 import path from "node:path";
 import { existsSync } from "node:fs";

@@ -365,7 +365,7 @@ const quote = (text: string) => `'${text.replaceAll("'", "''")}'`;
 function sqlOf(pieces: Piece[], b: Built): string {
   const subjson = b.slots.index.get("subjson");
   const parts = pieces.filter((p) => p !== "").map((p) => (typeof p === "string" ? quote(p) : p.slot === subjson ? "s.data" : `v.s${p.slot}`));
-  return parts.length ? parts.join(" || ") : "''";
+  return parts.length > 1 ? `concat(${parts.join(", ")})` : parts.length ? parts[0] : "''";
 }
 
 /** Writes the renewals of `rest` from the templates, CHUNK subscriptions per statement. */

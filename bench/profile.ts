@@ -47,6 +47,7 @@ try {
         ? { url: `${run.clones.email.url}/emails`, headers: { authorization: `Bearer ${run.clones.email.apiKey}` } }
         : { url: `${run.clones.email.url}/emails`, method: "POST" as const, headers: { authorization: `Bearer ${run.clones.email.apiKey}`, "content-type": "application/json" }, body: email };
   let profile: any;
+  let requests = 0;
   if (what === "renewals") {
     // `seconds` subscriptions (default 300) renewing at one instant, then one profiled 30-day advance.
     const n = Number(process.argv[3] ?? 300);
@@ -89,9 +90,10 @@ try {
     profile = (await cdp("Profiler.stop")).profile;
   } else {
     await cdp("Profiler.start");
-    const result = await autocannon({ ...opts, connections: 1, duration: seconds });
+    const result = await autocannon({ ...opts, connections: Number(process.env.PROFILE_CONNECTIONS ?? 1), duration: seconds });
     profile = (await cdp("Profiler.stop")).profile;
     console.log(`${what}: p50 ${result.latency.p50} ms, ${result.requests.average} req/s over ${seconds}s (target: ${target.title})`);
+    requests = result.requests.total;
   }
   ws.close();
   const self = new Map<string, number>();
@@ -107,8 +109,27 @@ try {
     self.set(key, (self.get(key) ?? 0) + (dt[i] ?? 0));
     total += dt[i] ?? 0;
   }
+  // CPU per request in the isolate: a figure that other load on the machine disturbs less than req/s.
+  if (requests) console.log(`busy ${(((total - (self.get("(idle) :0") ?? 0)) / requests)).toFixed(0)} µs of isolate time per request`);
   const top = [...self.entries()].sort((a, b) => b[1] - a[1]).slice(0, 40);
   for (const [k, us] of top) console.log(`${((us / total) * 100).toFixed(1).padStart(5)}%  ${k}`);
+  // Inclusive time (a function and everything it called), each function counted once per stack.
+  if (process.env.PROFILE_INCLUSIVE) {
+    const parent = new Map<number, number>();
+    for (const n of profile.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
+    const incl = new Map<string, number>();
+    for (let i = 0; i < samples.length; i++) {
+      const seen = new Set<string>();
+      for (let id: number | undefined = samples[i]; id !== undefined; id = parent.get(id)) {
+        const f = byId.get(id)!.callFrame;
+        const key = `${f.functionName || "(anonymous)"} ${f.url.split("/").pop()}:${f.lineNumber + 1}`;
+        if (!seen.has(key)) incl.set(key, (incl.get(key) ?? 0) + (dt[i] ?? 0));
+        seen.add(key);
+      }
+    }
+    console.log("-- inclusive");
+    for (const [k, us] of [...incl.entries()].sort((a, b) => b[1] - a[1]).slice(0, Number(process.env.PROFILE_INCLUSIVE))) console.log(`${((us / total) * 100).toFixed(1).padStart(5)}%  ${k}`);
+  }
 } finally {
   await s.stop();
 }

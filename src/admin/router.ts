@@ -62,12 +62,12 @@ export function adminRouter(w: World): Hono {
     return c.json({ now: k().clock.iso(), fired });
   });
   app.post("/clock/freeze", (c) => {
-    w.ctx.storage.transactionSync(() => k().clock.freeze());
+    w.tx(() => k().clock.freeze());
     w.rearm(true);
     return c.json(clockJson());
   });
   app.post("/clock/resume", (c) => {
-    w.ctx.storage.transactionSync(() => k().clock.resume());
+    w.tx(() => k().clock.resume());
     w.rearm(true);
     return c.json(clockJson());
   });
@@ -85,7 +85,7 @@ export function adminRouter(w: World): Hono {
     const status = num(b.status, "status", 100, 599, true);
     const latencyMs = num(b.latencyMs, "latencyMs", 0, 60_000, true);
     if (status === null && latencyMs === null && !preset) throw new ApiError(422, "empty_rule", "A rule needs a `status`, a `latencyMs` or a `preset`.");
-    const rule = w.ctx.storage.transactionSync(() =>
+    const rule = w.tx(() =>
       k().chaos.add({
         kind: b.kind as string,
         method: str(b.method, "method", 16)?.toUpperCase() ?? null,
@@ -100,7 +100,7 @@ export function adminRouter(w: World): Hono {
     return c.json(rule, 201);
   });
   app.delete("/chaos/rules/:id", (c) => {
-    if (!w.ctx.storage.transactionSync(() => k().chaos.remove(c.req.param("id")))) throw new ApiError(404, "not_found", "No such chaos rule.");
+    if (!w.tx(() => k().chaos.remove(c.req.param("id")))) throw new ApiError(404, "not_found", "No such chaos rule.");
     return c.json({ id: c.req.param("id"), deleted: true });
   });
   app.post("/chaos/presets/:kind/:preset", async (c) => {
@@ -110,7 +110,7 @@ export function adminRouter(w: World): Hono {
     const def = VENDORS[kind].presets[name];
     if (!def) throw new ApiError(404, "unknown_preset", `${kind} has no preset ${name}; it has ${Object.keys(VENDORS[kind].presets).join(", ")}.`);
     const b = await jsonObject(c.req.raw);
-    const rule = w.ctx.storage.transactionSync(() =>
+    const rule = w.tx(() =>
       k().chaos.add({
         kind,
         method: def.method ?? null,
@@ -270,12 +270,12 @@ export function adminRouter(w: World): Hono {
     if (b.events !== undefined && (!Array.isArray(b.events) || !b.events.every((e) => typeof e === "string"))) {
       throw new ApiError(422, "invalid_events", "`events` must be an array of event type names.");
     }
-    const e = w.ctx.storage.transactionSync(() => k().endpoints.create(b.kind as string, url, (b.events as string[] | undefined) ?? null));
+    const e = w.tx(() => k().endpoints.create(b.kind as string, url, (b.events as string[] | undefined) ?? null));
     return c.json({ id: e.id, kind: e.kind, url: e.url, events: e.events, secret: e.secret }, 201);
   });
   app.get("/webhooks/endpoints", (c) => c.json({ data: k().endpoints.list().map((e) => ({ id: e.id, kind: e.kind, url: e.url, events: e.events, status: e.status })) }));
   app.delete("/webhooks/endpoints/:id", (c) => {
-    if (!w.ctx.storage.transactionSync(() => k().endpoints.remove(c.req.param("id")))) throw new ApiError(404, "not_found", "No such endpoint.");
+    if (!w.tx(() => k().endpoints.remove(c.req.param("id")))) throw new ApiError(404, "not_found", "No such endpoint.");
     return c.json({ id: c.req.param("id"), deleted: true });
   });
   const deliveryJson = (d: NonNullable<ReturnType<typeof w.outboxView.get>>, withAttempts = false) => ({

@@ -152,7 +152,7 @@ export class World {
     this.schemaPending ??= this.ctx
       .blockConcurrencyWhile(async () => {
         if (this.schemaReady || !this.identity) return;
-        this.ctx.storage.transactionSync(() => applyMigrations(this.ctx.storage.sql, MIGRATION_SETS));
+        this.tx(() => applyMigrations(this.ctx.storage.sql, MIGRATION_SETS));
         this.ctx.storage.kv.put(SCHEMA_KEY, SCHEMA_VERSION);
         this.wire(this.identity);
         this.schemaReady = true;
@@ -195,10 +195,10 @@ export class World {
       endpoints: new Endpoints(sql, ids, this.clock),
       world: () => this.identity!,
       bucket: this.bucket,
-      tx: <T>(fn: () => T): T => this.ctx.storage.transactionSync(fn),
+      tx: <T>(fn: () => T): T => this.tx(fn),
       fetchApp: (url, init) => {
         if (isLiveVendorUrl(url)) {
-          this.ctx.storage.transactionSync(() => this.outbox.countRefused());
+          this.tx(() => this.outbox.countRefused());
           throw new LiveVendorRefusal(502, { message: `refused: ${new URL(url).hostname} is a live vendor host; the clones never call one` });
         }
         return fetch(url, { ...init, redirect: "manual", signal: init?.signal ?? AbortSignal.timeout(this.deliveryTimeoutMs) }).then(async (res) => {
@@ -219,8 +219,30 @@ export class World {
     }
   }
 
+  /**
+   * One SQLite transaction (nested ones are savepoints). Id counters drawn inside are written at
+   * its end; those drawn before it are written first, so a nested rollback loses only its own.
+   */
+  tx<T>(fn: () => T): T {
+    this.meta.flush();
+    this.meta.deferring++;
+    try {
+      return this.ctx.storage.transactionSync(() => {
+        const r = fn();
+        this.meta.flush();
+        return r;
+      });
+    } catch (err) {
+      this.meta.invalidate();
+      throw err;
+    } finally {
+      this.meta.deferring--;
+    }
+  }
+
   /** In-memory views of tables, re-read after a rollback or a restore. */
   private reloadCaches(): void {
+    this.meta.invalidate();
     this.clock.load();
     this.chaos.invalidate();
     this.k.endpoints.invalidate();
@@ -251,6 +273,7 @@ export class World {
       }
     }
     this.log.closeAll();
+    this.meta.invalidate();
     this.identity = null;
     this.schemaReady = false;
     this.routers.clear();
@@ -381,7 +404,7 @@ export class World {
    */
   inTransaction(kind: Kind | null, fn: () => Response | Promise<Response>): Response {
     try {
-      return this.ctx.storage.transactionSync(() => {
+      return this.tx(() => {
         const r = fn();
         if (r instanceof Promise) {
           r.catch(() => undefined);
@@ -432,7 +455,7 @@ export class World {
     return this.serial(async () => {
       const fired: Fired[] = [];
       await this.drain(target, fired);
-      this.ctx.storage.transactionSync(() => this.clock.moveTo(target));
+      this.tx(() => this.clock.moveTo(target));
       this.rearm(true);
       return fired;
     });
@@ -464,7 +487,7 @@ export class World {
    * (connections stay alive between them), their outcomes recorded in one transaction.
    */
   private async deliverRun(head: JobRow, fired: Fired[]): Promise<number> {
-    const { jobs, rows, leases } = this.ctx.storage.transactionSync(() => {
+    const { jobs, rows, leases } = this.tx(() => {
       const jobs = this.jobs.takeRun(head, DELIVER_JOB, DELIVERY_BATCH);
       const leaseAt = Math.max(head.due_at, this.clock.now()) + DELIVERY_LEASE_MS;
       const leases = this.jobs.scheduleMany(jobs.map((j) => ({ kind: j.kind, type: DELIVER_JOB, dueAt: leaseAt, ref: j.ref, payload: { lease: true } })));
@@ -509,7 +532,7 @@ export class World {
     } finally {
       clearInterval(watchdog);
     }
-    this.ctx.storage.transactionSync(() => {
+    this.tx(() => {
       this.jobs.removeMany(leases.map((l) => l.id));
       const sent = outcomes.flatMap((o) => (o.sent ? [o.sent] : []));
       this.outbox.recordMany(sent, (d) => VENDORS[d.kind as Kind]?.retrySchedule ?? SVIX_RETRIES);
@@ -553,7 +576,7 @@ export class World {
   private runRun(head: JobRow, fired: Fired[], limit: number): number {
     const done: Fired[] = [];
     try {
-      const count = this.ctx.storage.transactionSync(() => {
+      const count = this.tx(() => {
         const run = this.jobs.takeRun(head, DELIVER_JOB, Math.max(1, limit));
         for (const j of run) {
           const what = this.runHandler(j);
@@ -566,10 +589,10 @@ export class World {
     } catch {
       this.reloadCaches();
     }
-    const j = this.ctx.storage.transactionSync(() => this.jobs.takeRun(head, DELIVER_JOB, 1)[0]);
+    const j = this.tx(() => this.jobs.takeRun(head, DELIVER_JOB, 1)[0]);
     if (!j) return 0;
     try {
-      const what = this.ctx.storage.transactionSync(() => this.runHandler(j));
+      const what = this.tx(() => this.runHandler(j));
       if (what) fired.push({ at: this.clock.iso(j.due_at), kind: j.kind, what });
     } catch (err) {
       this.reloadCaches();
@@ -588,13 +611,13 @@ export class World {
   }
 
   redeliver(id: string) {
-    const d = this.ctx.storage.transactionSync(() => this.outbox.redeliver(id));
+    const d = this.tx(() => this.outbox.redeliver(id));
     this.rearm(true);
     return d;
   }
 
   private async loadBundle(bundle: Bundle): Promise<void> {
-    this.ctx.storage.transactionSync(() => loadTables(this.ctx.storage.sql, SNAPSHOT_TABLES, bundle));
+    this.tx(() => loadTables(this.ctx.storage.sql, SNAPSHOT_TABLES, bundle));
     this.reloadCaches();
     this.rearm(true);
   }

@@ -70,6 +70,41 @@ describe("the run world", () => {
     });
   });
 
+
+  it("draws the ids of a rolled-back request again, and never one twice across nested rollbacks", async () => {
+    const run = await spawn();
+    await runInDurableObject(run.stub, async (instance, state) => {
+      const w = worldOf(instance);
+      await w.ensureSchema();
+      const row = () => Number(state.storage.sql.exec("SELECT value FROM kernel_meta WHERE key = 'rng.id.t_'").toArray()[0]?.value ?? 0);
+      const first = w.tx(() => w.k.ids.make("t_"));
+      expect(row()).toBe(1);
+      // A failed request: its draw is undone, so the next request gets the same id (replays stay deterministic).
+      const failed = w.inTransaction("email", () => {
+        w.k.ids.make("t_");
+        throw new Error("boom after drawing");
+      });
+      expect(failed.status).toBe(500);
+      expect(row()).toBe(1);
+      const drawn = [first];
+      w.tx(() => {
+        drawn.push(w.k.ids.make("t_"));
+        // A nested transaction that rolls back while the enclosing one goes on.
+        expect(() => w.tx(() => {
+          drawn.push(w.k.ids.make("t_"));
+          throw new Error("nested boom");
+        })).toThrow("nested boom");
+        drawn.push(w.k.ids.make("t_"), w.k.ids.make("t_"));
+      });
+      // The nested draw was undone and drawn again: four ids handed out, one of them twice, and
+      // the counter row names the last.
+      expect(new Set(drawn).size).toBe(4);
+      expect(drawn[3]).toBe(drawn[2]);
+      expect(row()).toBe(4);
+      expect(w.tx(() => w.k.ids.make("t_"))).not.toBe(drawn[4]);
+      expect(row()).toBe(5);
+    });
+  });
   it("fires due jobs from the alarm, which always follows the earliest job", async () => {
     const run = await spawn();
     const sent = (await (await sendEmail(run.clones.email.apiKey)).json()) as { id: string };

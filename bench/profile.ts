@@ -69,6 +69,24 @@ try {
     const fired = await admin("POST", "/clock/advance", { by: "30d" });
     console.log(`advance: ${(performance.now() - t1).toFixed(1)} ms, ${fired.fired.map((f: { what: string }) => f.what).join("; ").slice(0, 200)}`);
     profile = (await cdp("Profiler.stop")).profile;
+  } else if (what === "pi") {
+    // PaymentIntent create + confirm pairs, one at a time, for `seconds`.
+    const st = run.clones.stripe;
+    const post = (p: string, b: string) =>
+      fetch(`${st.url}${p}`, { method: "POST", headers: { authorization: `Bearer ${st.secretKey}`, "content-type": "application/x-www-form-urlencoded" }, body: b }).then((x) => x.json() as Promise<any>);
+    await cdp("Profiler.start");
+    const until = performance.now() + seconds * 1000;
+    const pairs: number[] = [];
+    while (performance.now() < until) {
+      const t = performance.now();
+      const pi = await post("/v1/payment_intents", "amount=1999&currency=usd&payment_method=pm_card_visa&payment_method_types[]=card");
+      await post(`/v1/payment_intents/${pi.id}/confirm`, "");
+      pairs.push(performance.now() - t);
+    }
+    profile = (await cdp("Profiler.stop")).profile;
+    pairs.sort((x, y) => x - y);
+    console.log(`pi: ${pairs.length} pairs, p50 ${pairs[pairs.length >> 1].toFixed(2)} ms`);
+    requests = pairs.length;
   } else if (what === "snapshot" || what === "restore") {
     // A 10,000-email world, then timed snapshots and restores under the profiler.
     const r = run as unknown as { adminUrl: string; token: string; clones: { email: { url: string; apiKey: string } } };

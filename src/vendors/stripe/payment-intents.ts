@@ -48,7 +48,7 @@ function customerOf(s: Ctx, p: Params): string | null | undefined {
 }
 
 /** Sets the intent's payment method from `payment_method` or `payment_method_data`. */
-function choosePaymentMethod(s: Ctx, pi: Obj, p: Params): void {
+function choosePaymentMethod(s: Ctx, pi: Obj, p: Params, creating = false): void {
   const pmId = p.str("payment_method");
   const data = p.obj("payment_method_data");
   let pm: Obj | null = null;
@@ -62,7 +62,8 @@ function choosePaymentMethod(s: Ctx, pi: Obj, p: Params): void {
     throw err.invalid("The provided PaymentMethod was previously attached to a Customer. To use it with this PaymentIntent, pass the Customer's ID in `customer`.", { param: "payment_method" });
   }
   if (!pm.customer && isUsed(s, pm.id)) throw err.invalid(usedMessage, { param: "payment_method" });
-  if (pi.payment_method !== pm.id) s.store.setInternal("payment_intent", pi.id, { ...s.store.internal<PiInternal>("payment_intent", pi.id), authenticated: false });
+  // A new PaymentIntent is inserted unauthenticated; only an existing one has a 3DS result to drop.
+  if (!creating && pi.payment_method !== pm.id) s.store.setInternal("payment_intent", pi.id, { ...s.store.internal<PiInternal>("payment_intent", pi.id), authenticated: false });
   pi.payment_method = pm.id;
   if (pi.status === "requires_payment_method") pi.status = "requires_confirmation";
 }
@@ -126,7 +127,7 @@ export function createIntent(s: Ctx, p: Params): Obj {
     transfer_data: null,
     transfer_group: p.str("transfer_group") ?? null,
   };
-  choosePaymentMethod(s, pi, p);
+  choosePaymentMethod(s, pi, p, true);
   s.store.insert("payment_intent", pi, {});
   emit(s, "payment_intent.created", pi);
   if (p.bool("confirm")) return confirmIntent(s, id, p, true);

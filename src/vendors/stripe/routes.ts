@@ -55,7 +55,7 @@ function op(k: Kernel, fn: Handler): (c: C) => Response {
     let status = 200;
     let body: unknown;
     try {
-      body = expand(s, fn(s, new Params(raw), c), expandPaths(raw));
+      body = s.store.caching(() => expand(s, fn(s, new Params(raw), c), expandPaths(raw)));
     } catch (e) {
       // A decline is an answer, not a rollback: its failed charge and events stay.
       if (!(e instanceof StripeError) || !e.committed) throw e;

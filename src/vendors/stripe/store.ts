@@ -90,8 +90,33 @@ type Row = { data: string; internal: string | null; deleted: number; seq: number
 export class Store {
   constructor(private readonly k: Kernel) {}
 
+  // Rows read during one API request (`op` opens and closes it): a confirm read its PaymentIntent
+  // and PaymentMethod rows several times, a statement each. Any write through the store drops
+  // the row it touches (and a type's `all`); the cache never outlives the request's transaction.
+  private cache: Map<string, Row | null | Obj[]> | null = null;
+
+  /** Runs one request's handler with the read cache on. */
+  caching<T>(fn: () => T): T {
+    this.cache = new Map();
+    try {
+      return fn();
+    } finally {
+      this.cache = null;
+    }
+  }
+
+  private touched(type: ObjectType, id: string): void {
+    this.cache?.delete(`${type}\0${id}`);
+    this.cache?.delete(`${type}\0*`);
+  }
+
   row(type: ObjectType, id: string): Row | null {
-    return this.k.sql.exec<Row>(`SELECT data, internal, deleted, seq FROM ${TABLES[type]} WHERE id = ?`, id).toArray()[0] ?? null;
+    const key = `${type}\0${id}`;
+    const hit = this.cache?.get(key) as Row | null | undefined;
+    if (hit !== undefined) return hit;
+    const r = this.k.sql.exec<Row>(`SELECT data, internal, deleted, seq FROM ${TABLES[type]} WHERE id = ?`, id).toArray()[0] ?? null;
+    this.cache?.set(key, r);
+    return r;
   }
 
   /** The object, or null; deleted objects answer their tombstone only with `withDeleted`. */
@@ -115,29 +140,38 @@ export class Store {
 
   insert(type: ObjectType, obj: Obj, internal: unknown = null): Obj {
     const table = TABLES[type];
-    // One statement: each costs more in a Durable Object than the work inside it.
-    this.k.sql.exec(
-      `INSERT INTO ${table} (id, seq, created, deleted, data, internal) SELECT ?, COALESCE(MAX(seq), 0) + 1, ?, 0, ?, ? FROM ${table}`,
-      obj.id, Number(obj.created ?? unixNow(this.k)), JSON.stringify(obj), internal === null ? null : JSON.stringify(internal),
-    );
+    this.touched(type, obj.id);
+    const data = JSON.stringify(obj);
+    const int = internal === null ? null : JSON.stringify(internal);
+    // One statement: each costs more in a Durable Object than the work inside it. The new row is
+    // what the request reads next (a PaymentMethod made from pm_card_visa, say): it is cached.
+    const { seq } = this.k.sql.exec<{ seq: number }>(
+      `INSERT INTO ${table} (id, seq, created, deleted, data, internal) SELECT ?, COALESCE(MAX(seq), 0) + 1, ?, 0, ?, ? FROM ${table} RETURNING seq`,
+      obj.id, Number(obj.created ?? unixNow(this.k)), data, int,
+    ).one();
+    this.cache?.set(`${type}\0${obj.id}`, { data, internal: int, deleted: 0, seq });
     return obj;
   }
 
   save(type: ObjectType, obj: Obj): Obj {
+    this.touched(type, obj.id);
     this.k.sql.exec(`UPDATE ${TABLES[type]} SET data = ? WHERE id = ?`, JSON.stringify(obj), obj.id);
     return obj;
   }
 
   setInternal(type: ObjectType, id: string, internal: unknown): void {
+    this.touched(type, id);
     this.k.sql.exec(`UPDATE ${TABLES[type]} SET internal = ? WHERE id = ?`, JSON.stringify(internal), id);
   }
 
   /** Keeps a tombstone (Stripe answers a deleted customer with `deleted: true`). */
   markDeleted(type: ObjectType, id: string, tombstone: Obj): void {
+    this.touched(type, id);
     this.k.sql.exec(`UPDATE ${TABLES[type]} SET deleted = 1, data = ? WHERE id = ?`, JSON.stringify(tombstone), id);
   }
 
   remove(type: ObjectType, id: string): void {
+    this.touched(type, id);
     this.k.sql.exec(`DELETE FROM ${TABLES[type]} WHERE id = ?`, id);
   }
 
@@ -186,7 +220,14 @@ export class Store {
 
   /** Every live object of a type, newest first (search filters these). */
   all(type: ObjectType): Obj[] {
-    return this.k.sql.exec<{ data: string }>(`SELECT data FROM ${TABLES[type]} WHERE deleted = 0 ORDER BY seq DESC`).toArray().map((r) => JSON.parse(r.data) as Obj);
+    // Every event emitted reads the webhook endpoints: those are cached for the request (copies,
+    // as callers may change what they get). Searches read their type once; nothing to save there.
+    const key = type === "webhook_endpoint" ? `${type}\0*` : null;
+    const hit = key ? (this.cache?.get(key) as Obj[] | undefined) : undefined;
+    if (hit) return structuredClone(hit);
+    const all = this.k.sql.exec<{ data: string }>(`SELECT data FROM ${TABLES[type]} WHERE deleted = 0 ORDER BY seq DESC`).toArray().map((r) => JSON.parse(r.data) as Obj);
+    if (key && this.cache) this.cache.set(key, structuredClone(all));
+    return all;
   }
 }
 

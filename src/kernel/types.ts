@@ -65,6 +65,8 @@ export interface Kernel {
   readonly bucket: R2Bucket;
   /** One synchronous SQLite transaction, for work outside a vendor request (admin calls, deferred work). */
   tx<T>(fn: () => T): T;
+  /** Registers an in-memory view of tables to drop after a rollback or a restore. */
+  onReload(drop: () => void): void;
   /**
    * A request to the app under test (its webhook or TwiML URL). Refuses live vendor hosts: the
    * clones never call a real vendor.

@@ -88,6 +88,8 @@ export class World {
   private handlers = new Map<string, JobHandler>();
   private queue: Promise<unknown> = Promise.resolve();
   private alarmAt: number | null = null;
+  /** Vendors' in-memory views of their tables (Kernel.onReload). */
+  private readonly reloaders = new Set<() => void>();
   private rpm = { windowStart: 0, count: 0 };
   readonly snapshots: SnapshotCatalogue;
 
@@ -172,6 +174,7 @@ export class World {
 
   private wire(identity: WorldIdentity): void {
     this.identity = identity;
+    this.reloaders.clear();
     const sql = this.ctx.storage.sql;
     this.clock = new Clock(this.meta);
     this.clock.load();
@@ -196,6 +199,7 @@ export class World {
       world: () => this.identity!,
       bucket: this.bucket,
       tx: <T>(fn: () => T): T => this.tx(fn),
+      onReload: (drop) => this.reloaders.add(drop),
       fetchApp: (url, init) => {
         if (isLiveVendorUrl(url)) {
           this.tx(() => this.outbox.countRefused());
@@ -233,7 +237,9 @@ export class World {
         return r;
       });
     } catch (err) {
-      this.meta.invalidate();
+      // Whatever was cached from the rolled-back writes is dropped (before wiring, only counters exist).
+      if (this.schemaReady) this.reloadCaches();
+      else this.meta.invalidate();
       throw err;
     } finally {
       this.meta.deferring--;
@@ -243,6 +249,7 @@ export class World {
   /** In-memory views of tables, re-read after a rollback or a restore. */
   private reloadCaches(): void {
     this.meta.invalidate();
+    for (const drop of this.reloaders) drop();
     this.clock.load();
     this.chaos.invalidate();
     this.k.endpoints.invalidate();

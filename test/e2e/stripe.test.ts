@@ -659,6 +659,33 @@ describe("stripe clone: chaos presets and snapshots", () => {
     expect((await stripe.customers.retrieve(kept.id)) as Stripe.Customer).toMatchObject({ name: null });
     expect(await caught(stripe.customers.retrieve(gone.id))).toMatchObject({ statusCode: 404 });
   });
+
+  it("sends events to the webhook endpoints a restore brings back, and to none it took away", async () => {
+    const hooks = await receiver();
+    try {
+      const run = await spawn({ kinds: ["stripe"] });
+      const stripe = stripeOf(run);
+      await stripe.customers.create({ email: "none@acme.test" }); // no endpoint yet: the world has none
+      const empty = await admin(run, "POST", "/snapshots", { label: "no endpoints" });
+      const we = await stripe.webhookEndpoints.create({ url: hooks.url, enabled_events: ["customer.created"] });
+      const withHook = await admin(run, "POST", "/snapshots", { label: "one endpoint" });
+      await stripe.customers.create({ email: "first@acme.test" }); // the clone now knows of one endpoint
+      await advance(run, "1s");
+      expect(hooks.got).toHaveLength(1);
+      hooks.got.length = 0;
+      expect((await admin(run, "POST", `/snapshots/${empty.json.id}/restore`)).status).toBe(200);
+      await stripe.customers.create({ email: "unheard@acme.test" });
+      await advance(run, "1s");
+      expect(hooks.got).toHaveLength(0);
+      expect((await admin(run, "POST", `/snapshots/${withHook.json.id}/restore`)).status).toBe(200);
+      const heard = await stripe.customers.create({ email: "heard@acme.test" });
+      await advance(run, "1s");
+      const events = hooks.got.map((g) => stripe.webhooks.constructEvent(g.body, g.headers["stripe-signature"] as string, we.secret!));
+      expect(events.map((e) => [e.type, (e.data.object as { id: string }).id])).toEqual([["customer.created", heard.id]]);
+    } finally {
+      await hooks.close();
+    }
+  });
 });
 
 describe("stripe clone: subscriptions on the run clock", () => {

@@ -93,7 +93,7 @@ export class Store {
   // Rows read during one API request (`op` opens and closes it): a confirm read its PaymentIntent
   // and PaymentMethod rows several times, a statement each. Any write through the store drops
   // the row it touches (and a type's `all`); the cache never outlives the request's transaction.
-  private cache: Map<string, Row | null | Obj[]> | null = null;
+  private cache: Map<string, Row | null> | null = null;
 
   /** Runs one request's handler with the read cache on. */
   caching<T>(fn: () => T): T {
@@ -105,14 +105,23 @@ export class Store {
     }
   }
 
+  // The live webhook endpoints, newest first: every event emitted reads them, and most worlds
+  // have none. Kept across requests; dropped by any write to one and by rollbacks and restores.
+  private hooks: Obj[] | null = null;
+
+  /** Drops every in-memory view (after a rollback or a restore). */
+  reload(): void {
+    this.hooks = null;
+  }
+
   private touched(type: ObjectType, id: string): void {
     this.cache?.delete(`${type}\0${id}`);
-    this.cache?.delete(`${type}\0*`);
+    if (type === "webhook_endpoint") this.hooks = null;
   }
 
   row(type: ObjectType, id: string): Row | null {
     const key = `${type}\0${id}`;
-    const hit = this.cache?.get(key) as Row | null | undefined;
+    const hit = this.cache?.get(key);
     if (hit !== undefined) return hit;
     const r = this.k.sql.exec<Row>(`SELECT data, internal, deleted, seq FROM ${TABLES[type]} WHERE id = ?`, id).toArray()[0] ?? null;
     this.cache?.set(key, r);
@@ -220,14 +229,10 @@ export class Store {
 
   /** Every live object of a type, newest first (search filters these). */
   all(type: ObjectType): Obj[] {
-    // Every event emitted reads the webhook endpoints: those are cached for the request (copies,
-    // as callers may change what they get). Searches read their type once; nothing to save there.
-    const key = type === "webhook_endpoint" ? `${type}\0*` : null;
-    const hit = key ? (this.cache?.get(key) as Obj[] | undefined) : undefined;
-    if (hit) return structuredClone(hit);
-    const all = this.k.sql.exec<{ data: string }>(`SELECT data FROM ${TABLES[type]} WHERE deleted = 0 ORDER BY seq DESC`).toArray().map((r) => JSON.parse(r.data) as Obj);
-    if (key && this.cache) this.cache.set(key, structuredClone(all));
-    return all;
+    const read = () => this.k.sql.exec<{ data: string }>(`SELECT data FROM ${TABLES[type]} WHERE deleted = 0 ORDER BY seq DESC`).toArray().map((r) => JSON.parse(r.data) as Obj);
+    // Copies: callers may change what they get.
+    if (type === "webhook_endpoint") return structuredClone((this.hooks ??= read()));
+    return read();
   }
 }
 
@@ -241,6 +246,10 @@ export interface ListQuery {
 const stores = new WeakMap<Kernel, Store>();
 export function storeOf(k: Kernel): Store {
   let s = stores.get(k);
-  if (!s) stores.set(k, (s = new Store(k)));
+  if (!s) {
+    const store = (s = new Store(k));
+    stores.set(k, store);
+    k.onReload(() => store.reload());
+  }
   return s;
 }

@@ -69,8 +69,8 @@ export class SnapshotCatalogue {
 
   save(label: string | null): Promise<SnapshotInfo> {
     return this.d.serial(async () => {
-      const { text, counts } = dumpTables(this.d.ctx.storage.sql, this.d.tables);
-      const { bytes, manifest } = await encodeBundle(text, { schemaVersion: this.d.schemaVersion, runId: this.d.identity().runId, createdAt: this.d.clock().iso(), counts });
+      const { lines, counts } = dumpTables(this.d.ctx.storage.sql, this.d.tables);
+      const { bytes, manifest } = await encodeBundle(lines, { schemaVersion: this.d.schemaVersion, runId: this.d.identity().runId, createdAt: this.d.clock().iso(), counts });
       return this.store(bytes, manifest, label);
     });
   }

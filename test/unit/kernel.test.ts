@@ -176,6 +176,24 @@ describe("snapshots", () => {
       expect(rowidOf()).toBe(blobRowid);
     });
   });
+
+  it("saves and restores a world that dumps to more than workerd's 128 MiB Blob limit", async () => {
+    const run = await spawn();
+    await runInDurableObject(run.stub, async (instance, state) => {
+      const w = worldOf(instance);
+      await w.ensureSchema();
+      const sql = state.storage.sql;
+      // 150 attempt rows of 1 MiB each: a world of 150 MiB, compressible like real JSON.
+      state.storage.transactionSync(() => {
+        for (let i = 0; i < 150; i++) sql.exec("INSERT INTO kernel_delivery_attempts (delivery_id, at, status, error, duration_ms) VALUES (?, 1, 500, ?, 1.5)", `big${i}`, `${i}:`.padEnd(1 << 20, "x"));
+      });
+      const snap = await w.snapshots.save("big");
+      state.storage.transactionSync(() => sql.exec("DELETE FROM kernel_delivery_attempts WHERE delivery_id IN ('big0', 'big149')"));
+      expect(await w.snapshots.restore(snap.id)).toBe(true);
+      expect(sql.exec("SELECT count(*) AS n, sum(length(error)) AS bytes FROM kernel_delivery_attempts WHERE delivery_id LIKE 'big%'").one()).toEqual({ n: 150, bytes: 150 * (1 << 20) });
+      expect(sql.exec("SELECT substr(error, 1, 4) AS head FROM kernel_delivery_attempts WHERE delivery_id = 'big149'").one().head).toBe("149:");
+    });
+  });
 });
 
 describe("TTL expiry", () => {

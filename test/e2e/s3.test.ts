@@ -460,6 +460,29 @@ describe("S3 clone: multipart uploads", () => {
     const across = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: "big", Range: `bytes=${p1.length - 10}-${p1.length + 9}` }));
     expect(Buffer.from(await across.Body!.transformToByteArray()).equals(Buffer.concat([p1, p2]).subarray(p1.length - 10, p1.length + 10))).toBe(true);
     expect(await failure(s3.send(new ListPartsCommand({ Bucket: bucket, Key: "big", UploadId })))).toMatchObject({ name: "NoSuchUpload", status: 404 });
+    // A retried complete (its answer lost) gets the same result while the key holds that object.
+    const again = await s3.send(new CompleteMultipartUploadCommand({ Bucket: bucket, Key: "big", UploadId, MultipartUpload: { Parts: [{ PartNumber: 1, ETag: e1 }, { PartNumber: 2, ETag: e2 }] } }));
+    expect(again).toMatchObject({ ETag: want, Bucket: bucket, Key: "big" });
+
+    // Parts of the completed object by partNumber: each part's bytes, the parts count, the object's ETag.
+    for (const [n, bytes, from] of [[1, p1, 0], [2, p2, p1.length]] as const) {
+      const part = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: "big", PartNumber: n }));
+      expect(part).toMatchObject({ ETag: want, PartsCount: 2, ContentLength: bytes.length, ContentRange: `bytes ${from}-${from + bytes.length - 1}/${p1.length + p2.length}` });
+      expect(part.$metadata.httpStatusCode).toBe(206);
+      expect(Buffer.from(await part.Body!.transformToByteArray()).equals(bytes)).toBe(true);
+    }
+    expect(await s3.send(new HeadObjectCommand({ Bucket: bucket, Key: "big", PartNumber: 2 }))).toMatchObject({ ContentLength: p2.length, PartsCount: 2, ETag: want });
+    expect(await failure(s3.send(new GetObjectCommand({ Bucket: bucket, Key: "big", PartNumber: 3 })))).toMatchObject({ name: "InvalidPartNumber", status: 416 });
+    expect(await failure(s3.send(new GetObjectCommand({ Bucket: bucket, Key: "big", PartNumber: 1, Range: "bytes=0-1" })))).toMatchObject({ name: "InvalidRequest", status: 400 });
+    expect(await failure(s3.send(new GetObjectCommand({ Bucket: bucket, Key: "big", PartNumber: 0 })))).toMatchObject({ name: "InvalidArgument", status: 400 });
+    // An object put whole has one part: itself.
+    await s3.send(new PutObjectCommand({ Bucket: bucket, Key: "whole", Body: "one piece" }));
+    expect(await (await s3.send(new GetObjectCommand({ Bucket: bucket, Key: "whole", PartNumber: 1 }))).Body!.transformToString()).toBe("one piece");
+    expect(await failure(s3.send(new GetObjectCommand({ Bucket: bucket, Key: "whole", PartNumber: 2 })))).toMatchObject({ name: "InvalidPartNumber", status: 416 });
+    // Once the key holds another object, the old upload id is gone.
+    await s3.send(new PutObjectCommand({ Bucket: bucket, Key: "big", Body: "replaced" }));
+    expect(await failure(s3.send(new CompleteMultipartUploadCommand({ Bucket: bucket, Key: "big", UploadId, MultipartUpload: { Parts: [{ PartNumber: 1, ETag: e1 }, { PartNumber: 2, ETag: e2 }] } }))))
+      .toMatchObject({ name: "NoSuchUpload", status: 404 });
 
     const small = await s3.send(new CreateMultipartUploadCommand({ Bucket: bucket, Key: "small" }));
     const s1 = (await s3.send(new UploadPartCommand({ Bucket: bucket, Key: "small", UploadId: small.UploadId, PartNumber: 1, Body: "tiny" }))).ETag!;

@@ -4,7 +4,7 @@ import type { Kernel } from "../../kernel/types.ts";
 import { hex } from "../../lib/crypto.ts";
 import { S3Error, invalidArgument, noSuchUpload } from "./errors.ts";
 import { requireBucket } from "./buckets.ts";
-import { putObject, type ObjectRow } from "./objects.ts";
+import { findObject, putObject, type ObjectRow } from "./objects.ts";
 import { md5Bytes } from "./checksums.ts";
 import type { Segment } from "./storage.ts";
 
@@ -105,11 +105,27 @@ export function completeUpload(k: Kernel, u: UploadRow, requested: { partNumber:
   const segments: Segment[] = chosen.flatMap((p) => JSON.parse(p.segments) as Segment[]);
   const row = putObject(k, {
     bucket: u.bucket, key: u.key, size: chosen.reduce((n, p) => n + p.size, 0), etag: `"${hex(md5Bytes(md5s))}-${chosen.length}"`,
-    headers: JSON.parse(u.headers), metadata: JSON.parse(u.metadata), segments, crc32: null, partsCount: chosen.length, tags: JSON.parse(u.tags),
+    headers: JSON.parse(u.headers), metadata: JSON.parse(u.metadata), segments, crc32: null, partsCount: chosen.length,
+    partSizes: chosen.map((p) => p.size), tags: JSON.parse(u.tags),
     lock: u.lock ? JSON.parse(u.lock) : null,
   });
   abortUpload(k, u);
+  const now = k.clock.now();
+  k.sql.exec("INSERT INTO s3_completed_uploads (id, bucket, key, etag, version_id, completed_at) VALUES (?, ?, ?, ?, ?, ?)", u.id, u.bucket, u.key, row.etag, row.version_id, now);
+  // A retry comes within moments of the lost answer; a day of the run clock is plenty.
+  k.sql.exec("DELETE FROM s3_completed_uploads WHERE completed_at < ?", now - 86_400_000);
   return row;
+}
+
+/**
+ * The object an upload completed into, when a CompleteMultipartUpload is sent again and the key
+ * still holds it: S3 answers the retry with the same result rather than NoSuchUpload.
+ */
+export function completedInto(k: Kernel, bucket: string, key: string, uploadId: string): ObjectRow | null {
+  const done = k.sql.exec<{ etag: string; version_id: string | null }>("SELECT etag, version_id FROM s3_completed_uploads WHERE id = ? AND bucket = ? AND key = ?", uploadId, bucket, key).toArray()[0];
+  if (!done) return null;
+  const o = findObject(k, bucket, key);
+  return o && o.etag === done.etag && o.version_id === done.version_id ? o : null;
 }
 
 export function listUploads(k: Kernel, bucket: string, q: { prefix: string; keyMarker: string; uploadIdMarker: string; max: number }): { uploads: UploadRow[]; truncated: boolean } {

@@ -18,6 +18,8 @@ export type ObjectRow = {
   segments: string;
   crc32: string | null;
   parts_count: number | null;
+  /** A completed multipart upload's part sizes (JSON array), or null. */
+  part_sizes: string | null;
   tags: string;
   /** The version id; null is the `null` version. */
   version_id: string | null;
@@ -35,6 +37,8 @@ export interface NewObject {
   segments: Segment[];
   crc32: string | null;
   partsCount: number | null;
+  /** Sizes of the parts in order, for a completed multipart upload (GET ?partNumber). */
+  partSizes?: number[] | null;
   tags: Record<string, string>;
   /** Object Lock of the new version (request headers or the bucket's default retention). */
   lock?: Lock | null;
@@ -63,11 +67,11 @@ export function putObject(k: Kernel, o: NewObject): ObjectRow {
   const row: ObjectRow = {
     id: `${o.bucket}/${o.key}`, bucket: o.bucket, key: o.key, size: o.size, etag: o.etag, last_modified: k.clock.now(),
     headers: JSON.stringify(o.headers), metadata: JSON.stringify(o.metadata), segments: JSON.stringify(o.segments), crc32: o.crc32, parts_count: o.partsCount,
-    tags: JSON.stringify(o.tags), version_id: versionId, lock: o.lock ? JSON.stringify(o.lock) : null,
+    part_sizes: o.partSizes ? JSON.stringify(o.partSizes) : null, tags: JSON.stringify(o.tags), version_id: versionId, lock: o.lock ? JSON.stringify(o.lock) : null,
   };
   k.sql.exec(
-    "INSERT OR REPLACE INTO s3_objects (id, bucket, key, size, etag, last_modified, headers, metadata, segments, crc32, parts_count, tags, version_id, lock) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-    row.id, row.bucket, row.key, row.size, row.etag, row.last_modified, row.headers, row.metadata, row.segments, row.crc32, row.parts_count, row.tags, row.version_id, row.lock,
+    "INSERT OR REPLACE INTO s3_objects (id, bucket, key, size, etag, last_modified, headers, metadata, segments, crc32, parts_count, part_sizes, tags, version_id, lock) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+    row.id, row.bucket, row.key, row.size, row.etag, row.last_modified, row.headers, row.metadata, row.segments, row.crc32, row.parts_count, row.part_sizes, row.tags, row.version_id, row.lock,
   );
   return row;
 }

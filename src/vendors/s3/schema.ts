@@ -39,6 +39,8 @@ export const objects = sqliteTable(
     segments: text("segments").notNull(),
     crc32: text("crc32"),
     partsCount: integer("parts_count"),
+    /** A completed multipart upload's part sizes in order (JSON array), for GETs by partNumber; null otherwise. */
+    partSizes: text("part_sizes"),
     /** Object tags as a JSON object. */
     tags: text("tags").notNull().default("{}"),
     /** The version id; null is S3's `null` version (written while versioning was off or suspended). */
@@ -75,6 +77,8 @@ export const versions = sqliteTable(
     segments: text("segments").notNull(),
     crc32: text("crc32"),
     partsCount: integer("parts_count"),
+    /** A completed multipart upload's part sizes in order (JSON array), for GETs by partNumber; null otherwise. */
+    partSizes: text("part_sizes"),
     tags: text("tags").notNull().default("{}"),
     lock: text("lock"),
     /** When a newer version replaced it: noncurrent-version lifecycle rules count from here. */
@@ -113,3 +117,16 @@ export const parts = sqliteTable(
   },
   (t) => [primaryKey({ columns: [t.uploadId, t.partNumber] })],
 );
+
+/**
+ * Multipart uploads completed: a client retrying CompleteMultipartUpload (its answer was lost)
+ * gets the same result, as at S3, while the key still holds that object.
+ */
+export const completedUploads = sqliteTable("s3_completed_uploads", {
+  id: text("id").primaryKey(),
+  bucket: text("bucket").notNull(),
+  key: text("key").notNull(),
+  etag: text("etag").notNull(),
+  versionId: text("version_id"),
+  completedAt: integer("completed_at").notNull(),
+});

@@ -46,10 +46,10 @@ const nextSeq = (k: Kernel, bucket: string, key: string) =>
 function demoteCurrent(k: Kernel, o: ObjectRow): void {
   const vid = o.version_id ?? "null";
   k.sql.exec(
-    `INSERT INTO s3_versions (id, bucket, key, version_id, seq, marker, size, etag, last_modified, headers, metadata, segments, crc32, parts_count, tags, lock, noncurrent_since)
-     VALUES (?, ?, ?, ?, ?, 0, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    `INSERT INTO s3_versions (id, bucket, key, version_id, seq, marker, size, etag, last_modified, headers, metadata, segments, crc32, parts_count, part_sizes, tags, lock, noncurrent_since)
+     VALUES (?, ?, ?, ?, ?, 0, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     versionRowId(o.bucket, o.key, vid), o.bucket, o.key, vid, nextSeq(k, o.bucket, o.key), o.size, o.etag, o.last_modified, o.headers, o.metadata, o.segments,
-    o.crc32, o.parts_count, o.tags, o.lock, k.clock.now(),
+    o.crc32, o.parts_count, o.part_sizes, o.tags, o.lock, k.clock.now(),
   );
   k.sql.exec("DELETE FROM s3_objects WHERE id = ?", o.id);
 }
@@ -97,9 +97,9 @@ function promoteNewest(k: Kernel, bucket: string, key: string): void {
   const top = k.sql.exec<Omit<Version, "current">>("SELECT * FROM s3_versions WHERE bucket = ? AND key = ? ORDER BY seq DESC LIMIT 1", bucket, key).toArray()[0];
   if (!top || top.marker) return;
   k.sql.exec(
-    `INSERT INTO s3_objects (id, bucket, key, size, etag, last_modified, headers, metadata, segments, crc32, parts_count, tags, version_id, lock)
-     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-    `${bucket}/${key}`, bucket, key, top.size, top.etag, top.last_modified, top.headers, top.metadata, top.segments, top.crc32, top.parts_count, top.tags,
+    `INSERT INTO s3_objects (id, bucket, key, size, etag, last_modified, headers, metadata, segments, crc32, parts_count, part_sizes, tags, version_id, lock)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    `${bucket}/${key}`, bucket, key, top.size, top.etag, top.last_modified, top.headers, top.metadata, top.segments, top.crc32, top.parts_count, top.part_sizes, top.tags,
     top.version_id === "null" ? null : top.version_id, top.lock,
   );
   k.sql.exec("DELETE FROM s3_versions WHERE id = ?", top.id);
@@ -221,7 +221,7 @@ export interface VersionsOutput {
 type Row = Omit<Version, "current" | "noncurrent_since"> & { ord: number };
 
 const PAGE = 500;
-const COLUMNS = "id, bucket, key, version_id, size, etag, last_modified, headers, metadata, segments, crc32, parts_count, tags, lock";
+const COLUMNS = "id, bucket, key, version_id, size, etag, last_modified, headers, metadata, segments, crc32, parts_count, part_sizes, tags, lock";
 
 /**
  * Versions and delete markers in S3's order: keys in byte order, each key's versions newest

@@ -99,7 +99,7 @@ function signedRoute(k: Kernel, c: C): Response {
   const extra: Record<string, string> = { "x-amz-request-id": r.id, "x-amz-id-2": r.id };
   // Every object is encrypted at rest (SSE-S3) by default at AWS, and says so.
   const sub = [...r.q.keys()].filter((name) => SUBRESOURCES.has(name));
-  const bytesOp = sub.length === 0 || (sub.length === 1 && sub[0] === "uploadId" && r.method !== "GET");
+  const bytesOp = sub.length === 0 || (sub.length === 1 && ((sub[0] === "uploadId" && r.method !== "GET") || (sub[0] === "partNumber" && r.method === "GET")));
   const sse: Record<string, string> = r.key !== null && r.method !== "DELETE" && bytesOp ? { "x-amz-server-side-encryption": "AES256" } : {};
   const finish = (out: Response) => withHeaders(out, out.status < 300 ? { ...extra, ...sse } : extra);
   if (res instanceof Deferred) return deferred(async () => finish(await res.run()));

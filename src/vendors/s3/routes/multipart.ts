@@ -3,12 +3,12 @@ import { deferred, type Kernel } from "../../../kernel/types.ts";
 import { hex } from "../../../lib/crypto.ts";
 import { S3Error, invalidArgument, malformedXml } from "../errors.ts";
 import { xmlResponse, parseXml } from "../xml.ts";
-import { checkWrite, evaluate } from "../objects.ts";
+import { checkWrite, evaluate, type ObjectRow } from "../objects.ts";
 import { requireBucket } from "../buckets.ts";
 import { resolveVersion, versionIdHeader } from "../versions.ts";
 import { lockForWrite } from "../objectlock.ts";
 import { writtenHeaders } from "./objects.ts";
-import { completeUpload, createUpload, listParts, listUploads, partNumberOf, putPart, requireUpload } from "../multipart.ts";
+import { completedInto, completeUpload, createUpload, listParts, listUploads, partNumberOf, putPart, requireUpload } from "../multipart.ts";
 import { readConditions, systemHeadersOf, userMetadataOf, isoDate } from "../http.ts";
 import { readSegments, sliceSegments, storeUpload, type Segment, type Upload } from "../storage.ts";
 import { CHECKSUMS, Digests, base64 } from "../checksums.ts";
@@ -81,6 +81,9 @@ export function uploadPartCopyRoute(k: Kernel, r: S3Req): Response {
 }
 
 export function completeRoute(k: Kernel, r: S3Req): Response {
+  requireBucket(k, r.bucket!);
+  const again = completedInto(k, r.bucket!, r.key!, r.q.get("uploadId")!);
+  if (again) return completeResult(k, again);
   const u = requireUpload(k, r.bucket!, r.key!, r.q.get("uploadId")!);
   const doc = parseXml(r.body, "CompleteMultipartUpload");
   const parts = (doc.Part ?? []) as { PartNumber?: unknown; ETag?: unknown }[];
@@ -89,10 +92,13 @@ export function completeRoute(k: Kernel, r: S3Req): Response {
     return { partNumber: partNumberOf(String(p.PartNumber).trim()), etag: p.ETag.trim() };
   });
   checkWrite(k, u.bucket, u.key, readConditions(r.headers));
-  const row = completeUpload(k, u, requested);
+  return completeResult(k, completeUpload(k, u, requested));
+}
+
+function completeResult(k: Kernel, row: ObjectRow): Response {
   return xmlResponse("CompleteMultipartUploadResult", {
-    Location: `${k.world().urls.s3}/${encodeURIComponent(u.bucket)}/${u.key.split("/").map(encodeURIComponent).join("/")}`,
-    Bucket: u.bucket, Key: u.key, ETag: row.etag,
+    Location: `${k.world().urls.s3}/${encodeURIComponent(row.bucket)}/${row.key.split("/").map(encodeURIComponent).join("/")}`,
+    Bucket: row.bucket, Key: row.key, ETag: row.etag,
   }, writtenHeaders(k, row));
 }
 

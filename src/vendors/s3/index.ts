@@ -21,6 +21,7 @@ export const s3: VendorPlugin = {
     { name: "s3_versions", type: "version", idColumn: "id" },
     { name: "s3_uploads", type: "multipart_upload", idColumn: "id" },
     { name: "s3_parts" },
+    { name: "s3_completed_uploads" },
   ],
   maxBodyBytes: 5 * 1024 ** 3,
   streamBodies: streamsBody,

@@ -8,6 +8,7 @@ import { changed, emit } from "./events.ts";
 import { attemptPayment, draftInvoice, finalizeInvoice, itemLine, withTotals } from "./invoices.ts";
 import { newId, unixNow, type Obj } from "./store.ts";
 import { LIST_PARAMS, Params, listJson, listQuery, metadata, type Ctx } from "./wire.ts";
+import { taxRatesParam } from "./taxes.ts";
 import type { Kernel } from "../../kernel/types.ts";
 import { ctxOf } from "./wire.ts";
 
@@ -78,7 +79,7 @@ function draftOf(s: Ctx, id: string, param = "invoice"): Obj {
 }
 
 function saveDraftLines(s: Ctx, before: Obj, lines: Obj[]): Obj {
-  const next = withTotals(before, lines);
+  const next = withTotals(s, before, lines);
   s.store.save("invoice", next);
   emit(s, "invoice.updated", next, changed(before, next));
   return next;
@@ -119,7 +120,7 @@ export function createInvoiceItem(s: Ctx, p: Params): Obj {
     proration: false,
     quantity: priced.quantity,
     quantity_decimal: String(priced.quantity),
-    tax_rates: [],
+    tax_rates: taxRatesParam(s, p, "tax_rates") ?? [],
     test_clock: customer.test_clock ?? null,
   };
   s.store.insert("invoiceitem", item);
@@ -159,6 +160,7 @@ export function updateInvoiceItem(s: Ctx, id: string, p: Params): Obj {
     discountable: p.bool("discountable") ?? before.discountable,
     metadata: metadata(p, before.metadata as Record<string, string>),
     period: period(p, unixNow(s.k), before),
+    tax_rates: taxRatesParam(s, p, "tax_rates") ?? before.tax_rates,
   };
   s.store.save("invoiceitem", next);
   if (before.invoice) relineDraft(s, String(before.invoice), id, next);
@@ -219,7 +221,7 @@ export function createInvoice(s: Ctx, p: Params): Obj {
   const autoAdvance = p.bool("auto_advance") ?? false;
   const inv = draftInvoice(s, null, customer, [], "manual", { start: now, end: now }, [], {
     collection, currency, autoAdvance, items,
-    over: { description: p.str("description") ?? null, metadata: metadata(p), default_payment_method: pm, footer: p.str("footer") ?? null, due_date: dueDate ?? null },
+    over: { description: p.str("description") ?? null, metadata: metadata(p), default_payment_method: pm, footer: p.str("footer") ?? null, due_date: dueDate ?? null, default_tax_rates: taxRatesParam(s, p, "default_tax_rates") ?? [] },
   });
   s.store.setInternal("invoice", inv.id, { ...s.store.internal<Obj>("invoice", inv.id), daysUntilDue: days ?? null });
   for (const i of items) s.store.save("invoiceitem", { ...i, invoice: inv.id });
@@ -232,14 +234,15 @@ export function updateInvoice(s: Ctx, id: string, p: Params): Obj {
     "application_fee_amount", "automatic_tax", "custom_fields", "default_source", "default_tax_rates", "discounts", "effective_at", "issuer", "number",
     "on_behalf_of", "payment_settings", "rendering", "shipping_cost", "shipping_details", "statement_descriptor", "transfer_data", "automatically_finalizes_at");
   const before = s.store.get("invoice", id, "invoice");
-  const draftOnly = ["collection_method", "days_until_due", "due_date", "default_payment_method", "footer"].find((f) => p.has(f));
+  const draftOnly = ["collection_method", "days_until_due", "due_date", "default_payment_method", "footer", "default_tax_rates"].find((f) => p.has(f));
   if (draftOnly && before.status !== "draft") throw err.invalid(`Finalized invoices can't be updated in this way: \`${draftOnly}\` can only be changed on a draft.`, { code: "invoice_not_editable", param: draftOnly });
   if (before.status === "void" || before.status === "paid") {
     if (p.has("auto_advance")) throw err.invalid(`You cannot change auto_advance on a ${before.status} invoice.`, { code: "invoice_not_editable", param: "auto_advance" });
   }
-  const next: Obj = { ...before, metadata: metadata(p, before.metadata as Record<string, string>) };
+  let next: Obj = { ...before, metadata: metadata(p, before.metadata as Record<string, string>) };
   if (p.has("description")) next.description = p.str("description") ?? null;
   if (p.has("footer")) next.footer = p.str("footer") ?? null;
+  if (p.has("default_tax_rates")) next = withTotals(s, { ...next, default_tax_rates: taxRatesParam(s, p, "default_tax_rates") ?? [] }, (next.lines as { data: Obj[] }).data);
   if (p.has("default_payment_method")) {
     const pm = p.str("default_payment_method") ?? null;
     if (pm && s.store.get("payment_method", pm, "default_payment_method").customer !== before.customer) {

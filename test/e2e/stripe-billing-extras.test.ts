@@ -256,7 +256,8 @@ describe("stripe clone: customer balance", () => {
 
     await stripe.invoiceItems.create({ customer: cus.id, amount: 1000, currency: "usd" });
     const inv = await stripe.invoices.create({ customer: cus.id, pending_invoice_items_behavior: "include", collection_method: "send_invoice", days_until_due: 30 });
-    expect(inv).toMatchObject({ starting_balance: 0, ending_balance: null, amount_due: 1000 });
+    // A draft shows the balance it will take; finalizing takes it.
+    expect(inv).toMatchObject({ starting_balance: -300, ending_balance: null, total: 1000, amount_due: 700 });
     const open = await stripe.invoices.finalizeInvoice(inv.id);
     expect(open).toMatchObject({ status: "open", starting_balance: -300, ending_balance: 0, amount_due: 700, amount_remaining: 700 });
     expect(await stripe.customers.retrieve(cus.id)).toMatchObject({ balance: 0 });
@@ -271,6 +272,21 @@ describe("stripe clone: customer balance", () => {
     await stripe.invoiceItems.create({ customer: debtor.id, amount: 1000, currency: "usd" });
     const owed = await stripe.invoices.finalizeInvoice((await stripe.invoices.create({ customer: debtor.id, pending_invoice_items_behavior: "include", collection_method: "send_invoice", days_until_due: 30 })).id);
     expect(owed).toMatchObject({ total: 1000, starting_balance: 250, ending_balance: 0, amount_due: 1250 });
+  });
+});
+
+describe("stripe clone: customer balance on the run clock", () => {
+  it("leaves a balance alone on a $0 trial invoice and charges it with the first renewal", async () => {
+    const { run, stripe, cus, price } = await billing();
+    await stripe.customers.createBalanceTransaction(cus.id, { amount: 250, currency: "usd", description: "Setup fee" });
+    const sub = await stripe.subscriptions.create({ customer: cus.id, items: [{ price: price.id }], trial_period_days: 7, expand: ["latest_invoice"] });
+    expect(sub.status).toBe("trialing");
+    expect(sub.latest_invoice).toMatchObject({ status: "paid", total: 0, starting_balance: 250, ending_balance: 250, amount_due: 0 });
+    await advance(run, "8d");
+    const renewal = await stripe.invoices.retrieve((await stripe.subscriptions.retrieve(sub.id)).latest_invoice as string);
+    expect(renewal).toMatchObject({ status: "paid", total: 1000, starting_balance: 250, ending_balance: 0, amount_due: 1250, amount_paid: 1250 });
+    expect(await stripe.customers.retrieve(cus.id)).toMatchObject({ balance: 0 });
+    expect((await stripe.charges.list({ customer: cus.id })).data.map((c) => c.amount)).toEqual([1250]);
   });
 });
 

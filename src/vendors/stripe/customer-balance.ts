@@ -46,16 +46,21 @@ export function recordBalance(s: Ctx, customer: Obj, amount: number, type: strin
   return tx;
 }
 
+/** The part of a customer's balance an invoice in `currency` can take: one in another currency waits. */
+export function usableBalance(customer: Obj, currency: string): number {
+  return customer.currency === null || customer.currency === undefined || customer.currency === currency ? Number(customer.balance ?? 0) : 0;
+}
+
 /**
  * What a finalized invoice's balance fields become: the customer's balance is taken into its
  * amount due (credit lowers it, a debt raises it), and a negative total is credited to the
  * customer. The customer's balance moves by what was applied.
  */
 export function applyBalance(s: Ctx, customer: Obj, inv: Obj): Partial<Obj> {
-  const balance = Number(customer.balance ?? 0);
   const total = Number(inv.total);
-  // A balance in another currency waits for an invoice in its own.
-  const usable = customer.currency === null || customer.currency === undefined || customer.currency === inv.currency ? balance : 0;
+  const usable = usableBalance(customer, String(inv.currency));
+  // A $0 invoice (a trial's) leaves the balance for the next one.
+  if (total === 0) return { starting_balance: usable, ending_balance: usable, amount_due: 0, amount_remaining: 0 };
   const net = total + usable;
   const ending = Math.min(0, net);
   const due = Math.max(0, net);

@@ -7,7 +7,7 @@ import { createIntent } from "./payment-intents.ts";
 import { newId, unixNow, type Obj } from "./store.ts";
 import { LIST_PARAMS, Params, listJson, listQuery, search, type Ctx } from "./wire.ts";
 import { rateIds, withTaxes } from "./taxes.ts";
-import { applyBalance, unapplyBalance } from "./customer-balance.ts";
+import { applyBalance, unapplyBalance, usableBalance } from "./customer-balance.ts";
 
 export interface Line {
   price: Obj;
@@ -194,6 +194,7 @@ export function draftInvoice(
     ...oneOff?.over,
   };
   if (sub) inv.default_tax_rates = sub.default_tax_rates ?? [];
+  inv.starting_balance = usableBalance(customer, String(currency));
   const taxed = withTaxes(s, inv, (inv.lines as { data: Obj[] }).data, (_l, i) => (i < lines.length ? (lines[i].taxRates ?? []) : rateIds(pendingItems[i - lines.length].tax_rates)), subtotal - total);
   s.store.insert("invoice", taxed, { seq });
   emit(s, "invoice.created", taxed);

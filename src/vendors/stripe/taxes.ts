@@ -17,7 +17,7 @@ const TAX_TYPES = [
 /** A percentage as Stripe takes it: a decimal with up to four places, 0 to 100. */
 function percentage(p: Params): number {
   const v = p.reqStr("percentage");
-  if (!/^\d+(\.\d{1,4})?$/.test(v)) throw err.invalid(`Invalid decimal: ${v}`, { code: "parameter_invalid_decimal", param: "percentage" });
+  if (!/^\d+(\.\d{1,4})?$/.test(v)) throw err.invalid(`Invalid decimal: ${v}`, { param: "percentage" });
   const n = Number(v);
   if (n > 100) throw err.invalid("Percentage must be between 0 and 100.", { param: "percentage" });
   return n;
@@ -161,7 +161,8 @@ export function withTaxes(s: Ctx, inv: Obj, lineData: Obj[], ratesOf: (line: Obj
   });
   const subtotal = lines.reduce((n, l) => n + Number(l.amount), 0);
   const total = subtotal - discounted + exclusiveTax;
-  const due = Math.max(0, total);
+  // A draft shows the customer's balance it will take in when finalized.
+  const due = total === 0 ? 0 : Math.max(0, total + Number(inv.starting_balance ?? 0));
   return {
     ...inv,
     lines: { ...(inv.lines as Obj), data: lines, total_count: lines.length },

@@ -176,6 +176,16 @@ describe("stripe clone: subscription items", () => {
     expect(await caught(stripe.subscriptionItems.update("si_nope", { quantity: 1 }))).toMatchObject({ statusCode: 404, code: "resource_missing" });
     expect(await caught(stripe.subscriptionItems.list({} as Stripe.SubscriptionItemListParams))).toMatchObject({ code: "parameter_missing", param: "subscription" });
 
+    // Auto-pagination walks the items in the subscription's order, one page at a time.
+    const third = await stripe.subscriptionItems.create({ subscription: sub.id, price: (await stripe.prices.create({ currency: "usd", unit_amount: 100, recurring: { interval: "month" }, product_data: { name: "Third" } })).id, proration_behavior: "none" });
+    const walked: string[] = [];
+    for await (const i of stripe.subscriptionItems.list({ subscription: sub.id, limit: 1 })) walked.push(i.id);
+    expect(walked).toEqual([sub.items.data[0].id, si.id, third.id]);
+    const back = await stripe.subscriptionItems.list({ subscription: sub.id, ending_before: third.id, limit: 1 });
+    expect(back).toMatchObject({ has_more: true });
+    expect(back.data.map((i) => i.id)).toEqual([si.id]);
+    await stripe.subscriptionItems.del(third.id, { proration_behavior: "none" });
+
     const gone = await stripe.subscriptionItems.del(si.id, { proration_behavior: "none" });
     expect(gone).toEqual(expect.objectContaining({ id: si.id, object: "subscription_item", deleted: true }));
     expect((await stripe.subscriptionItems.list({ subscription: sub.id })).data.map((i) => i.id)).toEqual([sub.items.data[0].id]);
@@ -323,6 +333,21 @@ describe("stripe clone: tax ids", () => {
     expect(await caught(stripe.customers.retrieveTaxId(cus.id, el.id))).toMatchObject({ statusCode: 404, code: "resource_missing" });
     const other = await stripe.customers.create({});
     expect(await caught(stripe.customers.retrieveTaxId(other.id, vat.id))).toMatchObject({ statusCode: 404, code: "resource_missing" });
+  });
+
+  it("takes tax_id_data on a new customer and expands a customer's tax_ids", async () => {
+    const run = await spawn({ kinds: ["stripe"] });
+    const stripe = stripeOf(run);
+    const cus = await stripe.customers.create({ name: "Acme GmbH", tax_id_data: [{ type: "eu_vat", value: "DE123456789" }, { type: "ch_vat", value: "CHE-123.456.789 MWST" }] });
+    const listed = await stripe.customers.listTaxIds(cus.id);
+    expect(listed.data.map((t) => [t.type, t.value, t.country])).toEqual([["ch_vat", "CHE-123.456.789 MWST", "CH"], ["eu_vat", "DE123456789", "DE"]]);
+    const expanded = await stripe.customers.retrieve(cus.id, { expand: ["tax_ids"] }) as Stripe.Customer;
+    expect(expanded.tax_ids).toMatchObject({ object: "list", url: `/v1/customers/${cus.id}/tax_ids` });
+    expect(expanded.tax_ids?.data.map((t) => t.id)).toEqual(listed.data.map((t) => t.id));
+    const bad = await caught(stripe.customers.create({ email: "bad@acme.test", tax_id_data: [{ type: "eu_vat", value: "DE1" }] }));
+    expect(bad).toMatchObject({ statusCode: 400, code: "tax_id_invalid", param: "tax_id_data[0][value]" });
+    // The refused customer was not made.
+    expect((await stripe.customers.list({ email: "bad@acme.test" })).data).toEqual([]);
   });
 
   it("serves /v1/tax_ids for the account's own ids and any customer's", async () => {

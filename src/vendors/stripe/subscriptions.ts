@@ -404,7 +404,16 @@ export function listSubscriptionItems(s: Ctx, p: Params) {
   const sub = s.store.get("subscription", p.reqStr("subscription"), "subscription");
   const all = items(sub);
   const q = listQuery(p);
-  return { object: "list", data: all.slice(0, q.limit), has_more: all.length > q.limit, url: "/v1/subscription_items" };
+  // Pages in the subscription's own order; cursors are item ids, as the SDK's auto-pagination sends them.
+  const cursor = q.startingAfter ?? q.endingBefore;
+  const at = cursor === undefined ? -1 : all.findIndex((i) => i.id === cursor);
+  if (cursor !== undefined && at < 0) throw err.missing("subscription item", cursor, q.startingAfter ? "starting_after" : "ending_before");
+  if (q.endingBefore) {
+    const from = Math.max(0, at - q.limit);
+    return { object: "list", data: all.slice(from, at), has_more: from > 0, url: "/v1/subscription_items" };
+  }
+  const data = all.slice(at + 1, at + 1 + q.limit);
+  return { object: "list", data, has_more: all.length > at + 1 + q.limit, url: "/v1/subscription_items" };
 }
 
 export function retrieveSubscriptionItem(s: Ctx, id: string): Obj {

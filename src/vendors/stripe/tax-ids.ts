@@ -4,7 +4,7 @@
 import { err } from "./errors.ts";
 import { emit } from "./events.ts";
 import { newId, unixNow, type Obj } from "./store.ts";
-import { LIST_PARAMS, listJson, listQuery, type Ctx, type Params } from "./wire.ts";
+import { LIST_PARAMS, Params, listJson, listQuery, type Ctx } from "./wire.ts";
 
 /** Every type stripe-node 23 knows. */
 const TYPES = [
@@ -69,12 +69,27 @@ function countryOf(type: string, value: string): string | null {
   return type.slice(0, 2).toUpperCase();
 }
 
+/** A new customer's `tax_id_data[]`: each entry becomes one of its tax ids. */
+export function taxIdData(s: Ctx, p: Params, customerId: string): void {
+  const raw = p.raw.tax_id_data;
+  if (raw === undefined || raw === "") return;
+  const list = Array.isArray(raw) ? raw : typeof raw === "object" && raw !== null ? Object.values(raw) : null;
+  if (!list) throw err.invalidArray("tax_id_data");
+  list.forEach((entry, i) => {
+    if (typeof entry !== "object" || entry === null || Array.isArray(entry)) throw err.invalidObject(`tax_id_data[${i}]`);
+    const ep = new Params(entry as Record<string, unknown>, `tax_id_data[${i}]`);
+    ep.allow("type", "value");
+    const { type, value } = validated(ep);
+    insert(s, type, value, { customer: customerId, customer_account: null, type: "customer" });
+  });
+}
+
 function validated(p: Params): { type: string; value: string } {
   const type = p.oneOf("type", TYPES, { required: true })!;
   const value = p.reqStr("value").trim();
   const format = FORMATS[type];
   const plausible = format ? format.test(value) : /^[0-9A-Za-z][0-9A-Za-z .\-\/]{1,38}$/.test(value);
-  if (!plausible) throw err.invalid(`Invalid value for ${type}.`, { code: "tax_id_invalid", param: "value" });
+  if (!plausible) throw err.invalid(`Invalid value for ${type}.`, { code: "tax_id_invalid", param: p.name("value") });
   return { type, value };
 }
 

@@ -175,6 +175,9 @@ const INCLUDABLE: Record<string, Record<string, Includable>> = {
   charge: {
     refunds: (s, o) => listJson(`/v1/charges/${o.id}/refunds`, s.store.list("refund", { limit: 100 }, { charge: o.id })),
   },
+  customer: {
+    tax_ids: (s, o) => listJson(`/v1/customers/${o.id}/tax_ids`, s.store.list("tax_id", { limit: 100 }, { customer: o.id })),
+  },
 };
 
 /** Applies `expand[]` paths (`customer`, `latest_charge.payment_method`, on lists `data.customer`). */

@@ -438,4 +438,32 @@ describe("stripe clone: shipping rates", () => {
     expect((await stripe.shippingRates.list({ currency: "usd" })).data.map((r) => r.id)).toEqual([ground.id]);
     expect((await stripe.shippingRates.list()).data.map((r) => r.id)).toEqual([express.id, ground.id]);
   });
+
+  it("charges a Checkout Session's first shipping option with its line items", async () => {
+    const run = await spawn({ kinds: ["stripe"] });
+    const stripe = stripeOf(run);
+    const ground = await stripe.shippingRates.create({ display_name: "Ground", fixed_amount: { amount: 500, currency: "usd" } });
+    const price = await stripe.prices.create({ currency: "usd", unit_amount: 2000, product_data: { name: "Lamp" } });
+    const cs = await stripe.checkout.sessions.create({
+      mode: "payment", line_items: [{ price: price.id }], success_url: "https://shop.test/ok",
+      shipping_options: [{ shipping_rate: ground.id }, { shipping_rate_data: { display_name: "Next day", fixed_amount: { amount: 1500, currency: "usd" } } }],
+    });
+    expect(cs).toMatchObject({ amount_subtotal: 2000, amount_total: 2500, total_details: { amount_shipping: 500 }, shipping_cost: { amount_total: 500, shipping_rate: ground.id } });
+    expect(cs.shipping_options.map((o) => o.shipping_amount)).toEqual([500, 1500]);
+    expect((await stripe.shippingRates.retrieve(cs.shipping_options[1].shipping_rate as string)).display_name).toBe("Next day");
+
+    const page = await (await fetch(cs.url!)).text();
+    const action = /<form method="post" action="([^"]+)"/.exec(page)![1];
+    const paid = await fetch(new URL(action, cs.url!), { method: "POST", redirect: "manual", headers: { "content-type": "application/x-www-form-urlencoded" }, body: "card=pm_card_visa&email=buyer%40acme.test" });
+    expect(paid.status).toBe(303);
+    const done = await stripe.checkout.sessions.retrieve(cs.id, { expand: ["payment_intent"] });
+    expect(done.payment_intent).toMatchObject({ status: "succeeded", amount: 2500 });
+
+    const eur = await stripe.shippingRates.create({ display_name: "EU", fixed_amount: { amount: 900, currency: "eur" } });
+    expect(await caught(stripe.checkout.sessions.create({ mode: "payment", line_items: [{ price: price.id }], success_url: "https://shop.test/ok", shipping_options: [{ shipping_rate: eur.id }] })))
+      .toMatchObject({ statusCode: 400, param: "shipping_options[0][shipping_rate]" });
+    await stripe.shippingRates.update(ground.id, { active: false });
+    expect(await caught(stripe.checkout.sessions.create({ mode: "payment", line_items: [{ price: price.id }], success_url: "https://shop.test/ok", shipping_options: [{ shipping_rate: ground.id }] })))
+      .toMatchObject({ statusCode: 400, param: "shipping_options[0][shipping_rate]" });
+  });
 });

@@ -105,6 +105,29 @@ describe("stripe clone: tax rates", () => {
     expect(renewal.total_taxes?.map((t) => [t.tax_rate_details?.tax_rate, t.amount])).toEqual([[lower.id, 50]]);
   });
 
+  it("taxes Checkout Session line items, and a subscription-mode session's subscription", async () => {
+    const { stripe, price } = await billing();
+    const vat = await stripe.taxRates.create({ display_name: "VAT", inclusive: false, percentage: 20 });
+    const incl = await stripe.taxRates.create({ display_name: "GST", inclusive: true, percentage: 25 });
+    const mug = await stripe.prices.create({ currency: "usd", unit_amount: 1000, product_data: { name: "Mug" } });
+    const tee = await stripe.prices.create({ currency: "usd", unit_amount: 2500, product_data: { name: "Tee" } });
+    const cs = await stripe.checkout.sessions.create({ mode: "payment", success_url: "https://shop.test/ok", line_items: [{ price: mug.id, quantity: 2, tax_rates: [vat.id] }, { price: tee.id, tax_rates: [incl.id] }] });
+    expect(cs).toMatchObject({ amount_subtotal: 4500, amount_total: 4900, total_details: { amount_tax: 900 } });
+    const items = await stripe.checkout.sessions.listLineItems(cs.id);
+    expect(items.data.map((i) => [i.amount_subtotal, i.amount_tax, i.amount_total])).toEqual([[2000, 400, 2400], [2500, 500, 2500]]);
+    expect(await caught(stripe.checkout.sessions.create({ mode: "payment", success_url: "https://shop.test/ok", line_items: [{ price: mug.id, tax_rates: ["txr_nope"] }] })))
+      .toMatchObject({ code: "resource_missing", param: "line_items[0][tax_rates][0]" });
+
+    const sub = await stripe.checkout.sessions.create({ mode: "subscription", success_url: "https://shop.test/ok", line_items: [{ price: price.id, tax_rates: [vat.id] }] });
+    expect(sub.amount_total).toBe(1200);
+    const page = await (await fetch(sub.url!)).text();
+    const action = /<form method="post" action="([^"]+)"/.exec(page)![1];
+    expect((await fetch(new URL(action, sub.url!), { method: "POST", redirect: "manual", headers: { "content-type": "application/x-www-form-urlencoded" }, body: "card=pm_card_visa&email=sub%40acme.test" })).status).toBe(303);
+    const done = await stripe.checkout.sessions.retrieve(sub.id, { expand: ["subscription", "invoice"] });
+    expect((done.subscription as Stripe.Subscription).items.data[0].tax_rates?.map((r) => r.id)).toEqual([vat.id]);
+    expect(done.invoice).toMatchObject({ status: "paid", subtotal: 1000, total: 1200, amount_paid: 1200 });
+  });
+
   it("taxes the discounted amount", async () => {
     const { stripe, cus, price } = await billing();
     const vat = await stripe.taxRates.create({ display_name: "VAT", inclusive: false, percentage: 20 });

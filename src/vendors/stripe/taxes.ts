@@ -107,10 +107,10 @@ export function taxRatesParam(s: Ctx, p: Params, key: string): Obj[] | undefined
 
 export const rateIds = (rates: unknown): string[] => ((rates as Obj[] | null | undefined) ?? []).map((r) => r.id);
 
-type Tax = { amount: number; tax_behavior: "exclusive" | "inclusive"; tax_rate_details: { tax_rate: string }; taxability_reason: string; taxable_amount: number; type: "tax_rate_details" };
+export type Tax = { amount: number; tax_behavior: "exclusive" | "inclusive"; tax_rate_details: { tax_rate: string }; taxability_reason: string; taxable_amount: number; type: "tax_rate_details" };
 
 /** One line's taxes: `amount` net of the line's discounts, taxed by `rates`. */
-function lineTaxes(amount: number, rates: Obj[]): Tax[] {
+export function lineTaxes(amount: number, rates: Obj[]): Tax[] {
   if (rates.length === 0) return [];
   const inclusive = rates.filter((r) => r.inclusive);
   const exclusive = rates.filter((r) => !r.inclusive);

@@ -241,6 +241,25 @@ describe("stripe clone: subscription items", () => {
   });
 });
 
+describe("stripe clone: subscription items and taxes together", () => {
+  it("taxes the prorations of an item's quantity change on the next invoice at the item's rates", async () => {
+    const { run, stripe, cus, price } = await billing();
+    const vat = await stripe.taxRates.create({ display_name: "VAT", inclusive: false, percentage: 20 });
+    const sub = await stripe.subscriptions.create({ customer: cus.id, items: [{ price: price.id, tax_rates: [vat.id] }] });
+    await advance(run, "15d");
+    await stripe.subscriptionItems.update(sub.items.data[0].id, { quantity: 2 });
+    await advance(run, "17d");
+    const renewal = await stripe.invoices.retrieve((await stripe.subscriptions.retrieve(sub.id)).latest_invoice as string);
+    expect(renewal.billing_reason).toBe("subscription_cycle");
+    const prorations = renewal.lines.data.filter((l) => l.parent?.subscription_item_details?.proration);
+    expect(prorations.map((l) => Math.sign(l.amount))).toEqual([-1, 1]);
+    for (const l of renewal.lines.data) expect(l.taxes?.map((t) => [t.tax_rate_details?.tax_rate, t.amount])).toEqual([[vat.id, Math.round(l.amount * 0.2)]]);
+    const tax = renewal.total_taxes!.reduce((n, t) => n + t.amount, 0);
+    expect(tax).toBe(renewal.lines.data.reduce((n, l) => n + Math.round(l.amount * 0.2), 0));
+    expect(renewal).toMatchObject({ total: renewal.subtotal + tax, total_excluding_tax: renewal.subtotal, amount_paid: renewal.subtotal + tax, status: "paid" });
+  });
+});
+
 describe("stripe clone: customer balance", () => {
   it("records balance transactions, moves customer.balance and applies it to the next invoices", async () => {
     const { stripe, cus, price } = await billing();

@@ -3,7 +3,7 @@
 // balance and its transactions, shipping rates.
 import { describe, expect, it } from "vitest";
 import Stripe from "stripe";
-import { advance, endingRuns, type Run } from "./helpers.ts";
+import { admin, advance, endingRuns, type Run } from "./helpers.ts";
 
 const spawn = endingRuns();
 
@@ -257,6 +257,39 @@ describe("stripe clone: subscription items and taxes together", () => {
     const tax = renewal.total_taxes!.reduce((n, t) => n + t.amount, 0);
     expect(tax).toBe(renewal.lines.data.reduce((n, l) => n + Math.round(l.amount * 0.2), 0));
     expect(renewal).toMatchObject({ total: renewal.subtotal + tax, total_excluding_tax: renewal.subtotal, amount_paid: renewal.subtotal + tax, status: "paid" });
+  });
+});
+
+describe("stripe clone: renewals in bulk beside balances, taxes and tax ids", () => {
+  it("renews a customer with a balance, a taxed subscription and a customer with tax ids one by one, the alike rest in bulk", async () => {
+    const run = await spawn({ kinds: ["stripe"] });
+    const stripe = stripeOf(run);
+    await admin(run, "POST", "/clock/freeze");
+    const price = await stripe.prices.create({ currency: "usd", unit_amount: 1500, recurring: { interval: "day", interval_count: 30 }, product_data: { name: "Bulk" } });
+    const vat = await stripe.taxRates.create({ display_name: "VAT", inclusive: false, percentage: 20 });
+    const subs: Stripe.Subscription[] = [];
+    for (let i = 0; i < 6; i++) {
+      const cus = await stripe.customers.create({ email: `b${i}@acme.test` });
+      const pm = await stripe.paymentMethods.attach("pm_card_visa", { customer: cus.id });
+      await stripe.customers.update(cus.id, { invoice_settings: { default_payment_method: pm.id } });
+      subs.push(await stripe.subscriptions.create({ customer: cus.id, items: [{ price: price.id }], ...(i === 2 ? { default_tax_rates: [vat.id] } : {}) }));
+    }
+    await stripe.customers.createBalanceTransaction(subs[1].customer as string, { amount: -300, currency: "usd" });
+    await stripe.customers.createTaxId(subs[3].customer as string, { type: "eu_vat", value: "FR12345678901" });
+
+    const r = await admin(run, "POST", "/clock/advance", { by: "30d" });
+    const fired = (r.json.fired as { what: string }[]).flatMap((f) => f.what.split("; "));
+    expect(fired.filter((w) => w.includes("renewed (in bulk)"))).toHaveLength(2);
+    const renewals = [];
+    for (const sub of subs) renewals.push(await stripe.invoices.retrieve((await stripe.subscriptions.retrieve(sub.id)).latest_invoice as string));
+    expect(renewals.map((i) => [i.billing_reason, i.status, i.amount_paid])).toEqual([
+      ["subscription_cycle", "paid", 1500], ["subscription_cycle", "paid", 1200], ["subscription_cycle", "paid", 1800],
+      ["subscription_cycle", "paid", 1500], ["subscription_cycle", "paid", 1500], ["subscription_cycle", "paid", 1500],
+    ]);
+    expect(renewals[1]).toMatchObject({ starting_balance: -300, ending_balance: 0 });
+    expect(renewals[2].total_taxes?.map((t) => t.amount)).toEqual([300]);
+    expect(renewals[3].customer_tax_ids).toEqual([{ type: "eu_vat", value: "FR12345678901" }]);
+    for (const i of [0, 4, 5]) expect(renewals[i]).toMatchObject({ starting_balance: 0, ending_balance: 0, total_taxes: [], customer_tax_ids: [] });
   });
 });
 

@@ -148,7 +148,9 @@ export function renewDue(s: Ctx, at: number, renewOne: (s: Ctx, id: string) => s
   // A renewal of a customer with pending invoice items takes them in: one of a kind.
   const waiting = new Set(s.k.sql.exec<{ c: string }>("SELECT DISTINCT json_extract(data, '$.customer') AS c FROM stripe_invoice_items WHERE deleted = 0 AND json_extract(data, '$.invoice') IS NULL").toArray().map((r) => r.c));
   // So does one whose credit balance or tax ids the invoice takes in: the templates cannot vary them.
-  for (const r of s.k.sql.exec<{ c: string }>("SELECT id AS c FROM stripe_customers WHERE deleted = 0 AND json_extract(data, '$.balance') != 0 UNION SELECT json_extract(data, '$.customer') FROM stripe_tax_ids WHERE deleted = 0").toArray()) waiting.add(r.c);
+  const special = "SELECT id AS c FROM stripe_customers WHERE id IN (SELECT json_extract(data, '$.customer') FROM stripe_subscriptions WHERE renews_at = ? AND deleted = 0) " +
+    "AND json_extract(data, '$.balance') != 0 UNION SELECT json_extract(data, '$.customer') FROM stripe_tax_ids WHERE deleted = 0";
+  for (const r of s.k.sql.exec<{ c: string }>(special, at).toArray()) waiting.add(r.c);
   for (const r of rows) {
     const sub = JSON.parse(r.data) as Obj;
     const internal = r.internal ? (JSON.parse(r.internal) as { pending?: unknown[] }) : {};

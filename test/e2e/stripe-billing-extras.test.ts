@@ -429,11 +429,11 @@ describe("stripe clone: tax ids", () => {
     const run = await spawn({ kinds: ["stripe"] });
     const stripe = stripeOf(run);
     const own = await stripe.taxIds.create({ type: "gb_vat", value: "GB123456789" });
-    expect(own).toMatchObject({ object: "tax_id", customer: null, owner: { type: "self" }, country: "GB" });
+    expect(own).toMatchObject({ object: "tax_id", customer: null, owner: { type: "self" }, country: "GB", verification: null });
     expect((await eventsOf(stripe, "tax_id.created")).map((e) => (e.data.object as Stripe.TaxId).id)).toEqual([own.id]);
     const cus = await stripe.customers.create({});
     const theirs = await stripe.taxIds.create({ type: "au_abn", value: "12345678912", owner: { type: "customer", customer: cus.id } });
-    expect(theirs).toMatchObject({ customer: cus.id, owner: { type: "customer", customer: cus.id } });
+    expect(theirs).toMatchObject({ customer: cus.id, owner: { type: "customer", customer: cus.id }, verification: { status: "pending" } });
     expect((await stripe.taxIds.list()).data.map((t) => t.id)).toEqual([own.id]);
     expect((await stripe.taxIds.list({ owner: { type: "customer", customer: cus.id } })).data.map((t) => t.id)).toEqual([theirs.id]);
     expect((await stripe.customers.listTaxIds(cus.id)).data.map((t) => t.id)).toEqual([theirs.id]);

@@ -108,7 +108,8 @@ function insert(s: Ctx, type: string, value: string, owner: Owner): Obj {
     owner,
     type,
     value,
-    verification: VERIFIED.has(type) ? { status: "pending", verified_address: null, verified_name: null } : { status: "unavailable", verified_address: null, verified_name: null },
+    // Only a customer's tax id is verified; the account's own carry none, as Stripe shows them.
+    verification: !customer ? null : { status: VERIFIED.has(type) ? "pending" : "unavailable", verified_address: null, verified_name: null },
   };
   s.store.insert("tax_id", tax);
   emit(s, customer ? "customer.tax_id.created" : "tax_id.created", tax);

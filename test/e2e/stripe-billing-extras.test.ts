@@ -542,3 +542,74 @@ describe("stripe clone: shipping rates", () => {
       .toMatchObject({ statusCode: 400, param: "shipping_options[0][shipping_rate]" });
   });
 });
+
+describe("stripe clone: invoice previews", () => {
+  it("previews the next renewal with its taxes and the customer's credit, and leaves nothing behind", async () => {
+    const { stripe, cus, price } = await billing();
+    const vat = await stripe.taxRates.create({ display_name: "VAT", inclusive: false, percentage: 20 });
+    const sub = await stripe.subscriptions.create({ customer: cus.id, items: [{ price: price.id }], default_tax_rates: [vat.id] });
+    await stripe.customers.createBalanceTransaction(cus.id, { amount: -300, currency: "usd" });
+    const lastEvent = (await stripe.events.list({ limit: 1 })).data[0].id;
+    const invoices = (await stripe.invoices.list({ customer: cus.id })).data.length;
+
+    const preview = await stripe.invoices.createPreview({ subscription: sub.id, invoice_items: [{ amount: 250, currency: "usd", description: "Extra" }] });
+    expect(preview.id).toMatch(/^upcoming_in_/);
+    expect(preview).toMatchObject({
+      object: "invoice", status: "draft", number: null, billing_reason: "subscription_cycle", customer: cus.id, subtotal: 1250, total: 1500, starting_balance: -300, amount_due: 1200,
+      period_start: sub.items.data[0].current_period_end,
+    });
+    expect(preview.lines.data.map((l) => [l.amount, l.invoice])).toEqual([[1000, preview.id], [250, preview.id]]);
+    expect(preview.total_taxes?.map((t) => t.amount)).toEqual([250]);
+
+    // Nothing of the preview was kept.
+    expect((await stripe.events.list({ limit: 1 })).data[0].id).toBe(lastEvent);
+    expect((await stripe.invoices.list({ customer: cus.id })).data).toHaveLength(invoices);
+    expect((await stripe.invoiceItems.list({ customer: cus.id })).data).toEqual([]);
+    expect(await stripe.customers.retrieve(cus.id)).toMatchObject({ balance: -300 });
+    expect(await caught(stripe.invoices.retrieve(preview.id))).toMatchObject({ statusCode: 404 });
+    // The customer's next invoice, found without naming the subscription.
+    expect(await stripe.invoices.createPreview({ customer: cus.id })).toMatchObject({ subtotal: 1000, total: 1200, subscription: sub.id });
+  });
+
+  it("previews a plan change's prorations exactly as the change then bills them", async () => {
+    const { run, stripe, cus, price } = await billing();
+    const sub = await stripe.subscriptions.create({ customer: cus.id, items: [{ price: price.id }] });
+    const pro = await stripe.prices.create({ currency: "usd", unit_amount: 3000, recurring: { interval: "month" }, product_data: { name: "Pro" } });
+    await advance(run, "10d");
+    const change = { items: [{ id: sub.items.data[0].id, price: pro.id }] };
+    const now = await stripe.invoices.createPreview({ subscription: sub.id, subscription_details: { ...change, proration_behavior: "always_invoice" } });
+    expect(now.billing_reason).toBe("subscription_update");
+    expect(now.lines.data.every((l) => l.parent?.subscription_item_details?.proration)).toBe(true);
+    const next = await stripe.invoices.createPreview({ subscription: sub.id, subscription_details: change });
+    expect(next.billing_reason).toBe("subscription_cycle");
+    expect(next.lines.data.map((l) => !!l.parent?.subscription_item_details?.proration)).toEqual([true, true, false]);
+    expect(next.lines.data[2].amount).toBe(3000);
+    expect((await stripe.subscriptions.retrieve(sub.id)).items.data[0].price.id).toBe(price.id);
+
+    const updated = await stripe.subscriptions.update(sub.id, { ...change, proration_behavior: "always_invoice", expand: ["latest_invoice"] });
+    const billed = updated.latest_invoice as Stripe.Invoice;
+    expect(billed.lines.data.map((l) => l.amount)).toEqual(now.lines.data.map((l) => l.amount));
+    expect(billed.total).toBe(now.total);
+  });
+
+  it("previews a new subscription's first invoice, and answers Stripe's errors", async () => {
+    const { stripe, cus, price } = await billing();
+    const vat = await stripe.taxRates.create({ display_name: "VAT", inclusive: false, percentage: 10 });
+    const first = await stripe.invoices.createPreview({ customer: cus.id, subscription_details: { items: [{ price: price.id, quantity: 2 }], default_tax_rates: [vat.id] } });
+    expect(first).toMatchObject({ status: "draft", billing_reason: "subscription_create", subtotal: 2000, total: 2200, ending_balance: null });
+    expect((await stripe.subscriptions.list({ customer: cus.id })).data).toEqual([]);
+    expect((await stripe.charges.list({ customer: cus.id })).data).toEqual([]);
+
+    const lonely = await stripe.customers.create({});
+    expect(await caught(stripe.invoices.createPreview({ customer: lonely.id }))).toMatchObject({ statusCode: 404, code: "invoice_upcoming_none", message: `No upcoming invoices for customer: ${lonely.id}` });
+    expect(await caught(stripe.invoices.createPreview({}))).toMatchObject({ statusCode: 400, code: "parameter_missing", param: "customer" });
+    expect(await caught(stripe.invoices.createPreview({ subscription: "sub_nope" }))).toMatchObject({ statusCode: 404, code: "resource_missing" });
+    const sub = await stripe.subscriptions.create({ customer: cus.id, items: [{ price: price.id }] });
+    expect(await caught(stripe.invoices.createPreview({ subscription: sub.id, subscription_details: { items: [{ price: "price_nope" }] } }))).toMatchObject({ code: "resource_missing" });
+    await stripe.subscriptions.update(sub.id, { cancel_at_period_end: true });
+    expect(await caught(stripe.invoices.createPreview({ subscription: sub.id }))).toMatchObject({ statusCode: 404, code: "invoice_upcoming_none" });
+    // An unbuilt variant answers 501 once: Stripe-Should-Retry keeps the SDK from repeating it.
+    const unbuilt = await caught(stripe.invoices.createPreview({ customer: cus.id, schedule: "sub_sched_x" }));
+    expect(unbuilt).toMatchObject({ statusCode: 501, code: "not_implemented", headers: { "stripe-should-retry": "false" } });
+  });
+});

@@ -583,6 +583,7 @@ describe.skipIf(!haveSpecs)("stripe clone against ../shared/specs/stripe", () =>
       ["deleted_tax_id", await stripe.customers.deleteTaxId(cus.id, (await stripe.customers.createTaxId(cus.id, { type: "us_ein", value: "12-3456789" })).id)],
       ["balance", await stripe.balance.retrieve()], ["balance_transaction", await stripe.balanceTransactions.retrieve(ch.balance_transaction as string)],
       ["balance_transaction", await stripe.balanceTransactions.retrieve(re.balance_transaction as string)],
+      ["invoice", await stripe.invoices.createPreview({ subscription: taxed.id })],
       ["shipping_rate", await stripe.shippingRates.create({ display_name: "Ground", fixed_amount: { amount: 500, currency: "usd" }, delivery_estimate: { minimum: { unit: "day", value: 2 } } })],
     ];
     const errors = bodies.flatMap(([type, body]) => check(type, JSON.parse(JSON.stringify(body, (k, v) => (k === "lastResponse" ? undefined : v)))));

@@ -26,6 +26,7 @@ import * as taxIds from "./tax-ids.ts";
 import * as credit from "./customer-balance.ts";
 import * as balance from "./balance.ts";
 import * as shipping from "./shipping-rates.ts";
+import * as previews from "./previews.ts";
 
 type C = Context<{ Bindings: VendorBindings }>;
 type Handler = (s: Ctx, p: Params, c: C) => unknown;
@@ -160,7 +161,7 @@ export function stripeRouter(k: Kernel): VendorHono {
   app.delete("/v1/subscriptions/:id", h((s, p, c) => subs.cancelSubscription(s, id(c), p)));
   app.post("/v1/invoices", h((s, p) => invoicing.createInvoice(s, p)));
   app.get("/v1/invoices", h((s, p) => invoices.listInvoices(s, p)));
-  app.post("/v1/invoices/:id", h((s, p, c) => invoicing.updateInvoice(s, id(c), p)));
+  app.post("/v1/invoices/:id", h((s, p, c) => (id(c) === "create_preview" ? previews.createPreview(s, p) : invoicing.updateInvoice(s, id(c), p))));
   app.delete("/v1/invoices/:id", h((s, p, c) => (p.allow(), invoicing.deleteInvoice(s, id(c)))));
   app.post("/v1/invoices/:id/finalize", h((s, p, c) => invoicing.finalize(s, id(c), p)));
   app.post("/v1/invoices/:id/send", h((s, p, c) => invoicing.sendInvoice(s, id(c), p)));

@@ -76,6 +76,11 @@ interface SubInternal {
 const productName = (s: Ctx, price: Obj) => String(s.store.find("product", String(price.product))?.name ?? price.product);
 
 export function invoiceFor(s: Ctx, sub: Obj, reason: string, start: number, end: number, zero: boolean, only?: Line[]): Obj {
+  return finalizeInvoice(s, draftFor(s, sub, reason, start, end, zero, only));
+}
+
+/** The draft `invoiceFor` finalizes (a preview stops here). */
+export function draftFor(s: Ctx, sub: Obj, reason: string, start: number, end: number, zero: boolean, only?: Line[]): Obj {
   const customer = s.store.get("customer", String(sub.customer));
   const internal = s.store.internal<SubInternal>("subscription", sub.id);
   const pending = only ?? internal.pending ?? [];
@@ -98,7 +103,7 @@ export function invoiceFor(s: Ctx, sub: Obj, reason: string, start: number, end:
   const discounts = discountAmounts(s, sub.discounts as string[], subtotal, String(sub.currency), start);
   const draft = draftInvoice(s, sub, customer, lines, reason, { start, end }, discounts, undefined, pendingItems);
   for (const i of pendingItems) s.store.save("invoiceitem", { ...i, invoice: draft.id });
-  return finalizeInvoice(s, draft);
+  return draft;
 }
 
 export function createSubscription(s: Ctx, p: Params): Obj {

@@ -10,7 +10,7 @@ import { createSetupIntent } from "./setup-intents.ts";
 import { createSubscription } from "./subscriptions.ts";
 import { createPrice } from "./catalog.ts";
 import { createShippingRate } from "./shipping-rates.ts";
-import { lineTaxes, rateIds, taxRatesParam, type Tax } from "./taxes.ts";
+import { lineTaxes, rateIds, taxRatesParam } from "./taxes.ts";
 import { newId, unixNow, type Obj } from "./store.ts";
 import type { Kernel } from "../../kernel/types.ts";
 import { LIST_PARAMS, Params, ctxOf, listJson, listQuery, metadata, type Ctx } from "./wire.ts";
@@ -27,11 +27,11 @@ interface Item {
 }
 
 /** A line's amounts: exclusive taxes are added to its total, inclusive ones are part of its subtotal. */
-function amounts(s: Ctx, price: Obj, quantity: number, taxRates: string[]): { subtotal: number; tax: number; total: number; taxes: Tax[] } {
+function amounts(s: Ctx, price: Obj, quantity: number, taxRates: string[]): { subtotal: number; tax: number; total: number } {
   const subtotal = Number(price.unit_amount) * quantity;
   const taxes = lineTaxes(subtotal, taxRates.map((id) => s.store.get("tax_rate", id)));
   const exclusive = taxes.filter((t) => t.tax_behavior === "exclusive").reduce((n, t) => n + t.amount, 0);
-  return { subtotal, tax: taxes.reduce((n, t) => n + t.amount, 0), total: subtotal + exclusive, taxes };
+  return { subtotal, tax: taxes.reduce((n, t) => n + t.amount, 0), total: subtotal + exclusive };
 }
 
 /** The hosted page's path: the world id routes it without a key; the session id is the capability. */

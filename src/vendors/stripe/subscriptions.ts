@@ -365,13 +365,13 @@ function itemChange(s: Ctx, subId: string, item: Record<string, unknown>, p: Par
     return updateSubscription(s, subId, new Params(top));
   } catch (e) {
     const param = e instanceof StripeError ? e.body.param : undefined;
-    if (typeof param !== "string" || !param.startsWith("items")) throw e;
+    if (!(e instanceof StripeError) || typeof param !== "string" || !param.startsWith("items")) throw e;
     const own = param.replace(/^items(\[0\])?\[?/, "").replace(/^([a-z_]+)\]/, "$1");
-    throw new StripeError(e instanceof StripeError ? e.statusCode : 400, { ...(e as StripeError).body, param: own || "id" }, (e as StripeError).committed);
+    throw new StripeError(e.statusCode, { ...e.body, param: own || "id" }, e.committed);
   }
 }
 
-/** Item parameters, renamed to their place in the subscription's `items[0]` for errors. */
+/** The item's own parameters, as they go into the subscription's `items[0]`. */
 function itemFields(p: Params, keys: string[]): Record<string, unknown> {
   return Object.fromEntries(keys.filter((k) => p.raw[k] !== undefined).map((k) => [k, p.raw[k]]));
 }

@@ -163,6 +163,46 @@ describe("stripe clone: tax rates", () => {
   });
 });
 
+describe("stripe clone: a draft's lines edited in place", () => {
+  it("adds, updates and removes lines of a draft invoice through its invoice items, with taxes", async () => {
+    const { stripe, cus } = await billing();
+    const vat = await stripe.taxRates.create({ display_name: "VAT", inclusive: false, percentage: 20 });
+    const mug = await stripe.prices.create({ currency: "usd", unit_amount: 700, product_data: { name: "Mug" } });
+    const waiting = await stripe.invoiceItems.create({ customer: cus.id, amount: 300, currency: "usd", description: "Waiting" });
+    const inv = await stripe.invoices.create({ customer: cus.id, collection_method: "send_invoice", days_until_due: 10 });
+
+    let draft = await stripe.invoices.addLines(inv.id, {
+      lines: [{ amount: 1000, description: "Setup", tax_rates: [vat.id] }, { pricing: { price: mug.id }, quantity: 2 }, { invoice_item: waiting.id, description: "Joined" }],
+      invoice_metadata: { order: "42" },
+    });
+    expect(draft.metadata).toEqual({ order: "42" });
+    expect(draft.lines.data.map((l) => [l.amount, l.description, l.taxes?.length])).toEqual([[1000, "Setup", 1], [1400, null, 0], [300, "Joined", 0]]);
+    expect(draft).toMatchObject({ subtotal: 2700, total: 2900, amount_due: 2900 });
+    expect((await stripe.invoiceItems.retrieve(waiting.id)).invoice).toBe(inv.id);
+
+    const [setup, mugs, joined] = draft.lines.data;
+    draft = await stripe.invoices.updateLines(inv.id, { lines: [{ id: setup.id, amount: 1500, tax_rates: "" as unknown as string[] }, { id: mugs.id, quantity: 3, tax_rates: [vat.id] }] });
+    expect(draft.lines.data.map((l) => [l.amount, l.taxes?.map((t) => t.amount)])).toEqual([[1500, []], [2100, [420]], [300, []]]);
+    expect(draft).toMatchObject({ subtotal: 3900, total: 4320 });
+
+    draft = await stripe.invoices.removeLines(inv.id, { lines: [{ id: joined.id, behavior: "unassign" }, { id: setup.id, behavior: "delete" }] });
+    expect(draft.lines.data.map((l) => l.id)).toEqual([mugs.id]);
+    expect(draft).toMatchObject({ subtotal: 2100, total: 2520 });
+    expect((await stripe.invoiceItems.retrieve(waiting.id)).invoice).toBeNull();
+    const setupItem = setup.parent?.invoice_item_details?.invoice_item as string;
+    expect(await caught(stripe.invoiceItems.retrieve(setupItem))).toMatchObject({ statusCode: 404 });
+
+    expect(await caught(stripe.invoices.addLines(inv.id, {} as Stripe.InvoiceAddLinesParams))).toMatchObject({ code: "parameter_missing", param: "lines" });
+    expect(await caught(stripe.invoices.addLines(inv.id, { lines: [{ amount: 5, tax_rates: ["txr_nope"] }] }))).toMatchObject({ code: "resource_missing", param: "lines[0][tax_rates][0]" });
+    expect(await caught(stripe.invoices.removeLines(inv.id, { lines: [{ id: mugs.id, behavior: "shred" as "delete" }] }))).toMatchObject({ statusCode: 400, param: "lines[0][behavior]" });
+    expect(await caught(stripe.invoices.updateLines(inv.id, { lines: [{ id: "il_nope", amount: 1 }] }))).toMatchObject({ statusCode: 404, code: "resource_missing", param: "lines[0][id]" });
+    const other = await stripe.invoiceItems.create({ customer: (await stripe.customers.create({})).id, amount: 100, currency: "usd" });
+    expect(await caught(stripe.invoices.addLines(inv.id, { lines: [{ invoice_item: other.id }] }))).toMatchObject({ statusCode: 400, param: "lines[0][invoice_item]" });
+    await stripe.invoices.finalizeInvoice(inv.id);
+    expect(await caught(stripe.invoices.addLines(inv.id, { lines: [{ amount: 5 }] }))).toMatchObject({ statusCode: 400, code: "invoice_not_editable" });
+  });
+});
+
 describe("stripe clone: subscription items", () => {
   it("adds, changes and removes a subscription's items, each a customer.subscription.updated", async () => {
     const { stripe, cus, price } = await billing();

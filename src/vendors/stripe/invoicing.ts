@@ -70,7 +70,7 @@ function period(p: Params, now: number, prev?: Obj): Json {
 }
 
 /** A draft the caller may change: otherwise Stripe's invoice_not_editable. */
-function draftOf(s: Ctx, id: string, param = "invoice"): Obj {
+export function draftOf(s: Ctx, id: string, param = "invoice"): Obj {
   const inv = s.store.get("invoice", id, param);
   if (inv.status !== "draft") {
     throw err.invalid(`You can only modify a draft invoice; invoice ${id} is ${inv.status}. Create a new invoice instead.`, { code: "invoice_not_editable", param });
@@ -78,7 +78,7 @@ function draftOf(s: Ctx, id: string, param = "invoice"): Obj {
   return inv;
 }
 
-function saveDraftLines(s: Ctx, before: Obj, lines: Obj[]): Obj {
+export function saveDraftLines(s: Ctx, before: Obj, lines: Obj[]): Obj {
   const next = withTotals(s, before, lines);
   s.store.save("invoice", next);
   emit(s, "invoice.updated", next, changed(before, next));
@@ -130,7 +130,7 @@ export function createInvoiceItem(s: Ctx, p: Params): Obj {
 }
 
 /** The draft an item sits on, if any, with the item's line rewritten (or dropped, `item` null). */
-function relineDraft(s: Ctx, invoiceId: string, itemId: string, item: Obj | null): void {
+export function relineDraft(s: Ctx, invoiceId: string, itemId: string, item: Obj | null): void {
   const inv = draftOf(s, invoiceId, "invoice");
   const lines = (inv.lines as { data: Obj[] }).data.flatMap((l) => {
     const of = ((l.parent as Obj | null)?.invoice_item_details as Obj | null)?.invoice_item;

@@ -27,6 +27,7 @@ import * as credit from "./customer-balance.ts";
 import * as balance from "./balance.ts";
 import * as shipping from "./shipping-rates.ts";
 import * as previews from "./previews.ts";
+import * as lines from "./invoice-lines.ts";
 
 type C = Context<{ Bindings: VendorBindings }>;
 type Handler = (s: Ctx, p: Params, c: C) => unknown;
@@ -175,6 +176,9 @@ export function stripeRouter(k: Kernel): VendorHono {
   app.delete("/v1/subscription_items/:id", h((s, p, c) => subs.deleteSubscriptionItem(s, id(c), p)));
   app.post("/v1/invoices/:id/pay", h((s, p, c) => payInvoice(s, id(c), p)));
   app.post("/v1/invoices/:id/void", h((s, p, c) => (p.allow(), invoices.voidInvoice(s, id(c)))));
+  app.post("/v1/invoices/:id/add_lines", h((s, p, c) => lines.addLines(s, id(c), p)));
+  app.post("/v1/invoices/:id/update_lines", h((s, p, c) => lines.updateLines(s, id(c), p)));
+  app.post("/v1/invoices/:id/remove_lines", h((s, p, c) => lines.removeLines(s, id(c), p)));
 
   // Invoice items.
   app.post("/v1/invoiceitems", h((s, p) => invoicing.createInvoiceItem(s, p)));

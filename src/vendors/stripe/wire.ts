@@ -31,7 +31,7 @@ type Raw = Record<string, unknown>;
 export class Params {
   constructor(
     readonly raw: Raw,
-    private readonly prefix = "",
+    readonly prefix = "",
   ) {}
 
   name(key: string): string {

@@ -203,7 +203,7 @@ export class Store {
       .toArray();
     const has_more = rows.length > q.limit;
     const fresh = FRESH[type];
-    const now = unixNow(this.k);
+    const now = fresh ? unixNow(this.k) : 0;
     const data = rows.slice(0, q.limit).map((r) => (fresh ? fresh(now, JSON.parse(r.data) as Obj) : (JSON.parse(r.data) as Obj)));
     if (order === "ASC") data.reverse();
     return { data, has_more };

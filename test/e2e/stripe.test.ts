@@ -111,7 +111,7 @@ describe("stripe clone: wire", () => {
     const unknown = await raw(run, "GET", "/v1/nonsense");
     expect(unknown.status).toBe(404);
     expect(((await unknown.json()) as { error: { message: string } }).error.message).toMatch(/^Unrecognized request URL \(GET: \/v1\/nonsense\)/);
-    const unbuilt = await raw(run, "GET", "/v1/tax_rates");
+    const unbuilt = await raw(run, "GET", "/v1/payouts");
     expect(unbuilt.status).toBe(501);
     expect(unbuilt.headers.get("stripe-should-retry")).toBe("false");
 
@@ -478,13 +478,22 @@ describe.skipIf(!haveSpecs)("stripe clone against ../shared/specs/stripe", () =>
     const invoiceitem = await stripe.invoiceItems.create({ customer: cus.id, amount: 700, currency: "usd", description: "Shape" });
     const clock = await stripe.testHelpers.testClocks.create({ frozen_time: Math.floor(Date.now() / 1000) });
     const evt = (await stripe.events.list({ limit: 1 })).data[0];
+    const extras = {
+      tax_rate: await stripe.taxRates.create({ display_name: "VAT", inclusive: false, percentage: 19, country: "DE" }),
+      tax_id: await stripe.customers.createTaxId(cus.id, { type: "eu_vat", value: "DE123456789" }),
+      customer_balance_transaction: await stripe.customers.createBalanceTransaction(cus.id, { amount: -500, currency: "usd" }),
+      balance: await stripe.balance.retrieve(),
+      balance_transaction: await stripe.balanceTransactions.retrieve(ch.balance_transaction as string),
+      shipping_rate: await stripe.shippingRates.create({ display_name: "Ground", fixed_amount: { amount: 500, currency: "usd" }, delivery_estimate: { minimum: { unit: "day", value: 1 }, maximum: { unit: "day", value: 3 } } }),
+      subscription_item: await stripe.subscriptionItems.retrieve(sub.items.data[0].id),
+    };
     await hooks.close();
     // Fields stripe-mock's fixtures carry that this API version no longer returns by default.
     const absent: Record<string, string[]> = { charge: ["source"], customer: [], payment_intent: [] };
     const objects: Record<string, object> = {
       customer: await stripe.customers.retrieve(cus.id), payment_method: pm, payment_intent: pi, charge: ch, refund: re, product: prod, price,
       webhook_endpoint: await stripe.webhookEndpoints.retrieve(we.id), event: evt, setup_intent: si, subscription: sub, invoice, coupon, promotion_code, "checkout.session": session,
-      invoiceitem, "test_helpers.test_clock": clock,
+      invoiceitem, "test_helpers.test_clock": clock, ...extras,
     };
     const missing: string[] = [];
     for (const [type, obj] of Object.entries(objects)) {
@@ -551,6 +560,10 @@ describe.skipIf(!haveSpecs)("stripe clone against ../shared/specs/stripe", () =>
     const si = await stripe.setupIntents.create({ customer: cus.id, payment_method: "pm_card_visa", confirm: true });
     const oneOff = await stripe.prices.create({ currency: "usd", unit_amount: 500, product: prod.id });
     const cs = await stripe.checkout.sessions.create({ mode: "payment", line_items: [{ price: oneOff.id }], success_url: "https://shop.test/ok" });
+    const vat = await stripe.taxRates.create({ display_name: "VAT", inclusive: false, percentage: 20, country: "FR" });
+    const incl = await stripe.taxRates.create({ display_name: "GST", inclusive: true, percentage: 10 });
+    const addon = await stripe.prices.create({ currency: "usd", unit_amount: 300, recurring: { interval: "month" }, product: prod.id });
+    const taxed = await stripe.subscriptions.create({ customer: cus.id, items: [{ price: price.id, tax_rates: [incl.id] }], default_tax_rates: [vat.id], expand: ["latest_invoice"] });
     const bodies: [string, unknown][] = [
       ["customer", await stripe.customers.retrieve(cus.id)], ["payment_method", pm], ["payment_intent", pi], ["payment_intent", failed.payment_intent],
       ["charge", ch], ["charge", await stripe.charges.retrieve(failed.raw ? (failed.raw as { charge: string }).charge : "")], ["refund", re],
@@ -562,6 +575,16 @@ describe.skipIf(!haveSpecs)("stripe clone against ../shared/specs/stripe", () =>
       ["invoiceitem", await stripe.invoiceItems.create({ customer: cus.id, amount: 900, currency: "usd", period: { start: 1_700_000_000, end: 1_700_086_400 } })],
       ["invoice", await stripe.invoices.finalizeInvoice((await stripe.invoices.create({ customer: cus.id, pending_invoice_items_behavior: "include", collection_method: "send_invoice", days_until_due: 10 })).id)],
       ["test_helpers.test_clock", await stripe.testHelpers.testClocks.create({ frozen_time: 1_700_000_000, name: "Spec" })],
+      ["tax_rate", vat], ["tax_rate", await stripe.taxRates.update(vat.id, { active: false })],
+      ["invoice", taxed.latest_invoice], ["subscription", await stripe.subscriptions.retrieve(taxed.id)], ["subscription_item", await stripe.subscriptionItems.create({ subscription: sub.id, price: addon.id })],
+      ["deleted_subscription_item", await stripe.subscriptionItems.del(sub.items.data[0].id)],
+      ["customer_balance_transaction", await stripe.customers.createBalanceTransaction(cus.id, { amount: -300, currency: "usd" })],
+      ["tax_id", await stripe.customers.createTaxId(cus.id, { type: "eu_vat", value: "FR12345678901" })],
+      ["deleted_tax_id", await stripe.customers.deleteTaxId(cus.id, (await stripe.customers.createTaxId(cus.id, { type: "us_ein", value: "12-3456789" })).id)],
+      ["balance", await stripe.balance.retrieve()], ["balance_transaction", await stripe.balanceTransactions.retrieve(ch.balance_transaction as string)],
+      ["balance_transaction", await stripe.balanceTransactions.retrieve(re.balance_transaction as string)],
+      ["invoice", await stripe.invoices.createPreview({ subscription: taxed.id })],
+      ["shipping_rate", await stripe.shippingRates.create({ display_name: "Ground", fixed_amount: { amount: 500, currency: "usd" }, delivery_estimate: { minimum: { unit: "day", value: 2 } } })],
     ];
     const errors = bodies.flatMap(([type, body]) => check(type, JSON.parse(JSON.stringify(body, (k, v) => (k === "lastResponse" ? undefined : v)))));
     expect(errors).toEqual([]);

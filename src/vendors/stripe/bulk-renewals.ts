@@ -147,12 +147,17 @@ export function renewDue(s: Ctx, at: number, renewOne: (s: Ctx, id: string) => s
   const singles: string[] = [];
   // A renewal of a customer with pending invoice items takes them in: one of a kind.
   const waiting = new Set(s.k.sql.exec<{ c: string }>("SELECT DISTINCT json_extract(data, '$.customer') AS c FROM stripe_invoice_items WHERE deleted = 0 AND json_extract(data, '$.invoice') IS NULL").toArray().map((r) => r.c));
+  // So does one whose credit balance or tax ids the invoice takes in: the templates cannot vary them.
+  const special = "SELECT id AS c FROM stripe_customers WHERE id IN (SELECT json_extract(data, '$.customer') FROM stripe_subscriptions WHERE renews_at = ? AND deleted = 0) " +
+    "AND json_extract(data, '$.balance') != 0 UNION SELECT json_extract(data, '$.customer') FROM stripe_tax_ids WHERE deleted = 0";
+  for (const r of s.k.sql.exec<{ c: string }>(special, at).toArray()) waiting.add(r.c);
   for (const r of rows) {
     const sub = JSON.parse(r.data) as Obj;
     const internal = r.internal ? (JSON.parse(r.internal) as { pending?: unknown[] }) : {};
     const items = (sub.items as { data: Obj[] }).data;
     const plain = sub.status === "active" && !sub.cancel_at_period_end && sub.collection_method === "charge_automatically" && !internal.pending?.length &&
-      !(sub.discounts as unknown[]).length && items.every((i) => Number(i.current_period_end) === at);
+      !(sub.discounts as unknown[]).length && items.every((i) => Number(i.current_period_end) === at) &&
+      !(sub.default_tax_rates as unknown[] | null)?.length && items.every((i) => !(i.tax_rates as unknown[] | null)?.length);
     const customer = plain && !waiting.has(String(sub.customer)) ? customerOf(String(sub.customer)) : null;
     const pm = customer ? ((sub.default_payment_method as string | null) ?? ((customer.invoice_settings as Obj | null)?.default_payment_method as string | null) ?? null) : null;
     const shape = pm ? shapeOf(pm) : null;

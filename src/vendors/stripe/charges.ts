@@ -1,5 +1,6 @@
 // Charges (made by confirming a PaymentIntent) and refunds, full and partial.
 import { receiptNumber, sendReceipt } from "./receipts.ts";
+import { chargeTransaction, refundTransaction } from "./balance.ts";
 import { err } from "./errors.ts";
 import { changed, emit } from "./events.ts";
 import type { Decline } from "./cards.ts";
@@ -82,6 +83,7 @@ export function createCharge(s: Ctx, pi: Obj, pm: Obj, opts: { capture: boolean;
     transfer_group: pi.transfer_group ?? null,
   };
   s.store.insert("charge", ch);
+  if (ch.balance_transaction) chargeTransaction(s, ch);
   emit(s, ok ? "charge.succeeded" : "charge.failed", ch);
   if (receipt) sendReceipt(s, ch, receipt);
   return ch;
@@ -121,6 +123,7 @@ export function captureCharge(s: Ctx, id: string, amount: number): Obj {
   const before = s.store.get("charge", id);
   const next: Obj = { ...before, captured: true, amount_captured: amount, amount_refunded: Number(before.amount) - amount, balance_transaction: txn(s) };
   s.store.save("charge", next);
+  chargeTransaction(s, next);
   emit(s, "charge.captured", next, changed(before, next));
   return next;
 }
@@ -204,6 +207,7 @@ export function createRefund(s: Ctx, p: Params): Obj {
     transfer_reversal: null,
   };
   s.store.insert("refund", refund);
+  refundTransaction(s, refund, before);
   const refunded = Number(before.amount_refunded) + amount;
   const next: Obj = { ...before, amount_refunded: refunded, refunded: refunded >= Number(before.amount) };
   s.store.save("charge", next);

@@ -9,6 +9,8 @@ import { attachPaymentMethod, resolvePaymentMethod } from "./payment-methods.ts"
 import { createSetupIntent } from "./setup-intents.ts";
 import { createSubscription } from "./subscriptions.ts";
 import { createPrice } from "./catalog.ts";
+import { createShippingRate } from "./shipping-rates.ts";
+import { lineTaxes, rateIds, taxRatesParam } from "./taxes.ts";
 import { newId, unixNow, type Obj } from "./store.ts";
 import type { Kernel } from "../../kernel/types.ts";
 import { LIST_PARAMS, Params, ctxOf, listJson, listQuery, metadata, type Ctx } from "./wire.ts";
@@ -20,6 +22,16 @@ interface Item {
   id: string;
   price: Obj;
   quantity: number;
+  /** Ids of the line's tax rates. */
+  taxRates: string[];
+}
+
+/** A line's amounts: exclusive taxes are added to its total, inclusive ones are part of its subtotal. */
+function amounts(s: Ctx, price: Obj, quantity: number, taxRates: string[]): { subtotal: number; tax: number; total: number } {
+  const subtotal = Number(price.unit_amount) * quantity;
+  const taxes = lineTaxes(subtotal, taxRates.map((id) => s.store.get("tax_rate", id)));
+  const exclusive = taxes.filter((t) => t.tax_behavior === "exclusive").reduce((n, t) => n + t.amount, 0);
+  return { subtotal, tax: taxes.reduce((n, t) => n + t.amount, 0), total: subtotal + exclusive };
 }
 
 /** The hosted page's path: the world id routes it without a key; the session id is the capability. */
@@ -47,7 +59,36 @@ function lineItems(s: Ctx, p: Params, mode: string): Item[] {
     if (mode === "payment" && price.type === "recurring") {
       throw err.invalid("You specified `payment` mode but passed a recurring price. Either switch to `subscription` mode or use only one-time prices.", { param: `line_items[${i}][price]` });
     }
-    return { id: s.k.ids.make("li_", 24), price, quantity: ip.int("quantity", { min: 1 }) ?? 1 };
+    // Dynamic rates apply by the buyer's address, which the clone's page does not collect: none applies, as at Stripe without a matching address.
+    taxRatesParam(s, ip, "dynamic_tax_rates");
+    return { id: s.k.ids.make("li_", 24), price, quantity: ip.int("quantity", { min: 1 }) ?? 1, taxRates: rateIds(taxRatesParam(s, ip, "tax_rates")) };
+  });
+}
+
+/** `shipping_options[]` (up to 5 rates, or rates made inline): the first is the one the session charges. */
+function shippingOptions(s: Ctx, p: Params, mode: string, currency: string | null): { shipping_amount: number; shipping_rate: string }[] {
+  const raw = p.raw.shipping_options;
+  if (raw === undefined || raw === "") return [];
+  if (mode === "setup") throw err.invalid("You cannot pass `shipping_options` in `setup` mode.", { param: "shipping_options" });
+  if (mode === "subscription") throw new StripeError(501, { type: "api_error", code: "not_implemented", message: "shipping_options in subscription mode are not implemented by the Stripe clone yet." });
+  const list = Array.isArray(raw) ? raw : typeof raw === "object" && raw !== null ? Object.values(raw) : null;
+  if (!list) throw err.invalidArray("shipping_options");
+  if (list.length > 5) throw err.invalid("You may only specify up to 5 shipping options.", { param: "shipping_options" });
+  return list.map((r, i) => {
+    if (typeof r !== "object" || r === null || Array.isArray(r)) throw err.invalidObject(`shipping_options[${i}]`);
+    const op = new Params(r as Record<string, unknown>, `shipping_options[${i}]`);
+    op.allow("shipping_rate", "shipping_rate_data");
+    const id = op.str("shipping_rate");
+    const data = op.obj("shipping_rate_data");
+    if (!!id === !!data) throw err.invalid(`You must specify exactly one of \`shipping_rate\` or \`shipping_rate_data\` in shipping_options[${i}].`, { param: `shipping_options[${i}]` });
+    const rate = id ? s.store.get("shipping_rate", id, `shipping_options[${i}][shipping_rate]`) : createShippingRate(s, data!);
+    if (!rate.active) throw err.invalid(`The shipping rate ${rate.id} is inactive and cannot be used.`, { param: `shipping_options[${i}][shipping_rate]` });
+    const fixed = rate.fixed_amount as { amount: number; currency: string; currency_options?: Record<string, { amount: number }> };
+    const amount = fixed.currency === currency ? fixed.amount : currency ? fixed.currency_options?.[currency]?.amount : undefined;
+    if (amount === undefined) {
+      throw err.invalid(`The shipping rate ${rate.id} has no amount in ${String(currency)}, the currency of this Checkout Session.`, { param: `shipping_options[${i}][shipping_rate]` });
+    }
+    return { shipping_amount: amount, shipping_rate: rate.id };
   });
 }
 
@@ -56,7 +97,7 @@ export function createSession(s: Ctx, p: Params): Obj {
     "allow_promotion_codes", "discounts", "subscription_data", "payment_intent_data", "setup_intent_data", "expires_at", "ui_mode", "customer_creation",
     "billing_address_collection", "locale", "submit_type", "currency", "automatic_tax", "phone_number_collection", "shipping_address_collection",
     "payment_method_collection", "consent_collection", "custom_fields", "custom_text", "invoice_creation", "tax_id_collection", "saved_payment_method_options",
-    "after_expiration", "payment_method_options", "redirect_on_completion", "adaptive_pricing", "origin_context", "permissions", "wallet_options");
+    "after_expiration", "payment_method_options", "redirect_on_completion", "adaptive_pricing", "origin_context", "permissions", "wallet_options", "shipping_options");
   const mode = p.oneOf("mode", ["payment", "setup", "subscription"]) ?? "payment";
   const items = lineItems(s, p, mode);
   if (mode === "subscription" && !items.some((i) => i.price.type === "recurring")) {
@@ -66,7 +107,12 @@ export function createSession(s: Ctx, p: Params): Obj {
   if (customer) s.store.get("customer", customer, "customer");
   const currency = (items[0]?.price.currency as string | undefined) ?? p.str("currency") ?? null;
   if (mode === "setup" && !currency) throw err.missingParam("currency");
-  const subtotal = items.reduce((n, i) => n + Number(i.price.unit_amount) * i.quantity, 0);
+  const priced = items.map((i) => amounts(s, i.price, i.quantity, i.taxRates));
+  const subtotal = priced.reduce((n, a) => n + a.subtotal, 0);
+  const tax = priced.reduce((n, a) => n + a.tax, 0);
+  const itemsTotal = priced.reduce((n, a) => n + a.total, 0);
+  const shipping = shippingOptions(s, p, mode, currency);
+  const shippingAmount = shipping[0]?.shipping_amount ?? 0;
   const now = unixNow(s.k);
   const id = newId(s.k, "checkout.session");
   const expiresAt = p.int("expires_at") ?? now + DEFAULT_TTL;
@@ -82,7 +128,7 @@ export function createSession(s: Ctx, p: Params): Obj {
     after_expiration: null,
     allow_promotion_codes: p.bool("allow_promotion_codes") ?? null,
     amount_subtotal: mode === "setup" ? null : subtotal,
-    amount_total: mode === "setup" ? null : subtotal,
+    amount_total: mode === "setup" ? null : itemsTotal + shippingAmount,
     automatic_tax: { enabled: false, liability: null, provider: null, status: null },
     billing_address_collection: p.str("billing_address_collection") ?? null,
     cancel_url: p.str("cancel_url") ?? null,
@@ -125,23 +171,23 @@ export function createSession(s: Ctx, p: Params): Obj {
     saved_payment_method_options: null,
     setup_intent: null,
     shipping_address_collection: null,
-    shipping_cost: null,
-    shipping_options: [],
+    shipping_cost: shipping[0] ? { amount_subtotal: shippingAmount, amount_tax: 0, amount_total: shippingAmount, shipping_rate: shipping[0].shipping_rate } : null,
+    shipping_options: shipping,
     status: "open",
     submit_type: p.str("submit_type") ?? null,
     subscription: null,
     success_url: p.str("success_url") ?? null,
-    total_details: mode === "setup" ? null : { amount_discount: 0, amount_shipping: 0, amount_tax: 0 },
+    total_details: mode === "setup" ? null : { amount_discount: 0, amount_shipping: shippingAmount, amount_tax: tax },
     ui_mode: "hosted",
     url: `${s.k.world().urls.stripe}${hostedPath(s.k.world().worldId, id)}`,
     wallet_options: null,
   };
-  s.store.insert("checkout.session", session, { items: items.map((i) => ({ id: i.id, price: i.price.id, quantity: i.quantity })), pi: pid?.raw ?? {}, sub: sd?.raw ?? {} });
+  s.store.insert("checkout.session", session, { items: items.map((i) => ({ id: i.id, price: i.price.id, quantity: i.quantity, taxRates: i.taxRates })), pi: pid?.raw ?? {}, sub: sd?.raw ?? {} });
   s.k.jobs.schedule("stripe", EXPIRE_JOB, expiresAt * 1000, {}, id);
   return session;
 }
 
-type SessionInternal = { items: { id: string; price: string; quantity: number }[]; pi: Record<string, unknown>; sub: Record<string, unknown> };
+type SessionInternal = { items: { id: string; price: string; quantity: number; taxRates?: string[] }[]; pi: Record<string, unknown>; sub: Record<string, unknown> };
 
 export function sessionLineItems(s: Ctx, id: string, p: Params) {
   p.allow(...LIST_PARAMS);
@@ -149,9 +195,9 @@ export function sessionLineItems(s: Ctx, id: string, p: Params) {
   const { items } = s.store.internal<SessionInternal>("checkout.session", id);
   const data = items.map((i) => {
     const price = s.store.get("price", i.price);
-    const amount = Number(price.unit_amount) * i.quantity;
+    const a = amounts(s, price, i.quantity, i.taxRates ?? []);
     const product = s.store.find("product", String(price.product));
-    return { id: i.id, object: "item", amount_discount: 0, amount_subtotal: amount, amount_tax: 0, amount_total: amount, currency: price.currency, description: product?.name ?? null, price, quantity: i.quantity };
+    return { id: i.id, object: "item", amount_discount: 0, amount_subtotal: a.subtotal, amount_tax: a.tax, amount_total: a.total, currency: price.currency, description: product?.name ?? null, price, quantity: i.quantity };
   });
   const q = listQuery(p);
   return { object: "list", data: data.slice(0, q.limit), has_more: data.length > q.limit, url: `/v1/checkout/sessions/${id}/line_items` };
@@ -198,7 +244,7 @@ export function completeSession(s: Ctx, id: string, form: Params): Obj {
     next.payment_intent = pi.id;
     next.payment_status = "paid";
   } else if (mode === "subscription") {
-    const items = internal.items.filter((i) => s.store.get("price", i.price).type === "recurring").map((i) => ({ price: i.price, quantity: String(i.quantity) }));
+    const items = internal.items.filter((i) => s.store.get("price", i.price).type === "recurring").map((i) => ({ price: i.price, quantity: String(i.quantity), ...(i.taxRates?.length ? { tax_rates: i.taxRates } : {}) }));
     const sub = createSubscription(s, new Params({ ...internal.sub, customer: customer!, items, default_payment_method: pm.id, payment_behavior: "error_if_incomplete" }));
     next.subscription = sub.id;
     next.invoice = sub.latest_invoice;

@@ -4,6 +4,8 @@ import { changed, emit } from "./events.ts";
 import { attachPaymentMethod } from "./payment-methods.ts";
 import { clockFor } from "./test-clocks.ts";
 import { newId, unixNow, type Obj } from "./store.ts";
+import { recordBalance } from "./customer-balance.ts";
+import { taxIdData } from "./tax-ids.ts";
 import { LIST_PARAMS, Params, listJson, listQuery, metadata, search, type Ctx } from "./wire.ts";
 
 const ADDRESS = ["city", "country", "line1", "line2", "postal_code", "state"];
@@ -88,6 +90,8 @@ export function createCustomer(s: Ctx, p: Params): Obj {
   };
   s.store.insert("customer", c);
   emit(s, "customer.created", c);
+  if (c.balance !== 0) recordBalance(s, c, Number(c.balance), "initial", { applied: true });
+  taxIdData(s, p, id);
   const pm = p.str("payment_method");
   if (pm) attachPaymentMethod(s, pm, id);
   if (p.has("invoice_settings")) return updateCustomer(s, id, new Params({ invoice_settings: p.raw.invoice_settings }), true);
@@ -119,6 +123,7 @@ export function updateCustomer(s: Ctx, id: string, p: Params, quiet = false): Ob
   if (Object.keys(prev).length === 0) return before;
   s.store.save("customer", next);
   if (!quiet) emit(s, "customer.updated", next, prev);
+  if (next.balance !== before.balance) recordBalance(s, next, Number(next.balance) - Number(before.balance), "adjustment", { applied: true });
   return next;
 }
 

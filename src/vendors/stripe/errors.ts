@@ -19,7 +19,8 @@ export class StripeError extends HTTPException {
     readonly body: Record<string, unknown>,
     readonly committed = false,
   ) {
-    super(statusCode as 400, { res: stripeError(statusCode, body), message: String(body.message) });
+    // A 5xx from the domain is a clone limit (an unbuilt variant): retrying would only repeat it.
+    super(statusCode as 400, { res: stripeError(statusCode, body, statusCode >= 500 ? { "stripe-should-retry": "false" } : {}), message: String(body.message) });
   }
 }
 

@@ -6,6 +6,8 @@ import { changed, emit } from "./events.ts";
 import { createIntent } from "./payment-intents.ts";
 import { newId, unixNow, type Obj } from "./store.ts";
 import { LIST_PARAMS, Params, listJson, listQuery, search, type Ctx } from "./wire.ts";
+import { rateIds, withTaxes } from "./taxes.ts";
+import { applyBalance, unapplyBalance, usableBalance } from "./customer-balance.ts";
 
 export interface Line {
   price: Obj;
@@ -16,6 +18,8 @@ export interface Line {
   /** A proration's own amount (negative for unused time); otherwise unit amount × quantity. */
   amount?: number;
   proration?: boolean;
+  /** Ids of the line's own tax rates (its subscription item's); none: the invoice's defaults apply. */
+  taxRates?: string[];
 }
 
 export const lineAmount = (l: Line) => l.amount ?? Number(l.price.unit_amount) * l.quantity;
@@ -47,15 +51,15 @@ export function itemLine(s: Ctx, invoiceId: string, item: Obj): Obj {
   };
 }
 
-/** Totals of a draft whose lines changed (one-off invoices carry no discounts here). */
-export function withTotals(inv: Obj, lineData: Obj[]): Obj {
-  const subtotal = lineData.reduce((n, l) => n + Number(l.amount), 0);
-  const due = Math.max(0, subtotal);
-  return {
-    ...inv,
-    lines: { ...(inv.lines as Obj), data: lineData, total_count: lineData.length },
-    subtotal, subtotal_excluding_tax: subtotal, total: subtotal, total_excluding_tax: subtotal, amount_due: due, amount_remaining: due,
-  };
+/** The invoice item a line was made from, if any. */
+const itemOf = (l: Obj) => ((l.parent as Obj | null)?.invoice_item_details as Obj | null)?.invoice_item as string | undefined;
+
+/** Totals (and taxes) of a draft whose lines or default tax rates changed (one-off invoices carry no discounts here). */
+export function withTotals(s: Ctx, inv: Obj, lineData: Obj[]): Obj {
+  return withTaxes(s, inv, lineData, (l) => {
+    const item = itemOf(l);
+    return item ? rateIds(s.store.find("invoiceitem", item)?.tax_rates) : [];
+  }, 0);
 }
 
 /** What a one-off invoice has that a subscription's does not. */
@@ -116,7 +120,7 @@ export function draftInvoice(
     customer_phone: customer.phone ?? null,
     customer_shipping: customer.shipping ?? null,
     customer_tax_exempt: customer.tax_exempt ?? "none",
-    customer_tax_ids: [],
+    customer_tax_ids: s.store.list("tax_id", { limit: 25 }, { customer: customer.id }).data.reverse().map((t) => ({ type: t.type, value: t.value })),
     default_payment_method: null,
     default_source: null,
     default_tax_rates: [],
@@ -189,9 +193,12 @@ export function draftInvoice(
     webhooks_delivered_at: now,
     ...oneOff?.over,
   };
-  s.store.insert("invoice", inv, { seq });
-  emit(s, "invoice.created", inv);
-  return inv;
+  if (sub) inv.default_tax_rates = sub.default_tax_rates ?? [];
+  inv.starting_balance = usableBalance(customer, String(currency));
+  const taxed = withTaxes(s, inv, (inv.lines as { data: Obj[] }).data, (_l, i) => (i < lines.length ? (lines[i].taxRates ?? []) : rateIds(pendingItems[i - lines.length].tax_rates)), subtotal - total);
+  s.store.insert("invoice", taxed, { seq });
+  emit(s, "invoice.created", taxed);
+  return taxed;
 }
 
 /** Draft → open, numbered; emits invoice.finalized. */
@@ -209,6 +216,7 @@ export function finalizeInvoice(s: Ctx, inv: Obj): Obj {
     status_transitions: { ...(inv.status_transitions as Obj), finalized_at: now },
   };
   if (next.collection_method === "send_invoice" && next.due_date === null) next.due_date = now + Number(daysUntilDue ?? 30) * 86_400;
+  Object.assign(next, applyBalance(s, customer, next));
   s.store.save("invoice", next);
   emit(s, "invoice.finalized", next, changed(inv, next));
   return next;
@@ -281,6 +289,7 @@ export function voidInvoice(s: Ctx, id: string): Obj {
   if (before.status !== "open" && before.status !== "uncollectible") throw err.invalid(`You can only void invoices that are open or uncollectible. This invoice is ${before.status}.`, { code: "invoice_not_editable" });
   const next = { ...before, status: "void", amount_remaining: 0, next_payment_attempt: null, status_transitions: { ...(before.status_transitions as Obj), voided_at: unixNow(s.k) } };
   s.store.save("invoice", next);
+  unapplyBalance(s, next);
   emit(s, "invoice.voided", next, changed(before, next));
   return next;
 }

@@ -8,6 +8,7 @@ import { changed, emit } from "./events.ts";
 import { attemptPayment, draftInvoice, finalizeInvoice, itemLine, withTotals } from "./invoices.ts";
 import { newId, unixNow, type Obj } from "./store.ts";
 import { LIST_PARAMS, Params, listJson, listQuery, metadata, type Ctx } from "./wire.ts";
+import { taxRatesParam } from "./taxes.ts";
 import type { Kernel } from "../../kernel/types.ts";
 import { ctxOf } from "./wire.ts";
 
@@ -69,7 +70,7 @@ function period(p: Params, now: number, prev?: Obj): Json {
 }
 
 /** A draft the caller may change: otherwise Stripe's invoice_not_editable. */
-function draftOf(s: Ctx, id: string, param = "invoice"): Obj {
+export function draftOf(s: Ctx, id: string, param = "invoice"): Obj {
   const inv = s.store.get("invoice", id, param);
   if (inv.status !== "draft") {
     throw err.invalid(`You can only modify a draft invoice; invoice ${id} is ${inv.status}. Create a new invoice instead.`, { code: "invoice_not_editable", param });
@@ -77,8 +78,8 @@ function draftOf(s: Ctx, id: string, param = "invoice"): Obj {
   return inv;
 }
 
-function saveDraftLines(s: Ctx, before: Obj, lines: Obj[]): Obj {
-  const next = withTotals(before, lines);
+export function saveDraftLines(s: Ctx, before: Obj, lines: Obj[]): Obj {
+  const next = withTotals(s, before, lines);
   s.store.save("invoice", next);
   emit(s, "invoice.updated", next, changed(before, next));
   return next;
@@ -119,7 +120,7 @@ export function createInvoiceItem(s: Ctx, p: Params): Obj {
     proration: false,
     quantity: priced.quantity,
     quantity_decimal: String(priced.quantity),
-    tax_rates: [],
+    tax_rates: taxRatesParam(s, p, "tax_rates") ?? [],
     test_clock: customer.test_clock ?? null,
   };
   s.store.insert("invoiceitem", item);
@@ -129,7 +130,7 @@ export function createInvoiceItem(s: Ctx, p: Params): Obj {
 }
 
 /** The draft an item sits on, if any, with the item's line rewritten (or dropped, `item` null). */
-function relineDraft(s: Ctx, invoiceId: string, itemId: string, item: Obj | null): void {
+export function relineDraft(s: Ctx, invoiceId: string, itemId: string, item: Obj | null): void {
   const inv = draftOf(s, invoiceId, "invoice");
   const lines = (inv.lines as { data: Obj[] }).data.flatMap((l) => {
     const of = ((l.parent as Obj | null)?.invoice_item_details as Obj | null)?.invoice_item;
@@ -159,6 +160,7 @@ export function updateInvoiceItem(s: Ctx, id: string, p: Params): Obj {
     discountable: p.bool("discountable") ?? before.discountable,
     metadata: metadata(p, before.metadata as Record<string, string>),
     period: period(p, unixNow(s.k), before),
+    tax_rates: taxRatesParam(s, p, "tax_rates") ?? before.tax_rates,
   };
   s.store.save("invoiceitem", next);
   if (before.invoice) relineDraft(s, String(before.invoice), id, next);
@@ -219,7 +221,7 @@ export function createInvoice(s: Ctx, p: Params): Obj {
   const autoAdvance = p.bool("auto_advance") ?? false;
   const inv = draftInvoice(s, null, customer, [], "manual", { start: now, end: now }, [], {
     collection, currency, autoAdvance, items,
-    over: { description: p.str("description") ?? null, metadata: metadata(p), default_payment_method: pm, footer: p.str("footer") ?? null, due_date: dueDate ?? null },
+    over: { description: p.str("description") ?? null, metadata: metadata(p), default_payment_method: pm, footer: p.str("footer") ?? null, due_date: dueDate ?? null, default_tax_rates: taxRatesParam(s, p, "default_tax_rates") ?? [] },
   });
   s.store.setInternal("invoice", inv.id, { ...s.store.internal<Obj>("invoice", inv.id), daysUntilDue: days ?? null });
   for (const i of items) s.store.save("invoiceitem", { ...i, invoice: inv.id });
@@ -232,14 +234,15 @@ export function updateInvoice(s: Ctx, id: string, p: Params): Obj {
     "application_fee_amount", "automatic_tax", "custom_fields", "default_source", "default_tax_rates", "discounts", "effective_at", "issuer", "number",
     "on_behalf_of", "payment_settings", "rendering", "shipping_cost", "shipping_details", "statement_descriptor", "transfer_data", "automatically_finalizes_at");
   const before = s.store.get("invoice", id, "invoice");
-  const draftOnly = ["collection_method", "days_until_due", "due_date", "default_payment_method", "footer"].find((f) => p.has(f));
+  const draftOnly = ["collection_method", "days_until_due", "due_date", "default_payment_method", "footer", "default_tax_rates"].find((f) => p.has(f));
   if (draftOnly && before.status !== "draft") throw err.invalid(`Finalized invoices can't be updated in this way: \`${draftOnly}\` can only be changed on a draft.`, { code: "invoice_not_editable", param: draftOnly });
   if (before.status === "void" || before.status === "paid") {
     if (p.has("auto_advance")) throw err.invalid(`You cannot change auto_advance on a ${before.status} invoice.`, { code: "invoice_not_editable", param: "auto_advance" });
   }
-  const next: Obj = { ...before, metadata: metadata(p, before.metadata as Record<string, string>) };
+  let next: Obj = { ...before, metadata: metadata(p, before.metadata as Record<string, string>) };
   if (p.has("description")) next.description = p.str("description") ?? null;
   if (p.has("footer")) next.footer = p.str("footer") ?? null;
+  if (p.has("default_tax_rates")) next = withTotals(s, { ...next, default_tax_rates: taxRatesParam(s, p, "default_tax_rates") ?? [] }, (next.lines as { data: Obj[] }).data);
   if (p.has("default_payment_method")) {
     const pm = p.str("default_payment_method") ?? null;
     if (pm && s.store.get("payment_method", pm, "default_payment_method").customer !== before.customer) {

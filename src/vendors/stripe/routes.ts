@@ -21,6 +21,13 @@ import * as catalog from "./catalog.ts";
 import * as events from "./events.ts";
 import * as clocks from "./test-clocks.ts";
 import * as invoicing from "./invoicing.ts";
+import * as taxes from "./taxes.ts";
+import * as taxIds from "./tax-ids.ts";
+import * as credit from "./customer-balance.ts";
+import * as balance from "./balance.ts";
+import * as shipping from "./shipping-rates.ts";
+import * as previews from "./previews.ts";
+import * as lines from "./invoice-lines.ts";
 
 type C = Context<{ Bindings: VendorBindings }>;
 type Handler = (s: Ctx, p: Params, c: C) => unknown;
@@ -81,6 +88,14 @@ export function stripeRouter(k: Kernel): VendorHono {
   app.delete("/v1/customers/:id", h((s, p, c) => customers.deleteCustomer(s, id(c))));
   app.get("/v1/customers/:id/payment_methods", h((s, p, c) => pms.listPaymentMethods(s, p, id(c))));
   app.get("/v1/customers/:id/payment_methods/:pm", h((s, p, c) => pms.customerPaymentMethod(s, id(c), id(c, "pm"))));
+  app.post("/v1/customers/:id/balance_transactions", h((s, p, c) => credit.createBalanceTransaction(s, id(c), p)));
+  app.get("/v1/customers/:id/balance_transactions", h((s, p, c) => credit.listBalanceTransactions(s, id(c), p)));
+  app.get("/v1/customers/:id/balance_transactions/:tx", h((s, p, c) => (p.allow(), credit.retrieveBalanceTransaction(s, id(c), id(c, "tx")))));
+  app.post("/v1/customers/:id/balance_transactions/:tx", h((s, p, c) => credit.updateBalanceTransaction(s, id(c), id(c, "tx"), p)));
+  app.post("/v1/customers/:id/tax_ids", h((s, p, c) => taxIds.createCustomerTaxId(s, id(c), p)));
+  app.get("/v1/customers/:id/tax_ids", h((s, p, c) => taxIds.listCustomerTaxIds(s, id(c), p)));
+  app.get("/v1/customers/:id/tax_ids/:tx", h((s, p, c) => (p.allow(), taxIds.retrieveCustomerTaxId(s, id(c), id(c, "tx")))));
+  app.delete("/v1/customers/:id/tax_ids/:tx", h((s, p, c) => (p.allow(), taxIds.deleteCustomerTaxId(s, id(c), id(c, "tx")))));
 
   // Payment methods.
   app.post("/v1/payment_methods", h((s, p) => pms.createPaymentMethod(s, p)));
@@ -147,17 +162,23 @@ export function stripeRouter(k: Kernel): VendorHono {
   app.delete("/v1/subscriptions/:id", h((s, p, c) => subs.cancelSubscription(s, id(c), p)));
   app.post("/v1/invoices", h((s, p) => invoicing.createInvoice(s, p)));
   app.get("/v1/invoices", h((s, p) => invoices.listInvoices(s, p)));
-  app.post("/v1/invoices/:id", h((s, p, c) => invoicing.updateInvoice(s, id(c), p)));
+  app.post("/v1/invoices/:id", h((s, p, c) => (id(c) === "create_preview" ? previews.createPreview(s, p) : invoicing.updateInvoice(s, id(c), p))));
   app.delete("/v1/invoices/:id", h((s, p, c) => (p.allow(), invoicing.deleteInvoice(s, id(c)))));
   app.post("/v1/invoices/:id/finalize", h((s, p, c) => invoicing.finalize(s, id(c), p)));
   app.post("/v1/invoices/:id/send", h((s, p, c) => invoicing.sendInvoice(s, id(c), p)));
   app.get("/v1/invoices/:id", h((s, p, c) => (id(c) === "search" ? invoices.searchInvoices(s, p) : (p.allow(), s.store.get("invoice", id(c), "invoice")))));
   app.get("/v1/invoices/:id/lines", h((s, p, c) => invoices.invoiceLines(s, id(c), p)));
   app.post("/v1/invoices/:id/mark_uncollectible", h((s, p, c) => (p.allow(), invoices.markUncollectible(s, id(c)))));
+  app.post("/v1/subscription_items", h((s, p) => subs.createSubscriptionItem(s, p)));
   app.get("/v1/subscription_items", h((s, p) => subs.listSubscriptionItems(s, p)));
   app.get("/v1/subscription_items/:id", h((s, p, c) => (p.allow(), subs.retrieveSubscriptionItem(s, id(c)))));
+  app.post("/v1/subscription_items/:id", h((s, p, c) => subs.updateSubscriptionItem(s, id(c), p)));
+  app.delete("/v1/subscription_items/:id", h((s, p, c) => subs.deleteSubscriptionItem(s, id(c), p)));
   app.post("/v1/invoices/:id/pay", h((s, p, c) => payInvoice(s, id(c), p)));
   app.post("/v1/invoices/:id/void", h((s, p, c) => (p.allow(), invoices.voidInvoice(s, id(c)))));
+  app.post("/v1/invoices/:id/add_lines", h((s, p, c) => lines.addLines(s, id(c), p)));
+  app.post("/v1/invoices/:id/update_lines", h((s, p, c) => lines.updateLines(s, id(c), p)));
+  app.post("/v1/invoices/:id/remove_lines", h((s, p, c) => lines.removeLines(s, id(c), p)));
 
   // Invoice items.
   app.post("/v1/invoiceitems", h((s, p) => invoicing.createInvoiceItem(s, p)));
@@ -184,6 +205,27 @@ export function stripeRouter(k: Kernel): VendorHono {
   app.get("/v1/promotion_codes", h((s, p) => coupons.listPromotionCodes(s, p)));
   app.get("/v1/promotion_codes/:id", h((s, p, c) => (p.allow(), s.store.get("promotion_code", id(c), "promotion_code"))));
   app.post("/v1/promotion_codes/:id", h((s, p, c) => coupons.updatePromotionCode(s, id(c), p)));
+
+  // Tax rates and tax ids (a customer's are with customers).
+  app.post("/v1/tax_rates", h((s, p) => taxes.createTaxRate(s, p)));
+  app.get("/v1/tax_rates", h((s, p) => taxes.listTaxRates(s, p)));
+  app.get("/v1/tax_rates/:id", h((s, p, c) => (p.allow(), s.store.get("tax_rate", id(c)))));
+  app.post("/v1/tax_rates/:id", h((s, p, c) => taxes.updateTaxRate(s, id(c), p)));
+  app.post("/v1/tax_ids", h((s, p) => taxIds.createTaxId(s, p)));
+  app.get("/v1/tax_ids", h((s, p) => taxIds.listTaxIds(s, p)));
+  app.get("/v1/tax_ids/:id", h((s, p, c) => (p.allow(), taxIds.retrieveTaxId(s, id(c)))));
+  app.delete("/v1/tax_ids/:id", h((s, p, c) => (p.allow(), taxIds.deleteTaxId(s, id(c)))));
+
+  // Shipping rates.
+  app.post("/v1/shipping_rates", h((s, p) => shipping.createShippingRate(s, p)));
+  app.get("/v1/shipping_rates", h((s, p) => shipping.listShippingRates(s, p)));
+  app.get("/v1/shipping_rates/:id", h((s, p, c) => (p.allow(), s.store.get("shipping_rate", id(c)))));
+  app.post("/v1/shipping_rates/:id", h((s, p, c) => shipping.updateShippingRate(s, id(c), p)));
+
+  // The account's balance and its transactions.
+  app.get("/v1/balance", h((s, p) => balance.balance(s, p)));
+  app.get("/v1/balance_transactions", h((s, p) => balance.listBalanceTransactions(s, p)));
+  app.get("/v1/balance_transactions/:id", h((s, p, c) => (p.allow(), s.store.get("balance_transaction", id(c)))));
 
   hostedPages(app, k);
 

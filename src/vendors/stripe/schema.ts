@@ -40,6 +40,11 @@ export const checkoutSessions = resourceTable("stripe_checkout_sessions");
 export const portalSessions = resourceTable("stripe_portal_sessions");
 export const testClocks = resourceTable("stripe_test_clocks");
 export const invoiceItems = resourceTable("stripe_invoice_items");
+export const taxRates = resourceTable("stripe_tax_rates");
+export const taxIds = resourceTable("stripe_tax_ids");
+export const customerBalanceTransactions = resourceTable("stripe_customer_balance_transactions");
+export const balanceTransactions = resourceTable("stripe_balance_transactions");
+export const shippingRates = resourceTable("stripe_shipping_rates");
 
 /** Account settings the admin API can change (the dashboard's, at Stripe): dunning. */
 export const settings = sqliteTable("stripe_settings", {

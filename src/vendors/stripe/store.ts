@@ -26,6 +26,11 @@ export const TABLES = {
   coupon: "stripe_coupons",
   "test_helpers.test_clock": "stripe_test_clocks",
   invoiceitem: "stripe_invoice_items",
+  tax_rate: "stripe_tax_rates",
+  tax_id: "stripe_tax_ids",
+  customer_balance_transaction: "stripe_customer_balance_transactions",
+  balance_transaction: "stripe_balance_transactions",
+  shipping_rate: "stripe_shipping_rates",
 } as const;
 export type ObjectType = keyof typeof TABLES;
 
@@ -51,6 +56,11 @@ export const ID_PREFIX: Record<ObjectType, [string, number]> = {
   coupon: ["", 8],
   "test_helpers.test_clock": ["clock_", 24],
   invoiceitem: ["ii_", 24],
+  tax_rate: ["txr_", 24],
+  tax_id: ["txi_", 24],
+  customer_balance_transaction: ["cbtxn_", 24],
+  balance_transaction: ["txn_", 24],
+  shipping_rate: ["shr_", 24],
 };
 
 /** What an id names, by its prefix (for `expand`). */
@@ -80,12 +90,23 @@ const NOUN: Record<ObjectType, string> = {
   coupon: "coupon",
   "test_helpers.test_clock": "test_clock",
   invoiceitem: "invoiceitem",
+  tax_rate: "tax rate",
+  tax_id: "tax id",
+  customer_balance_transaction: "customer balance transaction",
+  balance_transaction: "balance transaction",
+  shipping_rate: "shipping rate",
 };
 
 export const newId = (k: Kernel, type: ObjectType) => k.ids.make(...ID_PREFIX[type]);
 export const unixNow = (k: Kernel) => Math.floor(k.clock.now() / 1000);
 
 type Row = { data: string; internal: string | null; deleted: number; seq: number };
+
+/** Fields that follow the run clock (a balance transaction's status), brought up to date on every read. */
+const FRESH: Partial<Record<ObjectType, (now: number, o: Obj) => Obj>> = {};
+export function freshOnRead(type: ObjectType, fn: (now: number, o: Obj) => Obj): void {
+  FRESH[type] = fn;
+}
 
 export class Store {
   constructor(private readonly k: Kernel) {}
@@ -132,7 +153,9 @@ export class Store {
   find<T extends Obj = Obj>(type: ObjectType, id: string, withDeleted = false): T | null {
     const r = this.row(type, id);
     if (!r || (r.deleted && !withDeleted)) return null;
-    return JSON.parse(r.data) as T;
+    const o = JSON.parse(r.data) as T;
+    const fresh = FRESH[type];
+    return fresh ? (fresh(unixNow(this.k), o) as T) : o;
   }
 
   /** The object, or Stripe's 404 resource_missing. */
@@ -222,7 +245,9 @@ export class Store {
       .exec<{ data: string }>(`SELECT data FROM ${table} WHERE ${conds.join(" AND ")} ORDER BY seq ${order} LIMIT ?`, ...args, q.limit + 1)
       .toArray();
     const has_more = rows.length > q.limit;
-    const data = rows.slice(0, q.limit).map((r) => JSON.parse(r.data) as Obj);
+    const fresh = FRESH[type];
+    const now = fresh ? unixNow(this.k) : 0;
+    const data = rows.slice(0, q.limit).map((r) => (fresh ? fresh(now, JSON.parse(r.data) as Obj) : (JSON.parse(r.data) as Obj)));
     if (order === "ASC") data.reverse();
     return { data, has_more };
   }

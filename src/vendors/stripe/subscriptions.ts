@@ -7,6 +7,7 @@ import { discountAmounts, redeem } from "./coupons.ts";
 import { attemptPayment, draftInvoice, finalizeInvoice, lineAmount, type Line } from "./invoices.ts";
 import { newId, unixNow, type Obj } from "./store.ts";
 import { LIST_PARAMS, Params, listJson, listQuery, metadata, search, type Ctx } from "./wire.ts";
+import { rateIds, taxRatesParam } from "./taxes.ts";
 
 export const DAY = 86_400;
 export const TRIAL_WILL_END_DAYS = 3;
@@ -75,6 +76,11 @@ interface SubInternal {
 const productName = (s: Ctx, price: Obj) => String(s.store.find("product", String(price.product))?.name ?? price.product);
 
 export function invoiceFor(s: Ctx, sub: Obj, reason: string, start: number, end: number, zero: boolean, only?: Line[]): Obj {
+  return finalizeInvoice(s, draftFor(s, sub, reason, start, end, zero, only));
+}
+
+/** The draft `invoiceFor` finalizes (a preview stops here). */
+export function draftFor(s: Ctx, sub: Obj, reason: string, start: number, end: number, zero: boolean, only?: Line[]): Obj {
   const customer = s.store.get("customer", String(sub.customer));
   const internal = s.store.internal<SubInternal>("subscription", sub.id);
   const pending = only ?? internal.pending ?? [];
@@ -87,6 +93,7 @@ export function invoiceFor(s: Ctx, sub: Obj, reason: string, start: number, end:
       period: { start, end },
       description: `${zero ? "Trial period for" : `${i.quantity} ×`} ${String(s.store.find("product", String(price.product))?.name ?? price.product)}`,
       subscriptionItem: i.id,
+      taxRates: rateIds(i.tax_rates),
     };
   })];
   // A renewal takes in the customer's pending invoice items (those for another subscription wait).
@@ -96,7 +103,7 @@ export function invoiceFor(s: Ctx, sub: Obj, reason: string, start: number, end:
   const discounts = discountAmounts(s, sub.discounts as string[], subtotal, String(sub.currency), start);
   const draft = draftInvoice(s, sub, customer, lines, reason, { start, end }, discounts, undefined, pendingItems);
   for (const i of pendingItems) s.store.save("invoiceitem", { ...i, invoice: draft.id });
-  return finalizeInvoice(s, draft);
+  return draft;
 }
 
 export function createSubscription(s: Ctx, p: Params): Obj {
@@ -119,7 +126,7 @@ export function createSubscription(s: Ctx, p: Params): Obj {
     const price = s.store.get("price", priceId, `items[${i}][price]`);
     if (price.type !== "recurring") throw err.invalid(`The price specified is set to \`type=one_time\` but this field only accepts prices with \`type=recurring\`.`, { param: `items[${i}][price]` });
     if (!price.active) throw err.invalid(`The price specified is inactive. This field only accepts active prices.`, { param: `items[${i}][price]` });
-    return { id: s.k.ids.make("si_", 14), object: "subscription_item", billing_thresholds: null, created: now, current_period_end: 0, current_period_start: now, discounts: [], metadata: metadata(ip), plan: planOf(price), price, quantity: ip.int("quantity", { min: 0 }) ?? 1, subscription: id, tax_rates: [] };
+    return { id: s.k.ids.make("si_", 14), object: "subscription_item", billing_thresholds: null, created: now, current_period_end: 0, current_period_start: now, discounts: [], metadata: metadata(ip), plan: planOf(price), price, quantity: ip.int("quantity", { min: 0 }) ?? 1, subscription: id, tax_rates: taxRatesParam(s, ip, "tax_rates") ?? [] };
   });
   const first = subItems[0].price as Obj;
   const rec = first.recurring as Obj;
@@ -167,7 +174,7 @@ export function createSubscription(s: Ctx, p: Params): Obj {
     days_until_due: collection === "send_invoice" ? (p.int("days_until_due") ?? 30) : null,
     default_payment_method: pm,
     default_source: null,
-    default_tax_rates: [],
+    default_tax_rates: taxRatesParam(s, p, "default_tax_rates") ?? [],
     description: p.str("description") ?? null,
     discounts: [],
     ended_at: null,
@@ -219,12 +226,14 @@ export function createSubscription(s: Ctx, p: Params): Obj {
 }
 
 export function updateSubscription(s: Ctx, id: string, p: Params): Obj {
-  p.allow("metadata", "cancel_at_period_end", "default_payment_method", "description", "items", "proration_behavior", "proration_date", "payment_behavior", "off_session", "cancellation_details");
+  p.allow("metadata", "cancel_at_period_end", "default_payment_method", "description", "items", "proration_behavior", "proration_date", "payment_behavior", "off_session", "cancellation_details", "default_tax_rates");
   const before = s.store.get("subscription", id);
   if (before.status === "canceled") throw err.invalid("A canceled subscription can only update its cancellation_details and metadata.", { param: "cancel_at_period_end" });
   const next: Obj = { ...before, metadata: metadata(p, before.metadata as Record<string, string>) };
   if (p.has("items")) changeItems(s, next, p);
   if (p.has("description")) next.description = p.str("description") ?? null;
+  // New rates tax the next invoice; the current period's lines are not re-rated, as at Stripe.
+  if (p.has("default_tax_rates")) next.default_tax_rates = taxRatesParam(s, p, "default_tax_rates") ?? [];
   if (p.has("cancel_at_period_end")) {
     next.cancel_at_period_end = p.bool("cancel_at_period_end") ?? false;
     next.cancel_at = next.cancel_at_period_end ? period(before).end : null;
@@ -311,20 +320,26 @@ function changeItems(s: Ctx, sub: Obj, p: Params): void {
     }
     const deleted = ip.bool("deleted") ?? false;
     const quantity = ip.int("quantity", { min: 0 }) ?? Number(old?.quantity ?? 1);
-    if (old && prorate) {
+    // Only a change of what is billed is prorated (not one of metadata or tax rates).
+    const billed = !old || deleted || price.id !== (old.price as Obj).id || quantity !== Number(old.quantity);
+    if (old && prorate && billed) {
       const oldPrice = old.price as Obj;
-      prorations.push({ price: oldPrice, quantity: Number(old.quantity), period: { start: now, end }, subscriptionItem: old.id, proration: true, amount: -Math.round(Number(oldPrice.unit_amount) * Number(old.quantity) * fraction), description: `Unused time on ${old.quantity} × ${productName(s, oldPrice)} after ${day}` });
+      prorations.push({ price: oldPrice, quantity: Number(old.quantity), period: { start: now, end }, subscriptionItem: old.id, proration: true, taxRates: rateIds(old.tax_rates), amount: -Math.round(Number(oldPrice.unit_amount) * Number(old.quantity) * fraction), description: `Unused time on ${old.quantity} × ${productName(s, oldPrice)} after ${day}` });
     }
     if (deleted) {
       current = current.filter((x) => x.id !== itemId);
       return;
     }
     const item = old ?? { id: s.k.ids.make("si_", 14), object: "subscription_item", billing_thresholds: null, created: now, current_period_end: end, current_period_start: start, discounts: [], metadata: {}, subscription: sub.id, tax_rates: [] };
-    Object.assign(item, { price, plan: planOf(price), quantity, metadata: metadata(ip, (item.metadata as Record<string, string>) ?? {}) });
+    const rates = taxRatesParam(s, ip, "tax_rates");
+    if (!old && current.some((x) => (x.price as Obj).id === price.id)) {
+      throw err.invalid(`Cannot add multiple subscription items with the same price: ${String(price.id)}. Update the existing item's quantity instead.`, { param: `items[${i}][price]` });
+    }
+    Object.assign(item, { price, plan: planOf(price), quantity, metadata: metadata(ip, (item.metadata as Record<string, string>) ?? {}), tax_rates: rates ?? item.tax_rates });
     if (!old) current.push(item);
-    if (prorate) prorations.push({ price, quantity, period: { start: now, end }, subscriptionItem: item.id, proration: true, amount: Math.round(Number(price.unit_amount) * quantity * fraction), description: `Remaining time on ${quantity} × ${productName(s, price)} after ${day}` });
+    if (prorate && billed) prorations.push({ price, quantity, period: { start: now, end }, subscriptionItem: item.id, proration: true, taxRates: rateIds(item.tax_rates), amount: Math.round(Number(price.unit_amount) * quantity * fraction), description: `Remaining time on ${quantity} × ${productName(s, price)} after ${day}` });
   });
-  if (current.length === 0) throw err.invalid("A subscription must have at least one active plan.", { param: "items" });
+  if (current.length === 0) throw err.invalid("A subscription must have at least one active plan. To cancel a subscription, please use the cancel API endpoint on /v1/subscriptions.", { param: "items" });
   sub.items = { ...(sub.items as Obj), data: current, total_count: current.length };
   if (!prorations.length) return;
   const net = prorations.reduce((n, l) => n + lineAmount(l), 0);
@@ -339,13 +354,71 @@ function changeItems(s: Ctx, sub: Obj, p: Params): void {
   s.store.setInternal("subscription", sub.id, { ...internal, pending: [...(internal.pending ?? []), ...prorations] });
 }
 
+/**
+ * An item's change goes through its subscription's: the same prorations and
+ * customer.subscription.updated. Errors name the item's own parameters (`price`, not `items[0][price]`).
+ */
+function itemChange(s: Ctx, subId: string, item: Record<string, unknown>, p: Params): Obj {
+  const top: Record<string, unknown> = { items: [item] };
+  for (const k of CHANGE_FIELDS) if (p.raw[k] !== undefined) top[k] = p.raw[k];
+  try {
+    return updateSubscription(s, subId, new Params(top));
+  } catch (e) {
+    const param = e instanceof StripeError ? e.body.param : undefined;
+    if (!(e instanceof StripeError) || typeof param !== "string" || !param.startsWith("items")) throw e;
+    const own = param.replace(/^items(\[0\])?\[?/, "").replace(/^([a-z_]+)\]/, "$1");
+    throw new StripeError(e.statusCode, { ...e.body, param: own || "id" }, e.committed);
+  }
+}
+
+/** The item's own parameters, as they go into the subscription's `items[0]`. */
+function itemFields(p: Params, keys: string[]): Record<string, unknown> {
+  return Object.fromEntries(keys.filter((k) => p.raw[k] !== undefined).map((k) => [k, p.raw[k]]));
+}
+
+const CHANGE_FIELDS = ["proration_behavior", "proration_date", "payment_behavior"];
+const ITEM_FIELDS = ["price", "plan", "quantity", "metadata", "tax_rates", "discounts", "price_data", "billing_thresholds"];
+
+export function createSubscriptionItem(s: Ctx, p: Params): Obj {
+  p.allow("subscription", ...ITEM_FIELDS, ...CHANGE_FIELDS);
+  const subId = p.reqStr("subscription");
+  const before = s.store.get("subscription", subId, "subscription");
+  if (!p.has("price") && !p.has("plan") && !p.has("price_data")) throw err.missingParam("price");
+  const known = new Set(items(before).map((i) => i.id));
+  const after = itemChange(s, subId, itemFields(p, ITEM_FIELDS), p);
+  return items(after).find((i) => !known.has(i.id))!;
+}
+
+export function updateSubscriptionItem(s: Ctx, id: string, p: Params): Obj {
+  p.allow(...ITEM_FIELDS, ...CHANGE_FIELDS, "off_session");
+  const item = retrieveSubscriptionItem(s, id);
+  const after = itemChange(s, String(item.subscription), { id, ...itemFields(p, ITEM_FIELDS) }, p);
+  return items(after).find((i) => i.id === id)!;
+}
+
+export function deleteSubscriptionItem(s: Ctx, id: string, p: Params) {
+  p.allow("clear_usage", ...CHANGE_FIELDS);
+  const item = retrieveSubscriptionItem(s, id);
+  itemChange(s, String(item.subscription), { id, deleted: "true" }, p);
+  return { id, object: "subscription_item", deleted: true };
+}
+
 /** Subscription items live inside their subscription, as Stripe nests them. */
 export function listSubscriptionItems(s: Ctx, p: Params) {
   p.allow(...LIST_PARAMS, "subscription");
   const sub = s.store.get("subscription", p.reqStr("subscription"), "subscription");
   const all = items(sub);
   const q = listQuery(p);
-  return { object: "list", data: all.slice(0, q.limit), has_more: all.length > q.limit, url: "/v1/subscription_items" };
+  // Pages in the subscription's own order; cursors are item ids, as the SDK's auto-pagination sends them.
+  const cursor = q.startingAfter ?? q.endingBefore;
+  const at = cursor === undefined ? -1 : all.findIndex((i) => i.id === cursor);
+  if (cursor !== undefined && at < 0) throw err.missing("subscription item", cursor, q.startingAfter ? "starting_after" : "ending_before");
+  if (q.endingBefore) {
+    const from = Math.max(0, at - q.limit);
+    return { object: "list", data: all.slice(from, at), has_more: from > 0, url: "/v1/subscription_items" };
+  }
+  const data = all.slice(at + 1, at + 1 + q.limit);
+  return { object: "list", data, has_more: all.length > at + 1 + q.limit, url: "/v1/subscription_items" };
 }
 
 export function retrieveSubscriptionItem(s: Ctx, id: string): Obj {

@@ -31,7 +31,7 @@ type Raw = Record<string, unknown>;
 export class Params {
   constructor(
     readonly raw: Raw,
-    private readonly prefix = "",
+    readonly prefix = "",
   ) {}
 
   name(key: string): string {
@@ -174,6 +174,9 @@ type Includable = (s: Ctx, o: Obj) => unknown;
 const INCLUDABLE: Record<string, Record<string, Includable>> = {
   charge: {
     refunds: (s, o) => listJson(`/v1/charges/${o.id}/refunds`, s.store.list("refund", { limit: 100 }, { charge: o.id })),
+  },
+  customer: {
+    tax_ids: (s, o) => listJson(`/v1/customers/${o.id}/tax_ids`, s.store.list("tax_id", { limit: 100 }, { customer: o.id })),
   },
 };
 

@@ -133,6 +133,8 @@ export class Store {
   /** Drops every in-memory view (after a rollback or a restore). */
   reload(): void {
     this.hooks = null;
+    // A nested transaction rolled back inside a request (an invoice preview): its rows are gone.
+    this.cache?.clear();
   }
 
   private touched(type: ObjectType, id: string): void {

@@ -10,7 +10,8 @@ import {
   AbortMultipartUploadCommand, ListPartsCommand, ListMultipartUploadsCommand, GetBucketVersioningCommand, paginateListObjectsV2,
   ListObjectVersionsCommand, GetObjectTaggingCommand, PutObjectTaggingCommand, DeleteObjectTaggingCommand, GetBucketTaggingCommand,
   PutBucketTaggingCommand, DeleteBucketTaggingCommand, GetBucketCorsCommand, PutBucketCorsCommand, DeleteBucketCorsCommand,
-  GetObjectAttributesCommand, UploadPartCopyCommand, PutBucketPolicyCommand, GetObjectAclCommand,
+  GetObjectAttributesCommand, UploadPartCopyCommand, PutBucketPolicyCommand, GetObjectAclCommand, GetBucketAclCommand, PutObjectAclCommand,
+  PutBucketAclCommand, GetBucketOwnershipControlsCommand,
   GetBucketPolicyCommand, DeleteBucketPolicyCommand, GetBucketReplicationCommand, GetBucketWebsiteCommand,
 } from "@aws-sdk/client-s3";
 import { Upload } from "@aws-sdk/lib-storage";
@@ -612,10 +613,31 @@ describe("S3 clone: versions listing, tagging, CORS, attributes, snapshots, and 
     expect(await failure(s3.send(new GetBucketPolicyCommand({ Bucket: bucket })))).toMatchObject({ name: "NoSuchBucketPolicy" });
   });
 
+  it("has ACLs disabled, as every bucket S3 creates now: reads show the owner's full control, writes are refused", async () => {
+    await s3.send(new PutObjectCommand({ Bucket: bucket, Key: "acl/owned", Body: "x", ACL: "bucket-owner-full-control" }));
+    for (const acl of [await s3.send(new GetObjectAclCommand({ Bucket: bucket, Key: "acl/owned" })), await s3.send(new GetBucketAclCommand({ Bucket: bucket }))]) {
+      expect(acl.Owner?.ID).toMatch(/^[0-9a-f]{64}$/);
+      expect(acl.Grants).toEqual([{ Grantee: { Type: "CanonicalUser", ID: acl.Owner!.ID, DisplayName: acl.Owner!.DisplayName }, Permission: "FULL_CONTROL" }]);
+    }
+    expect(await s3.send(new GetBucketOwnershipControlsCommand({ Bucket: bucket }))).toMatchObject({ OwnershipControls: { Rules: [{ ObjectOwnership: "BucketOwnerEnforced" }] } });
+    const refused = { name: "AccessControlListNotSupported", status: 400 };
+    expect(await failure(s3.send(new PutObjectCommand({ Bucket: bucket, Key: "acl/public", Body: "x", ACL: "public-read" })))).toMatchObject(refused);
+    expect(await failure(s3.send(new PutObjectCommand({ Bucket: bucket, Key: "acl/private", Body: "x", ACL: "private" })))).toMatchObject(refused);
+    expect(await failure(s3.send(new CopyObjectCommand({ Bucket: bucket, Key: "acl/copy", CopySource: `${bucket}/acl/owned`, ACL: "public-read" })))).toMatchObject(refused);
+    expect(await failure(s3.send(new CreateMultipartUploadCommand({ Bucket: bucket, Key: "acl/mp", GrantRead: 'uri="http://acs.amazonaws.com/groups/global/AllUsers"' })))).toMatchObject(refused);
+    expect(await failure(s3.send(new PutObjectAclCommand({ Bucket: bucket, Key: "acl/owned", ACL: "public-read" })))).toMatchObject(refused);
+    expect(await failure(s3.send(new PutBucketAclCommand({ Bucket: bucket, ACL: "private" })))).toMatchObject(refused);
+    expect(await failure(s3.send(new HeadObjectCommand({ Bucket: bucket, Key: "acl/public" })))).toMatchObject({ status: 404 });
+    expect(await failure(s3.send(new GetObjectAclCommand({ Bucket: bucket, Key: "acl/none" })))).toMatchObject({ name: "NoSuchKey", status: 404 });
+    const other = `${bucket}-acl`;
+    expect(await failure(s3.send(new CreateBucketCommand({ Bucket: other, ACL: "public-read" })))).toMatchObject({ name: "InvalidBucketAclWithObjectOwnership", status: 400 });
+    expect((await s3.send(new CreateBucketCommand({ Bucket: other, ACL: "private" }))).$metadata.httpStatusCode).toBe(200);
+    await s3.send(new DeleteBucketCommand({ Bucket: other }));
+  });
+
   it("answers S3's 501 NotImplemented for what is not built, never a fake success", async () => {
     expect(await failure(s3.send(new GetBucketReplicationCommand({ Bucket: bucket })))).toMatchObject({ name: "NotImplemented", status: 501 });
     expect(await failure(s3.send(new GetBucketWebsiteCommand({ Bucket: bucket })))).toMatchObject({ name: "NotImplemented", status: 501 });
-    expect(await failure(s3.send(new GetObjectAclCommand({ Bucket: bucket, Key: "snap" })))).toMatchObject({ name: "NotImplemented", status: 501 });
     // Encryption the clone does not perform is refused, not silently stored in the clear.
     const sseC = { SSECustomerAlgorithm: "AES256", SSECustomerKey: "a".repeat(32) };
     expect(await failure(s3.send(new PutObjectCommand({ Bucket: bucket, Key: "sse-c", Body: "x", ...sseC })))).toMatchObject({ name: "NotImplemented", status: 501 });

@@ -4,6 +4,7 @@
 import { Deferred, deferred, type Kernel } from "../../../kernel/types.ts";
 import { hex } from "../../../lib/crypto.ts";
 import { S3Error, noSuchBucket, notImplemented, requestId } from "../errors.ts";
+import { checkObjectAcl } from "../acl.ts";
 import { findBucket, requireBucket } from "../buckets.ts";
 import { putObject, validateKey } from "../objects.ts";
 import { CORS_NOT_ALLOWED, corsForbidden, corsHeaders, preflightHeaders, type CorsRule } from "../cors.ts";
@@ -92,6 +93,7 @@ function objectOf(fields: Map<string, string>, file: NonNullable<FormHead["file"
       checksum = { name: alg, value: v };
     }
   }
+  checkObjectAcl(fields.get("acl") ?? null);
   const tagging = fields.get("tagging");
   const tags = tagging ? tagsOfXml(parseXml(enc.encode(tagging), "Tagging"), 10) : {};
   void file;

@@ -1,6 +1,7 @@
 // Bucket operations: create, list, listings of keys and versions, tagging, CORS, policy.
 import type { Kernel } from "../../../kernel/types.ts";
 import { S3Error, invalidArgument, malformedXml, notImplemented } from "../errors.ts";
+import { checkBucketAcl } from "../acl.ts";
 import { xmlResponse, parseXml, type XmlNode } from "../xml.ts";
 import { createBucket, findBucket, listBuckets, requireBucket, setBucketConfig, validatePolicy } from "../buckets.ts";
 import { listObjects, type ListOutput } from "../objects.ts";
@@ -19,6 +20,7 @@ export function listBucketsRoute(k: Kernel): Response {
 }
 
 export function createBucketRoute(k: Kernel, r: S3Req): Response {
+  checkBucketAcl(r.headers);
   let constraint: string | null = null;
   if (r.body.length) {
     const cfg = parseXml(r.body, "CreateBucketConfiguration");

@@ -13,6 +13,8 @@ import { abortUpload, requireUpload } from "../multipart.ts";
 import { isFormPost, postObjectRoute, preflightRoute, withCors } from "./browser.ts";
 import { restorePreset, slowPutPreset } from "../presets.ts";
 import { indexCors } from "../cors-index.ts";
+import { aclRoute, ownershipRoute } from "../acl.ts";
+import { resolveVersion } from "../versions.ts";
 import type { S3Req } from "./request.ts";
 import { listBucketsRoute, createBucketRoute, listObjectsRoute, bucketTaggingRoute, bucketCorsRoute, bucketPolicyRoute } from "./buckets.ts";
 import { putObjectRoute, getObjectRoute, copyObjectRoute, deleteObjectsRoute, objectTaggingRoute, attributesRoute } from "./objects.ts";
@@ -143,6 +145,13 @@ function dispatch(k: Kernel, r: S3Req): Response {
   throw notImplemented(`${r.method} ${r.bucket === null ? "/" : r.key === null ? "on a bucket" : "on an object"}${sub ? ` ?${sub}` : ""}`);
 }
 
+/** An object's ACL: the object (or the version asked for) must exist. */
+function objectAclRoute(k: Kernel, r: S3Req): Response | null {
+  const b = requireBucket(k, r.bucket!);
+  resolveVersion(k, b.name, r.key!, r.q.get("versionId"), r.method === "GET" ? "GET" : "PUT", b);
+  return aclRoute(k, r.method);
+}
+
 /** The operation S3 would run for this method, target and sub-resource; null when none is built. */
 function route(k: Kernel, r: S3Req): Response | null {
   const { method, q } = r;
@@ -177,6 +186,14 @@ function route(k: Kernel, r: S3Req): Response | null {
     if (only("tagging")) return bucketTaggingRoute(k, r);
     if (only("cors")) return method === "PUT" ? indexCors(k, bucket, bucketCorsRoute(k, r)) : bucketCorsRoute(k, r);
     if (only("policy")) return bucketPolicyRoute(k, r);
+    if (only("acl")) {
+      requireBucket(k, bucket);
+      return aclRoute(k, method);
+    }
+    if (only("ownershipControls")) {
+      requireBucket(k, bucket);
+      return ownershipRoute(method);
+    }
     return null;
   }
   validateKey(r.key);
@@ -187,12 +204,14 @@ function route(k: Kernel, r: S3Req): Response | null {
       }
       if (only("tagging")) return objectTaggingRoute(k, r);
       if (only("retention") || only("legal-hold")) return objectLockStateRoute(k, r, sub[0] as "retention" | "legal-hold");
+      if (only("acl")) return objectAclRoute(k, r);
       if (sub.length) return null;
       return r.headers.has("x-amz-copy-source") ? copyObjectRoute(k, r) : putObjectRoute(k, r);
     case "GET":
       if (only("uploadId")) return listPartsRoute(k, r);
       if (only("tagging")) return objectTaggingRoute(k, r);
       if (only("attributes")) return attributesRoute(k, r);
+      if (only("acl")) return objectAclRoute(k, r);
       if (only("retention") || only("legal-hold")) return objectLockStateRoute(k, r, sub[0] as "retention" | "legal-hold");
       if (sub.length) return null;
       return getObjectRoute(k, r);

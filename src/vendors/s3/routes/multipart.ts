@@ -8,6 +8,7 @@ import { requireBucket } from "../buckets.ts";
 import { resolveVersion, versionIdHeader } from "../versions.ts";
 import { lockForWrite } from "../objectlock.ts";
 import { writtenHeaders } from "./objects.ts";
+import { checkObjectAcl } from "../acl.ts";
 import { completedInto, completeUpload, createUpload, listParts, listUploads, partNumberOf, putPart, requireUpload } from "../multipart.ts";
 import { readConditions, systemHeadersOf, userMetadataOf, isoDate } from "../http.ts";
 import { readSegments, sliceSegments, storeUpload, type Segment, type Upload } from "../storage.ts";
@@ -17,6 +18,7 @@ import { type S3Req, owner, maxOf, encoder, copySourceOf, uploadOf, checksumHead
 
 export function createUploadRoute(k: Kernel, r: S3Req): Response {
   const lock = lockForWrite(k, requireBucket(k, r.bucket!), r.headers);
+  checkObjectAcl(r.headers.get("x-amz-acl"), r.headers);
   const u = createUpload(k, r.bucket!, r.key!, systemHeadersOf(r.headers), userMetadataOf(r.headers), tagsOfHeader(r.headers.get("x-amz-tagging")));
   if (lock) k.sql.exec("UPDATE s3_uploads SET lock = ? WHERE id = ?", JSON.stringify(lock), u.id);
   return xmlResponse("InitiateMultipartUploadResult", { Bucket: u.bucket, Key: u.key, UploadId: u.id });

@@ -13,12 +13,14 @@ import { lockForWrite, lockHeaders, lockOf } from "../objectlock.ts";
 import { expirationHeader } from "../lifecycle.ts";
 import { deleteOne } from "./versions.ts";
 import { partNumberOf } from "../multipart.ts";
+import { checkObjectAcl } from "../acl.ts";
 import { type S3Req, copySourceOf, uploadOf, checksumHeaders, smallBody } from "./request.ts";
 
 export function putObjectRoute(k: Kernel, r: S3Req): Response {
   const bucket = r.bucket!;
   const key = r.key!;
   const lock = lockForWrite(k, requireBucket(k, bucket), r.headers);
+  checkObjectAcl(r.headers.get("x-amz-acl"), r.headers);
   const conds = readConditions(r.headers);
   checkWrite(k, bucket, key, conds);
   const headers = systemHeadersOf(r.headers);
@@ -103,6 +105,7 @@ export function copyObjectRoute(k: Kernel, r: S3Req): Response {
     throw new S3Error(400, "InvalidRequest", "This copy request is illegal because it is trying to copy an object to itself without changing the object's metadata, storage class, website redirect location or encryption attributes.");
   }
   const lock = lockForWrite(k, requireBucket(k, r.bucket!), r.headers);
+  checkObjectAcl(r.headers.get("x-amz-acl"), r.headers);
   checkWrite(k, r.bucket!, r.key!, readConditions(r.headers));
   const headers = replace ? systemHeadersOf(r.headers) : (JSON.parse(so.headers) as Record<string, string>);
   if (!replace && r.headers.has("x-amz-storage-class")) Object.assign(headers, { "x-amz-storage-class": r.headers.get("x-amz-storage-class")! });

@@ -257,8 +257,9 @@ export function adminRouter(w: World): Hono {
   // ---- webhooks
   app.post("/webhooks/endpoints", async (c) => {
     const b = await jsonObject(c.req.raw, false);
-    if (b.kind !== "email" && b.kind !== "auth") {
-      throw new ApiError(422, "invalid_kind", "Endpoints here are for email and auth; Stripe's are made through its API, Twilio's through its callback parameters.");
+    // s3: the destinations of bucket notifications (the ARNs in `events`, or every one).
+    if (b.kind !== "email" && b.kind !== "auth" && b.kind !== "s3") {
+      throw new ApiError(422, "invalid_kind", "Endpoints here are for email, auth and s3 (bucket notification destinations); Stripe's are made through its API, Twilio's through its callback parameters.");
     }
     let url: string;
     try {

@@ -12,6 +12,7 @@ export type BucketRow = {
   versioning: "Enabled" | "Suspended" | null;
   object_lock: string | null;
   lifecycle: string | null;
+  notification: string | null;
 };
 
 const NAME = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
@@ -44,7 +45,7 @@ export function createBucket(k: Kernel, name: string, constraint: string | null,
   if (existing) {
     throw new S3Error(409, "BucketAlreadyOwnedByYou", "Your previous request to create the named bucket succeeded and you already own it.", { BucketName: name });
   }
-  const row: BucketRow = { name, region: constraint || defaultRegion, created_at: k.clock.now(), tags: null, cors: null, policy: null, versioning: null, object_lock: null, lifecycle: null };
+  const row: BucketRow = { name, region: constraint || defaultRegion, created_at: k.clock.now(), tags: null, cors: null, policy: null, versioning: null, object_lock: null, lifecycle: null, notification: null };
   k.sql.exec("INSERT INTO s3_buckets (name, region, created_at) VALUES (?, ?, ?)", row.name, row.region, row.created_at);
   return row;
 }

@@ -3,11 +3,12 @@
 // `created + N days`, so the run is a job at each midnight of the run's clock while a bucket has
 // rules, and advancing the clock fires each midnight in turn.
 import type { Kernel } from "../../kernel/types.ts";
-import { S3Error, invalidArgument, malformedXml, notImplemented } from "./errors.ts";
+import { S3Error, invalidArgument, malformedXml, notImplemented, requestId } from "./errors.ts";
 import { findBucket, requireBucket, type BucketRow } from "./buckets.ts";
 import type { ObjectRow } from "./objects.ts";
 import type { XmlNode } from "./xml.ts";
 import { deleteKey } from "./versions.ts";
+import { notify } from "./notifications.ts";
 import { checkDeletable, lockOf } from "./objectlock.ts";
 import { abortUpload, type UploadRow } from "./multipart.ts";
 
@@ -227,7 +228,8 @@ export function applyLifecycle(k: Kernel, bucket: string, now: number): string |
             continue;
           }
         }
-        deleteKey(k, bucket, o.key, undefined);
+        const d = deleteKey(k, bucket, o.key, undefined);
+        notify(k, bucket, d.deleteMarker ? "LifecycleExpiration:DeleteMarkerCreated" : "LifecycleExpiration:Delete", { key: o.key, versionId: d.versionId ?? null }, requestId());
         expired++;
       }
     }

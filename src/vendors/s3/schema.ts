@@ -19,6 +19,8 @@ export const buckets = sqliteTable("s3_buckets", {
   objectLock: text("object_lock"),
   /** Lifecycle rules as JSON (the parsed configuration), or null. */
   lifecycle: text("lifecycle"),
+  /** The notification configuration as JSON (notifications.ts), or null. */
+  notification: text("notification"),
 });
 
 export const objects = sqliteTable(

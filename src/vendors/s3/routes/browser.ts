@@ -5,6 +5,7 @@ import { Deferred, deferred, type Kernel } from "../../../kernel/types.ts";
 import { hex } from "../../../lib/crypto.ts";
 import { S3Error, noSuchBucket, notImplemented, requestId } from "../errors.ts";
 import { checkObjectAcl } from "../acl.ts";
+import { notify } from "../notifications.ts";
 import { findBucket, requireBucket } from "../buckets.ts";
 import { putObject, validateKey } from "../objects.ts";
 import { CORS_NOT_ALLOWED, corsForbidden, corsHeaders, preflightHeaders, type CorsRule } from "../cors.ts";
@@ -209,7 +210,8 @@ async function postObject(k: Kernel, url: URL, bucket: string, boundary: string,
   const etag = `"${hex(s.md5)}"`;
   k.tx(() => {
     requireBucket(k, bucket);
-    putObject(k, { bucket, key, size: s.size, etag, headers: object.headers, metadata: object.metadata, segments: s.segments, crc32: s.checksums.crc32 ?? null, partsCount: null, tags: object.tags });
+    const written = putObject(k, { bucket, key, size: s.size, etag, headers: object.headers, metadata: object.metadata, segments: s.segments, crc32: s.checksums.crc32 ?? null, partsCount: null, tags: object.tags });
+    notify(k, bucket, "ObjectCreated:Post", { key, size: s.size, etag, versionId: written.version_id }, id);
   });
   const location = `${url.origin}/${encodeURIComponent(bucket)}/${urlEncodeKey(key)}`;
   const base: Record<string, string> = { etag, location, "x-amz-request-id": id, "x-amz-server-side-encryption": "AES256" };

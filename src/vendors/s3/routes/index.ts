@@ -5,7 +5,7 @@
 import { Hono, type Context } from "hono";
 import { Deferred, deferred, type Kernel, type VendorBindings, type VendorHono } from "../../../kernel/types.ts";
 import { S3Error, notImplemented, requestId, s3Errors } from "../errors.ts";
-import { xmlResponse } from "../xml.ts";
+import { parseXml, xmlResponse } from "../xml.ts";
 import { queryPairs, sha256Hex, verifySigV4 } from "../sigv4.ts";
 import { deleteBucket, findBucket, requireBucket } from "../buckets.ts";
 import { validateKey } from "../objects.ts";
@@ -14,6 +14,7 @@ import { isFormPost, postObjectRoute, preflightRoute, withCors } from "./browser
 import { restorePreset, slowPutPreset } from "../presets.ts";
 import { indexCors } from "../cors-index.ts";
 import { aclRoute, ownershipRoute } from "../acl.ts";
+import { configOf, notificationXml, parseNotification, putNotification } from "../notifications.ts";
 import { resolveVersion } from "../versions.ts";
 import type { S3Req } from "./request.ts";
 import { listBucketsRoute, createBucketRoute, listObjectsRoute, bucketTaggingRoute, bucketCorsRoute, bucketPolicyRoute } from "./buckets.ts";
@@ -145,6 +146,15 @@ function dispatch(k: Kernel, r: S3Req): Response {
   throw notImplemented(`${r.method} ${r.bucket === null ? "/" : r.key === null ? "on a bucket" : "on an object"}${sub ? ` ?${sub}` : ""}`);
 }
 
+/** GET and PUT ?notification: the bucket's notification configuration (notifications.ts). */
+function notificationRoute(k: Kernel, r: S3Req): Response | null {
+  requireBucket(k, r.bucket!);
+  if (r.method === "GET") return xmlResponse("NotificationConfiguration", notificationXml(configOf(k, r.bucket!)));
+  if (r.method !== "PUT") return null;
+  putNotification(k, r.bucket!, parseNotification(k, parseXml(r.body, "NotificationConfiguration")), r.id);
+  return new Response(null, { status: 200 });
+}
+
 /** An object's ACL: the object (or the version asked for) must exist. */
 function objectAclRoute(k: Kernel, r: S3Req): Response | null {
   const b = requireBucket(k, r.bucket!);
@@ -190,6 +200,7 @@ function route(k: Kernel, r: S3Req): Response | null {
       requireBucket(k, bucket);
       return aclRoute(k, method);
     }
+    if (only("notification")) return notificationRoute(k, r);
     if (only("ownershipControls")) {
       requireBucket(k, bucket);
       return ownershipRoute(method);

@@ -9,6 +9,7 @@ import { resolveVersion, versionIdHeader } from "../versions.ts";
 import { lockForWrite } from "../objectlock.ts";
 import { writtenHeaders } from "./objects.ts";
 import { checkObjectAcl } from "../acl.ts";
+import { notify } from "../notifications.ts";
 import { completedInto, completeUpload, createUpload, listParts, listUploads, partNumberOf, putPart, requireUpload } from "../multipart.ts";
 import { readConditions, systemHeadersOf, userMetadataOf, isoDate } from "../http.ts";
 import { readSegments, sliceSegments, storeUpload, type Segment, type Upload } from "../storage.ts";
@@ -94,7 +95,9 @@ export function completeRoute(k: Kernel, r: S3Req): Response {
     return { partNumber: partNumberOf(String(p.PartNumber).trim()), etag: p.ETag.trim() };
   });
   checkWrite(k, u.bucket, u.key, readConditions(r.headers));
-  return completeResult(k, completeUpload(k, u, requested));
+  const row = completeUpload(k, u, requested);
+  notify(k, row.bucket, "ObjectCreated:CompleteMultipartUpload", { key: row.key, size: row.size, etag: row.etag, versionId: row.version_id }, r.id);
+  return completeResult(k, row);
 }
 
 function completeResult(k: Kernel, row: ObjectRow): Response {

@@ -14,6 +14,7 @@ import { expirationHeader } from "../lifecycle.ts";
 import { deleteOne } from "./versions.ts";
 import { partNumberOf } from "../multipart.ts";
 import { checkObjectAcl } from "../acl.ts";
+import { notify } from "../notifications.ts";
 import { type S3Req, copySourceOf, uploadOf, checksumHeaders, smallBody } from "./request.ts";
 
 export function putObjectRoute(k: Kernel, r: S3Req): Response {
@@ -33,7 +34,9 @@ export function putObjectRoute(k: Kernel, r: S3Req): Response {
     const row = k.tx(() => {
       requireBucket(k, bucket);
       checkWrite(k, bucket, key, conds);
-      return putObject(k, { bucket, key, size: s.size, etag, headers, metadata, segments: s.segments, crc32: s.checksums.crc32 ?? null, partsCount: null, tags, lock });
+      const written = putObject(k, { bucket, key, size: s.size, etag, headers, metadata, segments: s.segments, crc32: s.checksums.crc32 ?? null, partsCount: null, tags, lock });
+      notify(k, bucket, "ObjectCreated:Put", { key, size: s.size, etag, versionId: written.version_id }, r.id);
+      return written;
     });
     return new Response(null, { status: 200, headers: { etag, "x-amz-request-id": r.id, ...checksumHeaders(upload, s), ...writtenHeaders(k, row) } });
   });
@@ -118,6 +121,7 @@ export function copyObjectRoute(k: Kernel, r: S3Req): Response {
     partSizes: so.part_sizes ? (JSON.parse(so.part_sizes) as number[]) : null, tags, lock,
   });
   const sourceVersion = versionIdHeader(k, so.bucket, so.version_id)["x-amz-version-id"];
+  notify(k, r.bucket!, "ObjectCreated:Copy", { key: r.key!, size: row.size, etag: row.etag, versionId: row.version_id }, r.id);
   return xmlResponse("CopyObjectResult", { LastModified: isoDate(row.last_modified), ETag: row.etag }, {
     ...writtenHeaders(k, row), ...(sourceVersion ? { "x-amz-copy-source-version-id": sourceVersion } : {}),
   });
@@ -146,6 +150,7 @@ export function objectTaggingRoute(k: Kernel, r: S3Req): Response {
   if (r.method === "GET") return xmlResponse("Tagging", tagSetXml(JSON.parse(o.tags)), version);
   if (r.method === "DELETE") {
     updateVersion(k, o, "tags", "{}");
+    notify(k, o.bucket, "ObjectTagging:Delete", { key: o.key, versionId: o.version_id }, r.id);
     return new Response(null, { status: 204, headers: version });
   }
   // Object PUTs stream (the platform sees only the path), so this small document is read here.
@@ -154,6 +159,7 @@ export function objectTaggingRoute(k: Kernel, r: S3Req): Response {
     k.tx(() => {
       const cur = resolveVersion(k, o.bucket, o.key, r.q.get("versionId"));
       updateVersion(k, cur, "tags", JSON.stringify(tags));
+      notify(k, cur.bucket, "ObjectTagging:Put", { key: cur.key, versionId: cur.version_id }, r.id);
     });
     return new Response(null, { status: 200, headers: version });
   });

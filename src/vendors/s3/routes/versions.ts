@@ -6,10 +6,11 @@ import { S3Error, malformedXml, notImplemented } from "../errors.ts";
 import { xmlResponse, parseXml } from "../xml.ts";
 import { requireBucket } from "../buckets.ts";
 import { isoDate } from "../http.ts";
-import { deleteKey, listVersions, resolveVersion, updateVersion, versionIdHeader } from "../versions.ts";
+import { deleteKey, listVersions, resolveVersion, updateVersion, versionIdHeader, type Deleted } from "../versions.ts";
 import { noLifecycle, rulesOf, rulesOfXml, rulesXml, setLifecycle } from "../lifecycle.ts";
 import { legalHoldUpdate, legalHoldXml, lockConfigOfXml, lockConfigXml, lockOf, putLockConfig, retentionUpdate, retentionXml, bucketLockOf } from "../objectlock.ts";
 import { type S3Req, owner, maxOf, encoder } from "./request.ts";
+import { notify } from "../notifications.ts";
 
 const bypassOf = (r: S3Req) => (r.headers.get("x-amz-bypass-governance-retention") ?? "").trim().toLowerCase() === "true";
 
@@ -61,16 +62,24 @@ export function listVersionsRoute(k: Kernel, r: S3Req): Response {
 
 export function deleteObjectRoute(k: Kernel, r: S3Req): Response {
   const d = deleteKey(k, r.bucket!, r.key!, r.q.get("versionId"), bypassOf(r));
+  removed(k, r, r.key!, r.q.get("versionId"), d);
   const headers: Record<string, string> = {};
   if (d.deleteMarker) headers["x-amz-delete-marker"] = "true";
   if (d.versionId !== undefined) headers["x-amz-version-id"] = d.versionId;
   return new Response(null, { status: 204, headers });
 }
 
+/** The notification of a deletion: a marker made (no version named), or a version or object gone. */
+function removed(k: Kernel, r: S3Req, key: string, versionId: string | undefined, d: Deleted): void {
+  const marker = d.deleteMarker && versionId === undefined;
+  notify(k, r.bucket!, marker ? "ObjectRemoved:DeleteMarkerCreated" : "ObjectRemoved:Delete", { key, versionId: versionId ?? d.versionId ?? null }, r.id);
+}
+
 /** DeleteObjects' entry for one object: what was deleted, or its error. */
 export function deleteOne(k: Kernel, r: S3Req, key: string, versionId: string | undefined): { deleted?: Record<string, unknown>; error?: Record<string, unknown> } {
   try {
     const d = deleteKey(k, r.bucket!, key, versionId, bypassOf(r));
+    removed(k, r, key, versionId, d);
     if (versionId === undefined) return { deleted: { Key: key, ...(d.deleteMarker ? { DeleteMarker: true, DeleteMarkerVersionId: d.versionId } : {}) } };
     return { deleted: { Key: key, VersionId: versionId, ...(d.deleteMarker ? { DeleteMarker: true, DeleteMarkerVersionId: versionId } : {}) } };
   } catch (e) {

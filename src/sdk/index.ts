@@ -253,8 +253,12 @@ export class Run {
   };
 
   readonly webhooks = {
-    /** Registers an endpoint for a dashboard-configured vendor (email, auth); answers its svix secret. */
-    endpoint: (kind: "email" | "auth", url: string, events?: string[]) => this.admin<{ id: string; secret: string }>("POST", "/webhooks/endpoints", { kind, url, events }),
+    /**
+     * Registers an endpoint for a dashboard-configured vendor (email, auth; `events` are event
+     * types) or the destinations of S3 bucket notifications (s3; `events` are the queue, topic or
+     * function ARNs it stands for, or "eventbridge"); answers its svix secret.
+     */
+    endpoint: (kind: "email" | "auth" | "s3", url: string, events?: string[]) => this.admin<{ id: string; secret: string }>("POST", "/webhooks/endpoints", { kind, url, events }),
     deliveries: () =>
       this.admin<{ data: { id: string; kind: string; url: string; event: string; status: string; attempts: number; nextAttemptAt?: string; lastError?: string }[] }>(
         "GET",

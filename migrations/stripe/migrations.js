@@ -2,13 +2,15 @@ import journal from './meta/_journal.json';
 import m0000 from './0000_stripe_init.sql';
 import m0001 from './0001_stripe_test_clocks_invoice_items.sql';
 import m0002 from './0002_stripe_tax_balances_shipping.sql';
+import m0003 from './0003_stripe_credit_notes.sql';
 
   export default {
     journal,
     migrations: {
       m0000,
 m0001,
-m0002
+m0002,
+m0003
     }
   }
   

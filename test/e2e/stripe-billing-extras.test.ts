@@ -653,3 +653,76 @@ describe("stripe clone: invoice previews", () => {
     expect(unbuilt).toMatchObject({ statusCode: 501, code: "not_implemented", headers: { "stripe-should-retry": "false" } });
   });
 });
+
+describe("stripe clone: credit notes", () => {
+  it("lowers an open invoice's amount due (paying it when nothing is left), and voiding gives it back", async () => {
+    const { stripe, cus } = await billing();
+    await stripe.invoiceItems.create({ customer: cus.id, amount: 1000, currency: "usd", description: "Consulting" });
+    const draft = await stripe.invoices.create({ customer: cus.id, collection_method: "send_invoice", days_until_due: 30, pending_invoice_items_behavior: "include" });
+    const inv = await stripe.invoices.finalizeInvoice(draft.id);
+    expect(inv).toMatchObject({ status: "open", amount_due: 1000, amount_remaining: 1000 });
+    const line = inv.lines.data[0];
+
+    const preview = await stripe.creditNotes.preview({ invoice: inv.id, lines: [{ type: "invoice_line_item", invoice_line_item: line.id, amount: 300 }] });
+    expect(preview).toMatchObject({ object: "credit_note", amount: 300, pre_payment_amount: 300, post_payment_amount: 0, type: "pre_payment" });
+    expect((await stripe.creditNotes.list({ invoice: inv.id })).data).toEqual([]);
+
+    const cn = await stripe.creditNotes.create({ invoice: inv.id, lines: [{ type: "invoice_line_item", invoice_line_item: line.id, amount: 300 }], reason: "order_change", memo: "Partial" });
+    expect(cn).toMatchObject({
+      object: "credit_note", status: "issued", amount: 300, total: 300, currency: "usd", customer: cus.id, invoice: inv.id, number: `${inv.number}-CN-01`,
+      pre_payment_amount: 300, post_payment_amount: 0, type: "pre_payment", reason: "order_change", memo: "Partial", refunds: [], voided_at: null,
+    });
+    expect(cn.lines.data).toEqual([expect.objectContaining({ object: "credit_note_line_item", type: "invoice_line_item", invoice_line_item: line.id, amount: 300 })]);
+    expect((await stripe.creditNotes.listLineItems(cn.id)).data.map((l) => l.amount)).toEqual([300]);
+    expect(await stripe.invoices.retrieve(inv.id)).toMatchObject({ status: "open", amount_due: 700, amount_remaining: 700, pre_payment_credit_notes_amount: 300 });
+    expect((await stripe.creditNotes.list({ invoice: inv.id })).data.map((c) => c.id)).toEqual([cn.id]);
+
+    // More than the invoice's total, and allocations an open invoice has no use for, are refused.
+    expect(await caught(stripe.creditNotes.create({ invoice: inv.id, amount: 800 }))).toMatchObject({ statusCode: 400, param: "amount" });
+    expect(await caught(stripe.creditNotes.create({ invoice: inv.id, amount: 100, credit_amount: 100 }))).toMatchObject({ statusCode: 400 });
+
+    const voided = await stripe.creditNotes.voidCreditNote(cn.id);
+    expect(voided).toMatchObject({ status: "void", voided_at: expect.any(Number) });
+    expect(await stripe.invoices.retrieve(inv.id)).toMatchObject({ amount_due: 1000, amount_remaining: 1000, pre_payment_credit_notes_amount: 0 });
+    expect(await caught(stripe.creditNotes.voidCreditNote(cn.id))).toMatchObject({ statusCode: 400 });
+
+    const all = await stripe.creditNotes.create({ invoice: inv.id, amount: 1000 });
+    expect(all.number).toBe(`${inv.number}-CN-02`);
+    expect(await stripe.invoices.retrieve(inv.id)).toMatchObject({ status: "paid", amount_due: 0, amount_remaining: 0 });
+    expect((await eventsOf(stripe, "credit_note.created")).map((e) => (e.data.object as Stripe.CreditNote).id)).toEqual([all.id, cn.id]);
+    expect((await eventsOf(stripe, "credit_note.voided")).map((e) => (e.data.object as Stripe.CreditNote).id)).toEqual([cn.id]);
+  });
+
+  it("gives back a paid invoice's amount as a refund, a balance credit or outside Stripe, as the caller allocates it", async () => {
+    const { stripe, cus, price } = await billing();
+    const sub = await stripe.subscriptions.create({ customer: cus.id, items: [{ price: price.id }], expand: ["latest_invoice"] });
+    const inv = sub.latest_invoice as Stripe.Invoice;
+    expect(inv).toMatchObject({ status: "paid", amount_paid: 1000 });
+
+    // The post-payment amount must be allocated whole.
+    expect(await caught(stripe.creditNotes.create({ invoice: inv.id, amount: 500 }))).toMatchObject({ statusCode: 400, type: "StripeInvalidRequestError" });
+    expect(await caught(stripe.creditNotes.create({ invoice: inv.id, amount: 500, refund_amount: 100 }))).toMatchObject({ statusCode: 400 });
+
+    const cn = await stripe.creditNotes.create({ invoice: inv.id, amount: 500, refund_amount: 200, credit_amount: 300, reason: "product_unsatisfactory" });
+    expect(cn).toMatchObject({ type: "post_payment", pre_payment_amount: 0, post_payment_amount: 500, out_of_band_amount: null, customer_balance_transaction: expect.stringMatching(/^cbtxn_/) });
+    expect(cn.refunds).toEqual([expect.objectContaining({ amount_refunded: 200, type: "refund", refund: expect.stringMatching(/^re_/) })]);
+    const refund = await stripe.refunds.retrieve(cn.refunds[0].refund as string);
+    const charge = await stripe.charges.retrieve(refund.charge as string);
+    expect(charge).toMatchObject({ amount: 1000, amount_refunded: 200, refunded: false });
+    expect((await stripe.customers.retrieve(cus.id)) as Stripe.Customer).toMatchObject({ balance: -300 });
+    const tx = await stripe.customers.retrieveBalanceTransaction(cus.id, cn.customer_balance_transaction as string);
+    expect(tx).toMatchObject({ type: "credit_note", amount: -300, credit_note: cn.id, invoice: inv.id });
+    expect(await stripe.invoices.retrieve(inv.id)).toMatchObject({ status: "paid", post_payment_credit_notes_amount: 500, amount_paid: 1000 });
+    // A refund cannot be taken back: such a credit note stays.
+    expect(await caught(stripe.creditNotes.voidCreditNote(cn.id))).toMatchObject({ statusCode: 400 });
+
+    const outside = await stripe.creditNotes.create({ invoice: inv.id, amount: 200, credit_amount: 150, out_of_band_amount: 50, metadata: { ticket: "42" } });
+    expect(outside).toMatchObject({ out_of_band_amount: 50, metadata: { ticket: "42" } });
+    expect(await stripe.creditNotes.update(outside.id, { memo: "Goodwill" })).toMatchObject({ memo: "Goodwill" });
+    expect((await stripe.customers.retrieve(cus.id)) as Stripe.Customer).toMatchObject({ balance: -450 });
+    await stripe.creditNotes.voidCreditNote(outside.id);
+    expect((await stripe.customers.retrieve(cus.id)) as Stripe.Customer).toMatchObject({ balance: -300 });
+    expect(await stripe.invoices.retrieve(inv.id)).toMatchObject({ post_payment_credit_notes_amount: 500 });
+    expect(await caught(stripe.creditNotes.create({ invoice: inv.id, amount: 600, credit_amount: 600 }))).toMatchObject({ statusCode: 400, param: "amount" });
+  });
+});

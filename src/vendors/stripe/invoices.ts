@@ -230,12 +230,13 @@ export function attemptPayment(s: Ctx, inv: Obj, pmId: string | null): { paid: b
   const before = s.store.get("invoice", inv.id);
   const amount = Number(before.amount_remaining);
   let error: Record<string, unknown> | null = null;
+  let paidBy: Obj | null = null;
   if (amount > 0) {
     if (!pmId) {
       error = { type: "invalid_request_error", message: "This customer has no attached payment source or default payment method." };
     } else {
       try {
-        createIntent(s, new Params({
+        paidBy = createIntent(s, new Params({
           amount: String(amount), currency: String(before.currency), customer: String(before.customer), payment_method: pmId, confirm: "true", off_session: "true",
           description: before.billing_reason === "subscription_create" ? "Subscription creation" : before.billing_reason === "manual" ? "Payment for Invoice" : "Subscription update",
         }));
@@ -263,6 +264,8 @@ export function attemptPayment(s: Ctx, inv: Obj, pmId: string | null): { paid: b
     status_transitions: { ...(before.status_transitions as Obj), paid_at: now },
   };
   s.store.save("invoice", paid);
+  // The payment a credit note refunds (the API shows it only through invoice payments).
+  if (paidBy) s.store.setInternal("invoice", paid.id, { ...s.store.internal<object>("invoice", paid.id), paymentIntent: paidBy.id });
   emit(s, "invoice.paid", paid, changed(before, paid));
   emit(s, "invoice.payment_succeeded", paid);
   return { paid: true, invoice: paid, error: null };

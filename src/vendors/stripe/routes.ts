@@ -28,6 +28,7 @@ import * as balance from "./balance.ts";
 import * as shipping from "./shipping-rates.ts";
 import * as previews from "./previews.ts";
 import * as lines from "./invoice-lines.ts";
+import * as creditNotes from "./credit-notes.ts";
 
 type C = Context<{ Bindings: VendorBindings }>;
 type Handler = (s: Ctx, p: Params, c: C) => unknown;
@@ -221,6 +222,13 @@ export function stripeRouter(k: Kernel): VendorHono {
   app.get("/v1/shipping_rates", h((s, p) => shipping.listShippingRates(s, p)));
   app.get("/v1/shipping_rates/:id", h((s, p, c) => (p.allow(), s.store.get("shipping_rate", id(c)))));
   app.post("/v1/shipping_rates/:id", h((s, p, c) => shipping.updateShippingRate(s, id(c), p)));
+  app.post("/v1/credit_notes", h((s, p) => creditNotes.createCreditNote(s, p)));
+  app.get("/v1/credit_notes", h((s, p) => creditNotes.listCreditNotes(s, p)));
+  // One handler a path: `preview` is an id to the router (two matches would answer asynchronously).
+  app.get("/v1/credit_notes/:id", h((s, p, c) => (id(c) === "preview" ? creditNotes.previewCreditNote(s, p) : (p.allow(), s.store.get("credit_note", id(c))))));
+  app.post("/v1/credit_notes/:id", h((s, p, c) => creditNotes.updateCreditNote(s, id(c), p)));
+  app.post("/v1/credit_notes/:id/void", h((s, p, c) => (p.allow(), creditNotes.voidCreditNote(s, id(c)))));
+  app.get("/v1/credit_notes/:id/lines", h((s, p, c) => (id(c) === "preview" ? creditNotes.previewLines(s, p) : creditNotes.creditNoteLines(s, id(c), p))));
 
   // The account's balance and its transactions.
   app.get("/v1/balance", h((s, p) => balance.balance(s, p)));

@@ -45,6 +45,7 @@ export const taxIds = resourceTable("stripe_tax_ids");
 export const customerBalanceTransactions = resourceTable("stripe_customer_balance_transactions");
 export const balanceTransactions = resourceTable("stripe_balance_transactions");
 export const shippingRates = resourceTable("stripe_shipping_rates");
+export const creditNotes = resourceTable("stripe_credit_notes");
 
 /** Account settings the admin API can change (the dashboard's, at Stripe): dunning. */
 export const settings = sqliteTable("stripe_settings", {

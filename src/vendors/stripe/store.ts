@@ -31,6 +31,7 @@ export const TABLES = {
   customer_balance_transaction: "stripe_customer_balance_transactions",
   balance_transaction: "stripe_balance_transactions",
   shipping_rate: "stripe_shipping_rates",
+  credit_note: "stripe_credit_notes",
 } as const;
 export type ObjectType = keyof typeof TABLES;
 
@@ -61,6 +62,7 @@ export const ID_PREFIX: Record<ObjectType, [string, number]> = {
   customer_balance_transaction: ["cbtxn_", 24],
   balance_transaction: ["txn_", 24],
   shipping_rate: ["shr_", 24],
+  credit_note: ["cn_", 24],
 };
 
 /** What an id names, by its prefix (for `expand`). */
@@ -95,6 +97,7 @@ const NOUN: Record<ObjectType, string> = {
   customer_balance_transaction: "customer balance transaction",
   balance_transaction: "balance transaction",
   shipping_rate: "shipping rate",
+  credit_note: "credit note",
 };
 
 export const newId = (k: Kernel, type: ObjectType) => k.ids.make(...ID_PREFIX[type]);

@@ -113,6 +113,15 @@ export class Params {
     return new Params(v as Raw, this.name(key));
   }
 
+  /** An array of hashes (`lines[0][type]=...`), each read as its own Params named `key[i]`. */
+  list(key: string): Params[] | undefined {
+    const v = this.raw[key];
+    if (v === undefined || v === "") return v === "" ? [] : undefined;
+    const items = Array.isArray(v) ? v : typeof v === "object" && v !== null ? Object.values(v) : null;
+    if (!items || !items.every((x) => typeof x === "object" && x !== null && !Array.isArray(x))) throw err.invalidArray(this.name(key));
+    return items.map((x, i) => new Params(x as Raw, `${this.name(key)}[${i}]`));
+  }
+
   strings(key: string): string[] | undefined {
     const v = this.raw[key];
     if (v === undefined) return undefined;

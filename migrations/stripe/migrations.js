@@ -3,6 +3,7 @@ import m0000 from './0000_stripe_init.sql';
 import m0001 from './0001_stripe_test_clocks_invoice_items.sql';
 import m0002 from './0002_stripe_tax_balances_shipping.sql';
 import m0003 from './0003_stripe_credit_notes.sql';
+import m0004 from './0004_stripe_disputes.sql';
 
   export default {
     journal,
@@ -10,7 +11,8 @@ import m0003 from './0003_stripe_credit_notes.sql';
       m0000,
 m0001,
 m0002,
-m0003
+m0003,
+m0004
     }
   }
   

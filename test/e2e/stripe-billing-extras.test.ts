@@ -726,3 +726,62 @@ describe("stripe clone: credit notes", () => {
     expect(await caught(stripe.creditNotes.create({ invoice: inv.id, amount: 600, credit_amount: 600 }))).toMatchObject({ statusCode: 400, param: "amount" });
   });
 });
+
+describe("stripe clone: disputes from the test cards", () => {
+  const disputed = async (stripe: Stripe, card: string, amount = 5000) => {
+    const pi = await stripe.paymentIntents.create({ amount, currency: "usd", payment_method: card, confirm: true });
+    expect(pi.status).toBe("succeeded");
+    const [d] = (await stripe.disputes.list({ payment_intent: pi.id })).data;
+    return { pi, d };
+  };
+
+  it("disputes a pm_card_createDispute charge, withdraws the funds and a $15 fee, and wins on winning_evidence a minute later", async () => {
+    const run = await spawn({ kinds: ["stripe"] });
+    const stripe = stripeOf(run);
+    const { pi, d } = await disputed(stripe, "pm_card_createDispute");
+    expect(d).toMatchObject({
+      object: "dispute", amount: 5000, currency: "usd", charge: pi.latest_charge, payment_intent: pi.id, reason: "fraudulent", status: "needs_response", is_charge_refundable: false,
+      evidence_details: { has_evidence: false, submission_count: 0, past_due: false, due_by: expect.any(Number) },
+    });
+    expect(await stripe.charges.retrieve(pi.latest_charge as string)).toMatchObject({ disputed: true });
+    const withdrawal = await stripe.balanceTransactions.retrieve(d.balance_transactions[0].id);
+    expect(d.balance_transactions[0]).toEqual(withdrawal);
+    expect(withdrawal).toMatchObject({ type: "adjustment", reporting_category: "dispute", amount: -5000, fee: 1500, net: -6500, source: d.id });
+    expect((await eventsOf(stripe, "charge.dispute.created")).map((e) => (e.data.object as Stripe.Dispute).id)).toEqual([d.id]);
+    expect(await eventsOf(stripe, "charge.dispute.funds_withdrawn")).toHaveLength(1);
+
+    const drafted = await stripe.disputes.update(d.id, { evidence: { customer_name: "Jane", product_description: "A seat" }, metadata: { case: "7" } });
+    expect(drafted).toMatchObject({ status: "needs_response", evidence: { customer_name: "Jane", product_description: "A seat" }, evidence_details: { has_evidence: true, submission_count: 0 }, metadata: { case: "7" } });
+    const submitted = await stripe.disputes.update(d.id, { evidence: { uncategorized_text: "winning_evidence" }, submit: true });
+    expect(submitted).toMatchObject({ status: "under_review", evidence_details: { submission_count: 1 } });
+    expect(await caught(stripe.disputes.update(d.id, { evidence: { customer_name: "Late" } }))).toMatchObject({ statusCode: 400 });
+    await advance(run, "2m");
+    const won = await stripe.disputes.retrieve(d.id);
+    expect(won.status).toBe("won");
+    expect(won.balance_transactions).toHaveLength(2);
+    expect(won.balance_transactions[1]).toMatchObject({ reporting_category: "dispute_reversal", amount: 5000, fee: -1500, net: 6500 });
+    expect((await eventsOf(stripe, "charge.dispute.closed")).map((e) => (e.data.object as Stripe.Dispute).status)).toEqual(["won"]);
+    expect(await eventsOf(stripe, "charge.dispute.funds_reinstated")).toHaveLength(1);
+    expect(await caught(stripe.disputes.close(d.id))).toMatchObject({ statusCode: 400 });
+  });
+
+  it("loses on losing_evidence or when closed, and an inquiry moves no funds", async () => {
+    const run = await spawn({ kinds: ["stripe"] });
+    const stripe = stripeOf(run);
+    const lost = await disputed(stripe, "pm_card_createDisputeProductNotReceived");
+    expect(lost.d).toMatchObject({ reason: "product_not_received", status: "needs_response" });
+    await stripe.disputes.update(lost.d.id, { evidence: { uncategorized_text: "losing_evidence" }, submit: true });
+    await advance(run, "2m");
+    expect(await stripe.disputes.retrieve(lost.d.id)).toMatchObject({ status: "lost" });
+
+    const accepted = await disputed(stripe, "pm_card_createDispute", 1200);
+    expect(await stripe.disputes.close(accepted.d.id)).toMatchObject({ status: "lost" });
+    expect(await eventsOf(stripe, "charge.dispute.funds_reinstated")).toHaveLength(0);
+
+    const inquiry = await disputed(stripe, "pm_card_createDisputeInquiry", 800);
+    expect(inquiry.d).toMatchObject({ status: "warning_needs_response", balance_transactions: [], is_charge_refundable: true });
+    expect(await eventsOf(stripe, "charge.dispute.funds_withdrawn")).toHaveLength(2);
+    expect(await stripe.disputes.close(inquiry.d.id)).toMatchObject({ status: "warning_closed" });
+    expect((await stripe.disputes.list({ limit: 10 })).data.map((x) => x.status)).toEqual(["warning_closed", "lost", "lost"]);
+  });
+});

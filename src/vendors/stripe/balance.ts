@@ -48,6 +48,35 @@ export function chargeTransaction(s: Ctx, ch: Obj): void {
   });
 }
 
+/**
+ * A chargeback's movement of the balance (funds withdrawn with Stripe's dispute fee, or
+ * reinstated with the fee given back): available at once. Answers the transaction (a dispute
+ * carries them whole).
+ */
+export function disputeTransaction(s: Ctx, dispute: Obj, amount: number, fee: number, what: string): Obj {
+  const created = unixNow(s.k);
+  const tx: Obj = {
+    id: s.k.ids.make("txn_", 24),
+    object: "balance_transaction",
+    amount,
+    available_on: created,
+    balance_type: "payments",
+    created,
+    currency: dispute.currency,
+    description: `${what} for ${String(dispute.charge)}`,
+    exchange_rate: null,
+    fee,
+    fee_details: fee ? [{ amount: fee, application: null, currency: dispute.currency, description: "Dispute fee", type: "stripe_fee" }] : [],
+    net: amount - fee,
+    reporting_category: amount < 0 ? "dispute" : "dispute_reversal",
+    source: dispute.id,
+    status: "available",
+    type: "adjustment",
+  };
+  insert(s, tx);
+  return withStatus(created, tx);
+}
+
 /** A refund leaves the balance at once; Stripe keeps the original charge's fee. */
 export function refundTransaction(s: Ctx, refund: Obj, charge: Obj): void {
   const created = unixNow(s.k);

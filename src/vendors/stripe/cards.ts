@@ -16,6 +16,8 @@ export interface TestCard {
   decline?: Decline;
   /** 3-D Secure is required on every payment. */
   threeDS?: boolean;
+  /** The charge is disputed right after it succeeds (disputes.ts). */
+  dispute?: "fraudulent" | "product_not_received" | "inquiry";
 }
 
 const declined = (decline_code: string, message = "Your card was declined.", code = "card_declined", onAttach = true): Decline => ({ code, decline_code, message, onAttach });
@@ -36,6 +38,9 @@ const CARDS: Record<string, TestCard> = {
   "4000000000000341": { number: "4000000000000341", brand: "visa", funding: "credit", country: "US", decline: declined("generic_decline", "Your card was declined.", "card_declined", false) },
   "4000002760003184": { number: "4000002760003184", brand: "visa", funding: "credit", country: "DE", threeDS: true },
   "4000000000003220": { number: "4000000000003220", brand: "visa", funding: "credit", country: "US", threeDS: true },
+  "4000000000000259": { number: "4000000000000259", brand: "visa", funding: "credit", country: "US", dispute: "fraudulent" },
+  "4000000000002685": { number: "4000000000002685", brand: "visa", funding: "credit", country: "US", dispute: "product_not_received" },
+  "4000000000001976": { number: "4000000000001976", brand: "visa", funding: "credit", country: "US", dispute: "inquiry" },
 };
 
 /** `pm_card_*` / `tok_*` suffixes and the card each stands for. */
@@ -56,6 +61,9 @@ const SHORTCUTS: Record<string, string> = {
   threeDSecure2Required: "4000000000003220",
   threeDSecureRequired: "4000002760003184",
   authenticationRequired: "4000002760003184",
+  createDispute: "4000000000000259",
+  createDisputeProductNotReceived: "4000000000002685",
+  createDisputeInquiry: "4000000000001976",
 };
 
 /** The test card a number names; any other Luhn-valid number behaves as a plain Visa-like success. */

@@ -1,6 +1,7 @@
 // Charges (made by confirming a PaymentIntent) and refunds, full and partial.
 import { receiptNumber, sendReceipt } from "./receipts.ts";
 import { chargeTransaction, refundTransaction } from "./balance.ts";
+import { openDispute } from "./disputes.ts";
 import { err } from "./errors.ts";
 import { changed, emit } from "./events.ts";
 import type { Decline } from "./cards.ts";
@@ -17,6 +18,12 @@ function outcome(decline: Decline | null) {
         risk_score: 20, seller_message: decline.decline_code === "generic_decline" ? "The bank did not return any further details with this decline." : `The bank returned the decline code \`${decline.decline_code}\`.`, type: "issuer_declined",
       }
     : { advice_code: null, network_advice_code: null, network_decline_code: null, network_status: "approved_by_network", reason: null, risk_level: "normal", risk_score: 20, seller_message: "Payment complete.", type: "authorized" };
+}
+
+/** A captured charge on one of the dispute test cards is disputed at once. */
+function disputeIfAsked(s: Ctx, ch: Obj): void {
+  const kind = ch.payment_method ? testCardOf(s, String(ch.payment_method)).dispute : undefined;
+  if (kind && !ch.disputed) openDispute(s, ch, kind);
 }
 
 /** The charge of one confirmation attempt: succeeded (captured or not) or failed with the decline. */
@@ -86,6 +93,7 @@ export function createCharge(s: Ctx, pi: Obj, pm: Obj, opts: { capture: boolean;
   if (ch.balance_transaction) chargeTransaction(s, ch);
   emit(s, ok ? "charge.succeeded" : "charge.failed", ch);
   if (receipt) sendReceipt(s, ch, receipt);
+  if (ch.captured) disputeIfAsked(s, ch);
   return ch;
 }
 
@@ -125,7 +133,8 @@ export function captureCharge(s: Ctx, id: string, amount: number): Obj {
   s.store.save("charge", next);
   chargeTransaction(s, next);
   emit(s, "charge.captured", next, changed(before, next));
-  return next;
+  disputeIfAsked(s, next);
+  return s.store.get("charge", id);
 }
 
 /** An uncaptured charge whose PaymentIntent is canceled: its authorization is released. */

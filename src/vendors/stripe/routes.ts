@@ -29,6 +29,7 @@ import * as shipping from "./shipping-rates.ts";
 import * as previews from "./previews.ts";
 import * as lines from "./invoice-lines.ts";
 import * as creditNotes from "./credit-notes.ts";
+import * as disputes from "./disputes.ts";
 
 type C = Context<{ Bindings: VendorBindings }>;
 type Handler = (s: Ctx, p: Params, c: C) => unknown;
@@ -228,6 +229,10 @@ export function stripeRouter(k: Kernel): VendorHono {
   app.get("/v1/credit_notes/:id", h((s, p, c) => (id(c) === "preview" ? creditNotes.previewCreditNote(s, p) : (p.allow(), s.store.get("credit_note", id(c))))));
   app.post("/v1/credit_notes/:id", h((s, p, c) => creditNotes.updateCreditNote(s, id(c), p)));
   app.post("/v1/credit_notes/:id/void", h((s, p, c) => (p.allow(), creditNotes.voidCreditNote(s, id(c)))));
+  app.get("/v1/disputes", h((s, p) => disputes.listDisputes(s, p)));
+  app.get("/v1/disputes/:id", h((s, p, c) => (p.allow(), s.store.get("dispute", id(c)))));
+  app.post("/v1/disputes/:id", h((s, p, c) => disputes.updateDispute(s, id(c), p)));
+  app.post("/v1/disputes/:id/close", h((s, p, c) => (p.allow(), disputes.closeDispute(s, id(c)))));
   app.get("/v1/credit_notes/:id/lines", h((s, p, c) => (id(c) === "preview" ? creditNotes.previewLines(s, p) : creditNotes.creditNoteLines(s, id(c), p))));
 
   // The account's balance and its transactions.

@@ -46,6 +46,7 @@ export const customerBalanceTransactions = resourceTable("stripe_customer_balanc
 export const balanceTransactions = resourceTable("stripe_balance_transactions");
 export const shippingRates = resourceTable("stripe_shipping_rates");
 export const creditNotes = resourceTable("stripe_credit_notes");
+export const disputes = resourceTable("stripe_disputes");
 
 /** Account settings the admin API can change (the dashboard's, at Stripe): dunning. */
 export const settings = sqliteTable("stripe_settings", {

@@ -32,6 +32,7 @@ export const TABLES = {
   balance_transaction: "stripe_balance_transactions",
   shipping_rate: "stripe_shipping_rates",
   credit_note: "stripe_credit_notes",
+  dispute: "stripe_disputes",
 } as const;
 export type ObjectType = keyof typeof TABLES;
 
@@ -63,6 +64,7 @@ export const ID_PREFIX: Record<ObjectType, [string, number]> = {
   balance_transaction: ["txn_", 24],
   shipping_rate: ["shr_", 24],
   credit_note: ["cn_", 24],
+  dispute: ["dp_", 24],
 };
 
 /** What an id names, by its prefix (for `expand`). */
@@ -98,6 +100,7 @@ const NOUN: Record<ObjectType, string> = {
   balance_transaction: "balance transaction",
   shipping_rate: "shipping rate",
   credit_note: "credit note",
+  dispute: "dispute",
 };
 
 export const newId = (k: Kernel, type: ObjectType) => k.ids.make(...ID_PREFIX[type]);

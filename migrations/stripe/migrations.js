@@ -4,6 +4,7 @@ import m0001 from './0001_stripe_test_clocks_invoice_items.sql';
 import m0002 from './0002_stripe_tax_balances_shipping.sql';
 import m0003 from './0003_stripe_credit_notes.sql';
 import m0004 from './0004_stripe_disputes.sql';
+import m0005 from './0005_stripe_payment_links.sql';
 
   export default {
     journal,
@@ -12,7 +13,8 @@ import m0004 from './0004_stripe_disputes.sql';
 m0001,
 m0002,
 m0003,
-m0004
+m0004,
+m0005
     }
   }
   

@@ -785,3 +785,46 @@ describe("stripe clone: disputes from the test cards", () => {
     expect((await stripe.disputes.list({ limit: 10 })).data.map((x) => x.status)).toEqual(["warning_closed", "lost", "lost"]);
   });
 });
+
+describe("stripe clone: payment links", () => {
+  it("opens a new Checkout Session at each visit of its URL, whose purchase carries the link, and refuses visits once deactivated", async () => {
+    const run = await spawn({ kinds: ["stripe"] });
+    const stripe = stripeOf(run);
+    const price = await stripe.prices.create({ currency: "usd", unit_amount: 2500, product_data: { name: "Poster" } });
+    expect(await caught(stripe.paymentLinks.create({ line_items: [] }))).toMatchObject({ statusCode: 400, param: "line_items" });
+    const link = await stripe.paymentLinks.create({
+      line_items: [{ price: price.id, quantity: 2 }], metadata: { campaign: "spring" }, after_completion: { type: "redirect", redirect: { url: "https://shop.test/thanks" } },
+    });
+    expect(link).toMatchObject({ object: "payment_link", active: true, currency: "usd", metadata: { campaign: "spring" }, after_completion: { type: "redirect", redirect: { url: "https://shop.test/thanks" } } });
+    expect(link.url).toMatch(new RegExp(`^${run.clones.stripe.url}/b/[0-9a-f]{32}/${link.id}$`));
+    expect((await stripe.paymentLinks.listLineItems(link.id)).data.map((i) => [i.price?.id, i.quantity, i.amount_total])).toEqual([[price.id, 2, 5000]]);
+    expect((await stripe.paymentLinks.list({ active: true })).data.map((l) => l.id)).toEqual([link.id]);
+
+    // Each visit is a new session for the link's items.
+    const visit = async () => {
+      const res = await fetch(link.url, { redirect: "manual" });
+      expect(res.status).toBe(303);
+      const to = res.headers.get("location")!;
+      const sessionId = /\/(cs_test_[A-Za-z0-9]+)$/.exec(to)![1];
+      return { to, session: await stripe.checkout.sessions.retrieve(sessionId) };
+    };
+    const first = await visit();
+    const second = await visit();
+    expect(first.session.id).not.toBe(second.session.id);
+    expect(first.session).toMatchObject({ mode: "payment", status: "open", amount_total: 5000, payment_link: link.id, success_url: "https://shop.test/thanks" });
+    const paid = await fetch(`${first.to}/complete`, { method: "POST", redirect: "manual", headers: { "content-type": "application/x-www-form-urlencoded" }, body: "card=pm_card_visa&email=buyer%40shop.test" });
+    expect(paid.status).toBe(303);
+    const done = await stripe.checkout.sessions.retrieve(first.session.id);
+    expect(done).toMatchObject({ status: "complete", payment_status: "paid", payment_link: link.id });
+    const completed = (await eventsOf(stripe, "checkout.session.completed")).map((e) => e.data.object as Stripe.Checkout.Session);
+    expect(completed.map((c) => [c.id, c.payment_link])).toEqual([[first.session.id, link.id]]);
+    expect((await stripe.checkout.sessions.list({ payment_link: link.id })).data.map((c) => c.id).sort()).toEqual([first.session.id, second.session.id].sort());
+
+    const off = await stripe.paymentLinks.update(link.id, { active: false, inactive_message: "Sold out" });
+    expect(off).toMatchObject({ active: false, inactive_message: "Sold out" });
+    const gone = await fetch(link.url, { redirect: "manual" });
+    expect(gone.status).toBe(410);
+    expect(await gone.text()).toContain("Sold out");
+    expect((await eventsOf(stripe, "payment_link.updated")).map((e) => (e.data.previous_attributes as { active?: boolean }).active)).toEqual([true]);
+  });
+});

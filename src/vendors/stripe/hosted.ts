@@ -6,6 +6,7 @@ import type { Kernel, VendorBindings, VendorHono } from "../../kernel/types.ts";
 import { StripeError } from "./errors.ts";
 import * as checkout from "./checkout.ts";
 import * as portal from "./portal.ts";
+import * as links from "./payment-links.ts";
 import { Params, ctxOf, decodeForm } from "./wire.ts";
 
 type C = Context<{ Bindings: VendorBindings }>;
@@ -43,6 +44,12 @@ export function hostedPages(app: VendorHono, k: Kernel): void {
     return cs.cancel_url ? Response.redirect(String(cs.cancel_url), 303) : html(checkout.hostedPage(ctxOf(k), id(c)));
   });
 
+  // A payment link opens a new Checkout Session at each visit, as buy.stripe.com does.
+  app.get("/b/:world/:id", (c) => {
+    const s = ctxOf(k, k.ids.make("req_", 14));
+    const session = links.sessionForVisit(s, id(c));
+    return session ? Response.redirect(String(session.url), 303) : html(links.inactivePage(s, id(c)), 410);
+  });
   app.get("/p/session/:world/:id", (c) => html(portal.portalPage(ctxOf(k), id(c))));
   app.post("/p/session/:world/:id/update", (c) => {
     portal.portalAction(ctxOf(k, k.ids.make("req_", 14)), id(c), form(c));

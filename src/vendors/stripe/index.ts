@@ -21,10 +21,10 @@ const utf8 = new TextEncoder();
 
 // The hosted checkout and portal pages are reached by a browser without a key, like checkout.stripe.com: its
 // path names the world, and the session id in it is the capability.
-const HOSTED = /^\/(?:c\/pay\/([0-9a-f]{32})\/cs_test_[A-Za-z0-9]+(?:\/(?:complete|cancel))?|p\/session\/([0-9a-f]{32})\/bps_[A-Za-z0-9]+(?:\/update)?)$/;
+const HOSTED = /^\/(?:c\/pay\/([0-9a-f]{32})\/cs_test_[A-Za-z0-9]+(?:\/(?:complete|cancel))?|p\/session\/([0-9a-f]{32})\/bps_[A-Za-z0-9]+(?:\/update)?|b\/([0-9a-f]{32})\/plink_[A-Za-z0-9]+)$/;
 function hostedWorld(req: Request): string | null {
   const m = HOSTED.exec(new URL(req.url).pathname);
-  const w = m ? (m[1] ?? m[2]) : null;
+  const w = m ? (m[1] ?? m[2] ?? m[3]) : null;
   return isWorldId(w) ? w : null;
 }
 

@@ -30,6 +30,7 @@ import * as previews from "./previews.ts";
 import * as lines from "./invoice-lines.ts";
 import * as creditNotes from "./credit-notes.ts";
 import * as disputes from "./disputes.ts";
+import * as links from "./payment-links.ts";
 
 type C = Context<{ Bindings: VendorBindings }>;
 type Handler = (s: Ctx, p: Params, c: C) => unknown;
@@ -229,6 +230,11 @@ export function stripeRouter(k: Kernel): VendorHono {
   app.get("/v1/credit_notes/:id", h((s, p, c) => (id(c) === "preview" ? creditNotes.previewCreditNote(s, p) : (p.allow(), s.store.get("credit_note", id(c))))));
   app.post("/v1/credit_notes/:id", h((s, p, c) => creditNotes.updateCreditNote(s, id(c), p)));
   app.post("/v1/credit_notes/:id/void", h((s, p, c) => (p.allow(), creditNotes.voidCreditNote(s, id(c)))));
+  app.post("/v1/payment_links", h((s, p) => links.createPaymentLink(s, p)));
+  app.get("/v1/payment_links", h((s, p) => links.listPaymentLinks(s, p)));
+  app.get("/v1/payment_links/:id", h((s, p, c) => (p.allow(), s.store.get("payment_link", id(c)))));
+  app.post("/v1/payment_links/:id", h((s, p, c) => links.updatePaymentLink(s, id(c), p)));
+  app.get("/v1/payment_links/:id/line_items", h((s, p, c) => links.linkLineItems(s, id(c), p)));
   app.get("/v1/disputes", h((s, p) => disputes.listDisputes(s, p)));
   app.get("/v1/disputes/:id", h((s, p, c) => (p.allow(), s.store.get("dispute", id(c)))));
   app.post("/v1/disputes/:id", h((s, p, c) => disputes.updateDispute(s, id(c), p)));

@@ -47,6 +47,7 @@ export const balanceTransactions = resourceTable("stripe_balance_transactions");
 export const shippingRates = resourceTable("stripe_shipping_rates");
 export const creditNotes = resourceTable("stripe_credit_notes");
 export const disputes = resourceTable("stripe_disputes");
+export const paymentLinks = resourceTable("stripe_payment_links");
 
 /** Account settings the admin API can change (the dashboard's, at Stripe): dunning. */
 export const settings = sqliteTable("stripe_settings", {

@@ -33,6 +33,7 @@ export const TABLES = {
   shipping_rate: "stripe_shipping_rates",
   credit_note: "stripe_credit_notes",
   dispute: "stripe_disputes",
+  payment_link: "stripe_payment_links",
 } as const;
 export type ObjectType = keyof typeof TABLES;
 
@@ -65,6 +66,7 @@ export const ID_PREFIX: Record<ObjectType, [string, number]> = {
   shipping_rate: ["shr_", 24],
   credit_note: ["cn_", 24],
   dispute: ["dp_", 24],
+  payment_link: ["plink_", 24],
 };
 
 /** What an id names, by its prefix (for `expand`). */
@@ -101,6 +103,7 @@ const NOUN: Record<ObjectType, string> = {
   shipping_rate: "shipping rate",
   credit_note: "credit note",
   dispute: "dispute",
+  payment_link: "payment link",
 };
 
 export const newId = (k: Kernel, type: ObjectType) => k.ids.make(...ID_PREFIX[type]);

@@ -828,3 +828,38 @@ describe("stripe clone: payment links", () => {
     expect((await eventsOf(stripe, "payment_link.updated")).map((e) => (e.data.previous_attributes as { active?: boolean }).active)).toEqual([true]);
   });
 });
+
+describe("stripe clone: customer portal configurations", () => {
+  it("keeps configurations whose features the portal page follows: cancel now, at period end, or not at all", async () => {
+    const { stripe, cus, price } = await billing();
+    const defaults = await stripe.billingPortal.configurations.list({ is_default: true });
+    expect(defaults.data).toHaveLength(1);
+    expect(defaults.data[0]).toMatchObject({ object: "billing_portal.configuration", is_default: true, active: true, features: { subscription_cancel: { enabled: true, mode: "at_period_end" } } });
+
+    expect(await caught(stripe.billingPortal.configurations.create({} as Stripe.BillingPortal.ConfigurationCreateParams))).toMatchObject({ statusCode: 400, param: "features" });
+    const now = await stripe.billingPortal.configurations.create({
+      features: { subscription_cancel: { enabled: true, mode: "immediately" }, invoice_history: { enabled: true } },
+      business_profile: { headline: "Acme billing" }, default_return_url: "https://shop.test/account", metadata: { team: "billing" },
+    });
+    expect(now).toMatchObject({ is_default: false, default_return_url: "https://shop.test/account", business_profile: { headline: "Acme billing" }, features: { subscription_cancel: { enabled: true, mode: "immediately" }, payment_method_update: { enabled: false } } });
+    const sub = await stripe.subscriptions.create({ customer: cus.id, items: [{ price: price.id }] });
+    const ps = await stripe.billingPortal.sessions.create({ customer: cus.id, configuration: now.id });
+    expect(ps).toMatchObject({ configuration: now.id, return_url: "https://shop.test/account" });
+    const page = await (await fetch(ps.url)).text();
+    const action = /<form method="post" action="([^"]+)"/.exec(page)![1];
+    await fetch(new URL(action, ps.url), { method: "POST", redirect: "manual", headers: { "content-type": "application/x-www-form-urlencoded" }, body: `subscription=${sub.id}&action=cancel` });
+    expect(await stripe.subscriptions.retrieve(sub.id)).toMatchObject({ status: "canceled" });
+
+    // A portal that lets nobody cancel shows no button; a deactivated configuration opens no session.
+    const readOnly = await stripe.billingPortal.configurations.update(now.id, { features: { subscription_cancel: { enabled: false } }, name: "Read only" });
+    expect(readOnly).toMatchObject({ name: "Read only", features: { subscription_cancel: { enabled: false } } });
+    const other = await stripe.subscriptions.create({ customer: cus.id, items: [{ price: price.id }] });
+    const view = await stripe.billingPortal.sessions.create({ customer: cus.id, configuration: now.id });
+    expect(await (await fetch(view.url)).text()).not.toContain(`value="${other.id}"`);
+    await stripe.billingPortal.configurations.update(now.id, { active: false });
+    expect(await caught(stripe.billingPortal.sessions.create({ customer: cus.id, configuration: now.id }))).toMatchObject({ statusCode: 400, param: "configuration" });
+    expect(await caught(stripe.billingPortal.sessions.create({ customer: cus.id, configuration: "bpc_missing" }))).toMatchObject({ statusCode: 404, code: "resource_missing" });
+    expect(await caught(stripe.billingPortal.configurations.update(defaults.data[0].id, { active: false }))).toMatchObject({ statusCode: 400 });
+    expect((await eventsOf(stripe, "billing_portal.configuration.updated")).length).toBe(2);
+  });
+});

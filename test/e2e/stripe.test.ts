@@ -588,6 +588,8 @@ describe.skipIf(!haveSpecs)("stripe clone against ../shared/specs/stripe", () =>
       ["shipping_rate", await stripe.shippingRates.create({ display_name: "Ground", fixed_amount: { amount: 500, currency: "usd" }, delivery_estimate: { minimum: { unit: "day", value: 2 } } })],
       ["credit_note", await stripe.creditNotes.create({ invoice: sub.latest_invoice as string, amount: 100, credit_amount: 100, reason: "duplicate" })],
       ["payment_link", await stripe.paymentLinks.create({ line_items: [{ price: oneOff.id, quantity: 1 }] })],
+      ["billing_portal.configuration", (await stripe.billingPortal.configurations.list()).data[0]],
+      ["billing_portal.configuration", await stripe.billingPortal.configurations.create({ features: { subscription_cancel: { enabled: true, mode: "immediately" } } })],
       ["payment_link", await stripe.paymentLinks.create({ line_items: [{ price: price.id, quantity: 1 }], subscription_data: { trial_period_days: 7 } })],
       ["dispute", (await stripe.disputes.list({ payment_intent: (await stripe.paymentIntents.create({ amount: 900, currency: "usd", payment_method: "pm_card_createDispute", confirm: true })).id })).data[0]],
       ["credit_note", await stripe.creditNotes.voidCreditNote((await stripe.creditNotes.create({ invoice: sub.latest_invoice as string, amount: 50, out_of_band_amount: 50 })).id)],

@@ -198,6 +198,10 @@ export function stripeRouter(k: Kernel): VendorHono {
   app.post("/v1/checkout/sessions/:id/expire", h((s, p, c) => (p.allow(), checkout.expireSession(s, id(c)))));
   // Customer portal sessions (their page is in hosted.ts).
   app.post("/v1/billing_portal/sessions", h((s, p) => portal.createPortalSession(s, p)));
+  app.post("/v1/billing_portal/configurations", h((s, p) => portal.createConfiguration(s, p)));
+  app.get("/v1/billing_portal/configurations", h((s, p) => portal.listConfigurations(s, p)));
+  app.get("/v1/billing_portal/configurations/:id", h((s, p, c) => (p.allow(), portal.configurationOf(s, id(c), "id"))));
+  app.post("/v1/billing_portal/configurations/:id", h((s, p, c) => portal.updateConfiguration(s, id(c), p)));
   // Coupons and promotion codes.
   app.post("/v1/coupons", h((s, p) => coupons.createCoupon(s, p)));
   app.get("/v1/coupons", h((s, p) => coupons.listCoupons(s, p)));

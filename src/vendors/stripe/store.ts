@@ -34,6 +34,7 @@ export const TABLES = {
   credit_note: "stripe_credit_notes",
   dispute: "stripe_disputes",
   payment_link: "stripe_payment_links",
+  "billing_portal.configuration": "stripe_portal_configurations",
 } as const;
 export type ObjectType = keyof typeof TABLES;
 
@@ -67,6 +68,7 @@ export const ID_PREFIX: Record<ObjectType, [string, number]> = {
   credit_note: ["cn_", 24],
   dispute: ["dp_", 24],
   payment_link: ["plink_", 24],
+  "billing_portal.configuration": ["bpc_", 24],
 };
 
 /** What an id names, by its prefix (for `expand`). */
@@ -104,6 +106,7 @@ const NOUN: Record<ObjectType, string> = {
   credit_note: "credit note",
   dispute: "dispute",
   payment_link: "payment link",
+  "billing_portal.configuration": "configuration",
 };
 
 export const newId = (k: Kernel, type: ObjectType) => k.ids.make(...ID_PREFIX[type]);

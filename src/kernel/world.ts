@@ -18,7 +18,7 @@ import { DELIVER_JOB, Outbox, SVIX_RETRIES, isLiveVendorUrl, type DeliveryRow } 
 import { HTTPException as LiveVendorRefusal } from "hono/http-exception";
 import { Inbox } from "./inbox.ts";
 import { Idempotency } from "./idempotency.ts";
-import { Blobs } from "./blobs.ts";
+import { Blobs, Chunks } from "./blobs.ts";
 import { Endpoints } from "./endpoints.ts";
 import { RequestLog } from "./log.ts";
 import {
@@ -108,6 +108,7 @@ export class World {
       clock: () => this.clock,
       serial: (fn) => this.serial(fn),
       load: (b) => this.loadBundle(b),
+      publish: async () => (this.schemaReady ? this.k.chunks.publish() : 0),
     });
   }
 
@@ -192,6 +193,7 @@ export class World {
       inbox: new Inbox(sql, ids, this.clock, this.meta),
       idempotency: new Idempotency(sql, this.clock),
       blobs: new Blobs(sql),
+      chunks: new Chunks(sql, this.bucket, () => this.identity!.worldId),
       endpoints: new Endpoints(sql, ids, this.clock),
       world: () => this.identity!,
       bucket: this.bucket,

@@ -2,6 +2,7 @@
 // `s3-request-presigner`), configured only by the run's endpoint, region and credentials.
 import { describe, expect, it, beforeAll } from "vitest";
 import { createHash } from "node:crypto";
+import net from "node:net";
 import { Readable } from "node:stream";
 import {
   S3Client, CreateBucketCommand, HeadBucketCommand, ListBucketsCommand, DeleteBucketCommand, GetBucketLocationCommand,
@@ -277,6 +278,32 @@ describe("S3 clone: SigV4, streamed bodies and presigned URLs", () => {
   let s3: S3Client;
   let bucket: string;
   beforeAll(async () => void ({ run, s3, bucket } = await s3Setup(s3Of, bucketName())));
+
+  it("answers Expect: 100-continue on the S3 port and keeps a connection's requests framed (Content-Length, chunked)", async () => {
+    const put = new URL(await getSignedUrl(s3, new PutObjectCommand({ Bucket: bucket, Key: "wire" }), { expiresIn: 900 }));
+    const get = new URL(await getSignedUrl(s3, new GetObjectCommand({ Bucket: bucket, Key: "wire" }), { expiresIn: 900 }));
+    const sock = net.connect({ host: put.hostname, port: Number(put.port) });
+    let got = "";
+    sock.on("data", (d: Buffer) => void (got += d.toString("latin1")));
+    const waitFor = (re: RegExp) =>
+      new Promise<void>((resolve, reject) => {
+        const check = () => (re.test(got) ? (sock.off("data", check), resolve()) : undefined);
+        sock.on("data", check);
+        sock.once("error", reject);
+        check();
+      });
+    await new Promise<void>((r) => sock.once("connect", () => r()));
+    sock.write(`PUT ${put.pathname}${put.search} HTTP/1.1\r\nHost: ${put.host}\r\nContent-Length: 5\r\nExpect: 100-continue\r\n\r\n`);
+    await waitFor(/^HTTP\/1\.1 100 Continue\r\n\r\n/);
+    sock.write("hello");
+    await waitFor(/HTTP\/1\.1 200 OK[\s\S]*\r\n\r\n/);
+    // A chunked body (S3 wants a length: 411), then a GET on the same connection: both answered, in order.
+    got = "";
+    sock.write(`PUT ${put.pathname}${put.search} HTTP/1.1\r\nHost: ${put.host}\r\nTransfer-Encoding: chunked\r\n\r\n3;ext=1\r\nabc\r\n0\r\nx-trailer: 1\r\n\r\n`);
+    sock.write(`GET ${get.pathname}${get.search} HTTP/1.1\r\nHost: ${get.host}\r\n\r\n`);
+    await waitFor(/^HTTP\/1\.1 411 [\s\S]*HTTP\/1\.1 200 OK[\s\S]*\r\n\r\nhello$/);
+    sock.destroy();
+  });
 
   it("refuses a wrong secret (SignatureDoesNotMatch), an unknown key (InvalidAccessKeyId) and no credentials (AccessDenied)", async () => {
     await s3.send(new PutObjectCommand({ Bucket: bucket, Key: "secret", Body: "s" }));

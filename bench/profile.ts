@@ -153,6 +153,8 @@ try {
   console.log(`sampled ${(total / 1000).toFixed(0)} ms`);
   for (const [k, us] of top) console.log(`${((us / total) * 100).toFixed(1).padStart(5)}%  ${k}`);
   };
+  // PROFILE_OUT=file.cpuprofile keeps the Worker's profile (for DevTools, or inclusive times).
+  if (process.env.PROFILE_OUT) (await import("node:fs")).writeFileSync(process.env.PROFILE_OUT, JSON.stringify(profile));
   report(target.title, profile);
   for (const p of r2Profiles) report(p.title, p.profile);
 } finally {

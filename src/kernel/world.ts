@@ -290,7 +290,8 @@ export class World {
   async vendor(kind: Kind, req: Request): Promise<Response> {
     const plugin = VENDORS[kind];
     const id = this.identity;
-    const missing = !req.headers.has("authorization") && !new URL(req.url).searchParams.has("X-Amz-Credential");
+    const url = new URL(req.url);
+    const missing = !req.headers.has("authorization") && !url.searchParams.has("X-Amz-Credential");
     if (!id || !this.alive || !id.credentials[kind]) {
       // Read what the client is still writing, or it gets a reset connection instead of the 401.
       if (req.body) await req.body.pipeTo(new WritableStream()).catch(() => undefined);
@@ -298,7 +299,6 @@ export class World {
     }
     await this.ensureSchema();
     const started = performance.now();
-    const url = new URL(req.url);
     let injected = false;
     let res: Response;
     const nowMs = Date.now();

@@ -302,6 +302,16 @@ describe("S3 clone: SigV4, streamed bodies and presigned URLs", () => {
     sock.write(`PUT ${put.pathname}${put.search} HTTP/1.1\r\nHost: ${put.host}\r\nTransfer-Encoding: chunked\r\n\r\n3;ext=1\r\nabc\r\n0\r\nx-trailer: 1\r\n\r\n`);
     sock.write(`GET ${get.pathname}${get.search} HTTP/1.1\r\nHost: ${get.host}\r\n\r\n`);
     await waitFor(/^HTTP\/1\.1 411 [\s\S]*HTTP\/1\.1 200 OK[\s\S]*\r\n\r\nhello$/);
+    // A large body on the same client connection (the relay gives it a fresh workerd connection), then a GET.
+    got = "";
+    const big = bytesOf(1536 * 1024, 5);
+    sock.write(`PUT ${put.pathname}${put.search} HTTP/1.1\r\nHost: ${put.host}\r\nContent-Length: ${big.length}\r\n\r\n`);
+    sock.write(big);
+    await waitFor(new RegExp(`^HTTP/1\\.1 200 OK[\\s\\S]*ETag: "${md5(big)}"[\\s\\S]*\r\n\r\n$`));
+    got = "";
+    sock.write(`GET ${get.pathname}${get.search} HTTP/1.1\r\nHost: ${get.host}\r\nRange: bytes=0-3\r\n\r\n`);
+    await waitFor(/^HTTP\/1\.1 206 [\s\S]*\r\n\r\n[\s\S]{4}$/);
+    expect(got.slice(-4)).toBe(big.subarray(0, 4).toString("latin1"));
     sock.destroy();
   });
 

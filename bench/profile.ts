@@ -1,11 +1,13 @@
 // CPU profile of workerd under one load (a developer tool, not part of `npm run bench`):
-//   node bench/profile.ts [send|get|spawn|stripe|snapshot|restore|renewals] [seconds | subscriptions]
+//   node bench/profile.ts [send|get|spawn|stripe|snapshot|restore|renewals|s3get|s3put|s3get16] [seconds | subscriptions | uploads]
 // Starts the runner with its inspector open, samples V8 while autocannon drives the scenario, and
-// prints the functions with the most self time.
+// prints the functions with the most self time. The S3 modes go through the runner's Node front
+// (as the bench rows do) and also sample Miniflare's R2 workers, where stored bytes go.
 import autocannon from "autocannon";
 import { readConfig } from "../src/runner/config.ts";
 import { startServer } from "../src/runner/server.ts";
 import { freePorts } from "./lib.ts";
+import { clientOf, getAll, presign, putStream } from "./s3.ts";
 
 const what = process.argv[2] ?? "send";
 const seconds = Number(process.argv[3] ?? 5);
@@ -21,22 +23,29 @@ const cfg = readConfig(
 );
 const s = await startServer(cfg);
 try {
-  const run = (await (await fetch(`${s.urls.control}/v1/runs`, { method: "POST", headers: { authorization: `Bearer ${KEY}` }, body: JSON.stringify({ kinds: ["email", "stripe"] }) })).json()) as {
-    clones: { email: { url: string; apiKey: string }; stripe: { url: string; secretKey: string } };
+  const run = (await (await fetch(`${s.urls.control}/v1/runs`, { method: "POST", headers: { authorization: `Bearer ${KEY}` }, body: JSON.stringify({ kinds: ["email", "stripe", "s3"] }) })).json()) as {
+    clones: { email: { url: string; apiKey: string }; stripe: { url: string; secretKey: string }; s3: { url: string; region: string; accessKeyId: string; secretAccessKey: string } };
   };
   const targets = (await (await fetch(`http://127.0.0.1:${ports[6]}/json`)).json()) as { id: string; title: string; webSocketDebuggerUrl: string }[];
   const target = targets.find((t) => !/miniflare|entry|proxy/i.test(t.title)) ?? targets[0];
-  const ws = new WebSocket(target.webSocketDebuggerUrl);
-  await new Promise((r) => ws.addEventListener("open", r, { once: true }));
-  let seq = 0;
-  const pending = new Map<number, (v: any) => void>();
-  ws.addEventListener("message", (e) => {
-    const m = JSON.parse(String(e.data));
-    if (m.id && pending.has(m.id)) pending.get(m.id)!(m.result);
-  });
-  const cdp = (method: string, params: object = {}) => new Promise<any>((resolve) => { const id = ++seq; pending.set(id, resolve); ws.send(JSON.stringify({ id, method, params })); });
-  await cdp("Profiler.enable");
-  await cdp("Profiler.setSamplingInterval", { interval: 50 });
+  const session = async (url: string) => {
+    const ws = new WebSocket(url);
+    await new Promise((r) => ws.addEventListener("open", r, { once: true }));
+    let seq = 0;
+    const pending = new Map<number, (v: any) => void>();
+    ws.addEventListener("message", (e) => {
+      const m = JSON.parse(String(e.data));
+      if (m.id && pending.has(m.id)) pending.get(m.id)!(m.result);
+    });
+    const cdp = (method: string, params: object = {}) => new Promise<any>((resolve) => { const id = ++seq; pending.set(id, resolve); ws.send(JSON.stringify({ id, method, params })); });
+    await cdp("Profiler.enable");
+    await cdp("Profiler.setSamplingInterval", { interval: 50 });
+    return { ws, cdp };
+  };
+  const { ws, cdp } = await session(target.webSocketDebuggerUrl);
+  // The S3 modes also sample the R2 simulator's workers (the bucket's object holds the bytes).
+  const r2 = /^s3/.test(what) ? await Promise.all(targets.filter((t) => /^workerd: worker r2:/.test(t.title)).map(async (t) => ({ title: t.title, ...(await session(t.webSocketDebuggerUrl)) }))) : [];
+  const r2Profiles: { title: string; profile: any }[] = [];
   const email = JSON.stringify({ from: "a@acme.test", to: "b@acme.test", subject: "hi", text: "hello" });
   const opts: { url: string; method?: "GET" | "POST"; headers: Record<string, string>; body?: string } =
     what === "stripe"
@@ -106,7 +115,37 @@ try {
       console.log(`${what} ${i}: ${(performance.now() - t0).toFixed(1)} ms`);
     }
     profile = (await cdp("Profiler.stop")).profile;
+  } else if (what === "s3put" || what === "s3get16") {
+    // `seconds` uploads (or downloads) of 16 MiB, one at a time, timed, under the profiler.
+    const c = run.clones.s3;
+    const { CreateBucketCommand } = await import("@aws-sdk/client-s3");
+    await (await clientOf(c)).send(new CreateBucketCommand({ Bucket: "prof" }));
+    const MiB = 1024 * 1024;
+    const chunk = Buffer.alloc(MiB, 0x5a);
+    const put = await presign(c, "put", "prof", "sixteen");
+    const get = await presign(c, "get", "prof", "sixteen");
+    for (let i = 0; i < 2; i++) await putStream(put, 16 * MiB, chunk);
+    const n = Number(process.argv[3] ?? 5);
+    await Promise.all([cdp, ...r2.map((x) => x.cdp)].map((f) => f("Profiler.start")));
+    const ms: number[] = [];
+    for (let i = 0; i < n; i++) {
+      const t0 = performance.now();
+      const ok = what === "s3put" ? (await putStream(put, 16 * MiB, chunk)) === 200 : (await getAll(get)).bytes === 16 * MiB;
+      if (!ok) throw new Error(`${what} failed`);
+      ms.push(performance.now() - t0);
+    }
+    profile = (await cdp("Profiler.stop")).profile;
+    for (const x of r2) r2Profiles.push({ title: x.title, profile: (await x.cdp("Profiler.stop")).profile });
+    console.log(`${what}: ${ms.map((m) => m.toFixed(0)).join(", ")} ms`);
   } else {
+    if (what === "s3get") {
+      const c = run.clones.s3;
+      const { CreateBucketCommand, PutObjectCommand } = await import("@aws-sdk/client-s3");
+      const client = await clientOf(c);
+      await client.send(new CreateBucketCommand({ Bucket: "prof" }));
+      await client.send(new PutObjectCommand({ Bucket: "prof", Key: "one-kib", Body: new Uint8Array(1024).fill(7) }));
+      Object.assign(opts, { url: await presign(c, "get", "prof", "one-kib"), method: "GET", headers: {}, body: undefined });
+    }
     await cdp("Profiler.start");
     const result = await autocannon({ ...opts, connections: Number(process.env.PROFILE_CONNECTIONS ?? 1), duration: seconds });
     profile = (await cdp("Profiler.stop")).profile;
@@ -114,6 +153,9 @@ try {
     requests = result.requests.total;
   }
   ws.close();
+  for (const x of r2) x.ws.close();
+  const report = (title: string, profile: any) => {
+  console.log(`--- ${title}`);
   const self = new Map<string, number>();
   const dt = profile.timeDeltas as number[];
   const byId = new Map<number, { callFrame: { functionName: string; url: string; lineNumber: number } }>();
@@ -130,6 +172,7 @@ try {
   // CPU per request in the isolate: a figure that other load on the machine disturbs less than req/s.
   if (requests) console.log(`busy ${(((total - (self.get("(idle) :0") ?? 0)) / requests)).toFixed(0)} µs of isolate time per request`);
   const top = [...self.entries()].sort((a, b) => b[1] - a[1]).slice(0, 40);
+  console.log(`sampled ${(total / 1000).toFixed(0)} ms`);
   for (const [k, us] of top) console.log(`${((us / total) * 100).toFixed(1).padStart(5)}%  ${k}`);
   // Inclusive time (a function and everything it called), each function counted once per stack.
   if (process.env.PROFILE_INCLUSIVE) {
@@ -148,6 +191,11 @@ try {
     console.log("-- inclusive");
     for (const [k, us] of [...incl.entries()].sort((a, b) => b[1] - a[1]).slice(0, Number(process.env.PROFILE_INCLUSIVE))) console.log(`${((us / total) * 100).toFixed(1).padStart(5)}%  ${k}`);
   }
+  };
+  // PROFILE_OUT=file.cpuprofile keeps the Worker's profile (for DevTools, or inclusive times).
+  if (process.env.PROFILE_OUT) (await import("node:fs")).writeFileSync(process.env.PROFILE_OUT, JSON.stringify(profile));
+  report(target.title, profile);
+  for (const p of r2Profiles) report(p.title, p.profile);
 } finally {
   await s.stop();
 }

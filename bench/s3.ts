@@ -12,13 +12,13 @@ import type { Ctx } from "./scenarios.ts";
 const MiB = 1024 * 1024;
 type S3Creds = { url: string; region: string; accessKeyId: string; secretAccessKey: string };
 
-async function clientOf(c: S3Creds) {
+export async function clientOf(c: S3Creds) {
   const { S3Client } = await import("@aws-sdk/client-s3");
   return new S3Client({ endpoint: c.url, region: c.region, forcePathStyle: true, credentials: { accessKeyId: c.accessKeyId, secretAccessKey: c.secretAccessKey } });
 }
 
 /** A presigned URL for `op` ("put" or "get") of bucket/key, valid an hour. */
-async function presign(c: S3Creds, op: "put" | "get", bucket: string, key: string): Promise<string> {
+export async function presign(c: S3Creds, op: "put" | "get", bucket: string, key: string): Promise<string> {
   const { PutObjectCommand, GetObjectCommand } = await import("@aws-sdk/client-s3");
   const { getSignedUrl } = await import("@aws-sdk/s3-request-presigner");
   const cmd = op === "put" ? new PutObjectCommand({ Bucket: bucket, Key: key }) : new GetObjectCommand({ Bucket: bucket, Key: key });
@@ -81,7 +81,7 @@ export async function s3GetReq(ctx: Ctx): Promise<{ url: string }> {
 const agent = new http.Agent({ keepAlive: true, maxSockets: 32 });
 
 /** PUTs `size` bytes to `url`, written in 1 MiB chunks of `chunk` (never held whole); answers the status. */
-function putStream(url: string, size: number, chunk: Buffer): Promise<number> {
+export function putStream(url: string, size: number, chunk: Buffer): Promise<number> {
   return new Promise((resolve, reject) => {
     const req = http.request(url, { method: "PUT", agent, headers: { "content-length": size } }, (res) => {
       res.resume();
@@ -102,7 +102,7 @@ function putStream(url: string, size: number, chunk: Buffer): Promise<number> {
 }
 
 /** GETs `url` to the last byte; answers the status and the bytes read. */
-function getAll(url: string): Promise<{ status: number; bytes: number }> {
+export function getAll(url: string): Promise<{ status: number; bytes: number }> {
   return new Promise((resolve, reject) => {
     http
       .get(url, { agent }, (res) => {

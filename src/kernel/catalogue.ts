@@ -25,6 +25,8 @@ export interface CatalogueDeps {
   serial: <T>(fn: () => Promise<T>) => Promise<T>;
   /** Replaces the world's tables with a bundle's, atomically. */
   load: (bundle: Bundle) => Promise<void>;
+  /** Makes bytes the tables only reference readable by other worlds (branches, imports) first. */
+  publish: () => Promise<unknown>;
 }
 
 export class SnapshotCatalogue {
@@ -69,6 +71,7 @@ export class SnapshotCatalogue {
 
   save(label: string | null): Promise<SnapshotInfo> {
     return this.d.serial(async () => {
+      await this.d.publish();
       const { lines, counts } = dumpTables(this.d.ctx.storage.sql, this.d.tables);
       const { bytes, manifest } = await encodeBundle(lines, { schemaVersion: this.d.schemaVersion, runId: this.d.identity().runId, createdAt: this.d.clock().iso(), counts });
       return this.store(bytes, manifest, label);

@@ -104,6 +104,11 @@ export class Chaos {
     return latencyMs > 0 || fail ? { latencyMs, fail } : null;
   }
 
+  /** Whether a domain-level `preset` rule of `kind` could still fire: lets a domain skip the work of asking. */
+  armed(kind: string, preset: string): boolean {
+    return this.all().some((rule) => rule.kind === kind && rule.preset === preset && rule.status === null && (rule.times === null || rule.fired < rule.times));
+  }
+
   /** A domain-level preset rule of `kind` that fires now, if any. */
   take(kind: string, preset: string, method?: string, path?: string): ChaosRule | null {
     for (const rule of this.all()) {

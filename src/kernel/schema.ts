@@ -148,3 +148,14 @@ export const blobs = sqliteTable("kernel_blobs", {
   size: integer("size").notNull(),
   bytes: blob("bytes", { mode: "buffer" }).notNull(),
 });
+
+/**
+ * Pieces of large bodies (at most CHUNK_SIZE, under a row's 2 MB cap), addressed by sha256 and
+ * kept for the world's life: snapshot bundles reference them instead of carrying them, and
+ * `published` says the piece is also in R2 (`blobs/<sha256>`), where other worlds find it.
+ */
+export const chunks = sqliteTable("kernel_chunks", {
+  sha256: text("sha256").primaryKey(),
+  bytes: blob("bytes", { mode: "buffer" }).notNull(),
+  published: integer("published").notNull().default(0),
+});

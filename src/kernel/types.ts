@@ -7,7 +7,7 @@ import type { Chaos } from "./chaos.ts";
 import type { Outbox } from "./outbox.ts";
 import type { Inbox } from "./inbox.ts";
 import type { Idempotency } from "./idempotency.ts";
-import type { Blobs } from "./blobs.ts";
+import type { Blobs, Chunks } from "./blobs.ts";
 import type { Endpoints } from "./endpoints.ts";
 import type { MigrationSet } from "./migrate.ts";
 
@@ -55,6 +55,8 @@ export interface Kernel {
   readonly inbox: Inbox;
   readonly idempotency: Idempotency;
   readonly blobs: Blobs;
+  /** Large bodies in content-addressed pieces, kept for the world's life (see Chunks). */
+  readonly chunks: Chunks;
   readonly endpoints: Endpoints;
   readonly world: () => WorldIdentity;
   /**

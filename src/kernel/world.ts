@@ -18,7 +18,7 @@ import { DELIVER_JOB, Outbox, SVIX_RETRIES, isLiveVendorUrl, type DeliveryRow } 
 import { HTTPException as LiveVendorRefusal } from "hono/http-exception";
 import { Inbox } from "./inbox.ts";
 import { Idempotency } from "./idempotency.ts";
-import { Blobs } from "./blobs.ts";
+import { Blobs, Chunks } from "./blobs.ts";
 import { Endpoints } from "./endpoints.ts";
 import { RequestLog } from "./log.ts";
 import {
@@ -110,6 +110,7 @@ export class World {
       clock: () => this.clock,
       serial: (fn) => this.serial(fn),
       load: (b) => this.loadBundle(b),
+      publish: async () => (this.schemaReady ? this.k.chunks.publish() : 0),
     });
   }
 
@@ -195,6 +196,7 @@ export class World {
       inbox: new Inbox(sql, ids, this.clock, this.meta),
       idempotency: new Idempotency(sql, this.clock),
       blobs: new Blobs(sql),
+      chunks: new Chunks(sql, this.bucket, () => this.identity!.worldId),
       endpoints: new Endpoints(sql, ids, this.clock),
       world: () => this.identity!,
       bucket: this.bucket,
@@ -318,7 +320,8 @@ export class World {
   async vendor(kind: Kind, req: Request): Promise<Response> {
     const plugin = VENDORS[kind];
     const id = this.identity;
-    const missing = !req.headers.has("authorization") && !new URL(req.url).searchParams.has("X-Amz-Credential");
+    const url = new URL(req.url);
+    const missing = !req.headers.has("authorization") && !url.searchParams.has("X-Amz-Credential");
     if (!id || !this.alive || !id.credentials[kind]) {
       // Read what the client is still writing, or it gets a reset connection instead of the 401.
       if (req.body) await req.body.pipeTo(new WritableStream()).catch(() => undefined);
@@ -326,7 +329,6 @@ export class World {
     }
     await this.ensureSchema();
     const started = performance.now();
-    const url = new URL(req.url);
     let injected = false;
     let res: Response;
     const nowMs = Date.now();

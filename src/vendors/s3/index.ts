@@ -9,7 +9,7 @@ import { lifecycleJobs } from "./lifecycle.ts";
 import migrations from "../../../migrations/s3/migrations.js";
 
 /**
- * The S3 clone: path-style S3 with SigV4, buckets, objects (bytes streamed to R2), multipart
+ * The S3 clone: path-style S3 with SigV4, buckets, objects (bytes streamed into content-addressed rows), multipart
  * uploads and presigned URLs that expire on the run clock.
  */
 export const s3: VendorPlugin = {

@@ -27,6 +27,8 @@ export function restorePreset(k: Kernel, r: PresetTarget): Response | null {
   const restore = r.method === "POST" && r.q.has("restore");
   const read = r.method === "GET" && (r.q.size === 0 || (r.q.size === 1 && r.q.has("partNumber")));
   if (!restore && !read) return null;
+  // Every GET would otherwise read its object twice: the storage class only matters while armed.
+  if (!k.chaos.armed("s3", "503_restore")) return null;
   if (read) {
     const o = findObject(k, r.bucket, r.key);
     const cls = o ? (JSON.parse(o.headers) as Record<string, string>)["x-amz-storage-class"] : undefined;

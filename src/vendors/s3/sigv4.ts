@@ -63,7 +63,13 @@ export function signingKey(secret: string, date: string, region: string, service
   return k;
 }
 
-export const hmacHex = (key: Uint8Array, text: string) => hex(hmac(sha256, key, enc.encode(text)));
+/** HMACs keyed by a (cached) signing key, their pads hashed once: a request's MAC clones one. */
+const macs = new WeakMap<Uint8Array, ReturnType<typeof hmac.create>>();
+export function hmacHex(key: Uint8Array, text: string): string {
+  let mac = macs.get(key);
+  if (!mac) macs.set(key, (mac = hmac.create(sha256, key)));
+  return hex(mac.clone().update(enc.encode(text)).digest());
+}
 export const sha256Hex = (data: string | Uint8Array) => hex(sha256(typeof data === "string" ? enc.encode(data) : data));
 
 interface Parsed {

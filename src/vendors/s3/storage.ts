@@ -1,16 +1,18 @@
 // Object bytes, streamed both ways: uploads are decoded (aws-chunked), hashed and written as they
 // arrive; downloads read the stored segments lazily. Small bodies are content-addressed rows of
-// `kernel_blobs` (segment key `blob:<sha256>`), carried by snapshots; large ones are world-only R2
-// objects under `worlds/<worldId>/s3/`. Either is written once and never rewritten (copies and
-// completed multipart uploads reference it), and R2 bytes are deleted with the world.
+// `kernel_blobs` (segment key `blob:<sha256>`), carried by snapshots; large ones are
+// content-addressed chunks of `kernel_chunks` (`chunk:<worldId>/<sha256>`, see kernel/blobs.ts),
+// referenced by snapshots. Either is written once and never rewritten (copies and completed
+// multipart uploads reference it). Segments that name an R2 key are bodies stored before chunks.
 import type { Kernel } from "../../kernel/types.ts";
 import { S3Error, badDigest } from "./errors.ts";
 import { sha256 } from "@noble/hashes/sha2.js";
 import { CHECKSUMS, Digests, type ChecksumName } from "./checksums.ts";
 import { hmacHex, EMPTY_SHA256, type Verified } from "./sigv4.ts";
 import { base64, hex } from "../../lib/crypto.ts";
+import { CHUNK_SIZE } from "../../kernel/blobs.ts";
 
-/** `[storageKey, offset, length]`: a run of stored bytes; the key is `blob:<sha256>` (SQLite) or an R2 key. */
+/** `[storageKey, offset, length]`: a run of stored bytes; the key is `blob:<sha256>`, `chunk:<worldId>/<sha256>` or an R2 key. */
 export type Segment = [string, number, number];
 
 export interface Stored {
@@ -20,8 +22,6 @@ export interface Stored {
   /** Base64 flexible checksums: always CRC32, and the client's own algorithm. */
   checksums: Partial<Record<ChecksumName, string>>;
 }
-
-const WRITE_BATCH = 1024 * 1024;
 
 const incomplete = () => new S3Error(400, "IncompleteBody", "You did not provide the number of bytes specified by the Content-Length HTTP header.");
 
@@ -142,10 +142,11 @@ export interface Upload {
   checksum?: { name: ChecksumName; value?: string };
 }
 
-/** Streams an upload into R2 under a new world-only key, hashing it on the way; checks every digest. */
-/** Bodies up to this size live in the run's SQLite (`kernel_blobs`, by sha256), larger ones in R2. */
+/** Bodies up to this size are one row of `kernel_blobs` (snapshot bundles carry them); larger ones are chunks. */
 export const INLINE_MAX = 64 * 1024;
 const BLOB = "blob:";
+/** `chunk:<worldId>/<sha256>`: a piece of `kernel_chunks`, written by that world (see Chunks). */
+const CHUNK = "chunk:";
 
 function concat(pieces: Uint8Array[], size: number): Uint8Array {
   if (pieces.length === 1) return pieces[0];
@@ -159,92 +160,104 @@ function concat(pieces: Uint8Array[], size: number): Uint8Array {
 }
 
 /**
+ * The body in pieces of exactly CHUNK_SIZE (the last one shorter): fixed boundaries make the same
+ * bytes the same chunks whatever the network's framing. A plain body is read straight into
+ * chunk-sized buffers; decoded aws-chunked data is copied into them.
+ */
+async function* chunksOf(u: Upload, trailers: Map<string, string>): AsyncGenerator<Uint8Array> {
+  if (!u.stream) return;
+  // A small body gets a buffer of its own size, not a whole chunk's.
+  const size = Math.min(CHUNK_SIZE, Math.max(1, u.length));
+  if (!u.chunked) {
+    let byob: ReadableStreamBYOBReader | null = null;
+    try {
+      byob = u.stream.getReader({ mode: "byob" });
+    } catch {
+      /* not a byte stream: framed below */
+    }
+    if (byob) {
+      for (;;) {
+        const { value } = await byob.readAtLeast(size, new Uint8Array(size));
+        if (!value || value.byteLength === 0) return;
+        yield value;
+      }
+    }
+  }
+  const reader = largeReads(u.stream);
+  let buf = new Uint8Array(size);
+  let at = 0;
+  for await (const piece of u.chunked ? dechunk(reader, trailers, u.verified.chunkSigning) : plain(reader)) {
+    for (let off = 0; off < piece.byteLength; ) {
+      const n = Math.min(size - at, piece.byteLength - off);
+      buf.set(piece.subarray(off, off + n), at);
+      at += n;
+      off += n;
+      if (at === size) {
+        yield buf;
+        buf = new Uint8Array(size);
+        at = 0;
+      }
+    }
+  }
+  if (at > 0) yield buf.subarray(0, at);
+}
+
+/**
  * Streams an upload into storage, hashing it on the way, and checks every digest: small bodies
- * become a content-addressed row of `kernel_blobs` (snapshots carry them), larger ones a new
- * world-only R2 object written as it arrives.
+ * become a content-addressed row of `kernel_blobs` (snapshots carry them), larger ones
+ * content-addressed chunks written as they arrive (snapshots reference them). Nothing of a
+ * failed upload stays: chunks only it wrote are deleted.
  */
 export async function storeUpload(k: Kernel, u: Upload): Promise<Stored> {
   const hexHash = /^[0-9a-f]{64}$/.test(u.verified.payloadHash);
   const algs = [CHECKSUMS.crc32, ...(u.checksum ? [CHECKSUMS[u.checksum.name]] : []), ...(hexHash ? [CHECKSUMS.sha256] : [])];
   const digests = new Digests(algs);
   const trailers = new Map<string, string>();
-  const key = `worlds/${k.world().worldId}/s3/${crypto.randomUUID()}`;
-  const reader = u.stream ? largeReads(u.stream) : null;
-  const source = reader ? (u.chunked ? dechunk(reader, trailers, u.verified.chunkSigning) : plain(reader)) : null;
-  const inline = u.length <= INLINE_MAX;
-  const pieces: Uint8Array[] = [];
-  let written = false;
-  if (u.length > 0 && !source) throw incomplete();
-  if (inline) {
-    if (source) {
-      for await (const piece of source) {
-        if (digests.size + piece.byteLength > u.length) throw incomplete();
-        await digests.update(piece);
-        pieces.push(piece);
+  if (u.length > 0 && !u.stream) throw incomplete();
+  const owner = {};
+  const shas: string[] = [];
+  let segments: Segment[] = [];
+  let failed = true;
+  try {
+    const pieces: Uint8Array[] = [];
+    for await (const piece of chunksOf(u, trailers)) {
+      if (digests.size + piece.byteLength > u.length) throw incomplete();
+      await digests.update(piece);
+      if (u.length <= INLINE_MAX) pieces.push(piece);
+      else {
+        const sha = await k.chunks.put(piece, owner);
+        shas.push(sha);
+        segments.push([`${CHUNK}${k.world().worldId}/${sha}`, 0, piece.byteLength]);
       }
     }
     if (digests.size !== u.length) throw incomplete();
-  } else {
-    const fixed = new FixedLengthStream(u.length);
-    const put = k.bucket.put(key, fixed.readable);
-    put.catch(() => undefined);
-    const writer = fixed.writable.getWriter();
-    // Network pieces are a few KiB; R2 writes of about a MiB cost far fewer round trips.
-    let pendingSize = 0;
-    const flush = async () => {
-      if (pendingSize === 0) return;
-      const buf = concat(pieces, pendingSize);
-      pieces.length = 0;
-      pendingSize = 0;
-      await writer.write(buf);
-    };
-    try {
-      for await (const piece of source!) {
-        if (digests.size + piece.byteLength > u.length) throw incomplete();
-        await digests.update(piece);
-        pieces.push(piece);
-        pendingSize += piece.byteLength;
-        if (pendingSize >= WRITE_BATCH) await flush();
-      }
-      await flush();
-      if (digests.size !== u.length) throw incomplete();
-      await writer.close();
-      await put;
-      written = true;
-    } catch (e) {
-      await writer.abort(e).catch(() => undefined);
-      throw e;
+    const d = await digests.finish();
+    if (hexHash && hex(d.get(CHECKSUMS.sha256)!) !== u.verified.payloadHash) {
+      throw new S3Error(400, "XAmzContentSHA256Mismatch", "The provided 'x-amz-content-sha256' header does not match what was computed.", { ClientComputedContentSHA256: u.verified.payloadHash, S3ComputedContentSHA256: hex(d.get(CHECKSUMS.sha256)!) });
     }
+    const md5 = d.get("MD5")!;
+    if (u.md5 !== undefined && u.md5 !== base64(md5)) throw badDigest("Content-MD5");
+    const checksums: Partial<Record<ChecksumName, string>> = { crc32: base64(d.get(CHECKSUMS.crc32)!) };
+    if (u.checksum) {
+      const name = u.checksum.name;
+      const computed = base64(d.get(CHECKSUMS[name])!);
+      checksums[name] = computed;
+      const sent = trailers.get(`x-amz-checksum-${name}`) ?? u.checksum.value;
+      if (sent !== undefined && sent !== computed) throw badDigest(name.toUpperCase());
+    }
+    if (u.length > 0 && u.length <= INLINE_MAX) {
+      const bytes = concat(pieces, u.length);
+      const sha = k.tx(() => k.blobs.put(bytes));
+      segments = [[`${BLOB}${sha}`, 0, u.length]];
+    }
+    failed = false;
+    return { segments, size: digests.size, md5, checksums };
+  } finally {
+    k.chunks.settle(owner, shas, failed);
   }
-  const d = await digests.finish();
-  const fail = async (e: S3Error) => {
-    if (written) await k.bucket.delete(key).catch(() => undefined);
-    throw e;
-  };
-  if (hexHash && hex(d.get(CHECKSUMS.sha256)!) !== u.verified.payloadHash) {
-    await fail(new S3Error(400, "XAmzContentSHA256Mismatch", "The provided 'x-amz-content-sha256' header does not match what was computed.", { ClientComputedContentSHA256: u.verified.payloadHash, S3ComputedContentSHA256: hex(d.get(CHECKSUMS.sha256)!) }));
-  }
-  const md5 = d.get("MD5")!;
-  if (u.md5 !== undefined && u.md5 !== base64(md5)) await fail(badDigest("Content-MD5"));
-  const checksums: Partial<Record<ChecksumName, string>> = { crc32: base64(d.get(CHECKSUMS.crc32)!) };
-  if (u.checksum) {
-    const name = u.checksum.name;
-    const computed = base64(d.get(CHECKSUMS[name])!);
-    checksums[name] = computed;
-    const sent = trailers.get(`x-amz-checksum-${name}`) ?? u.checksum.value;
-    if (sent !== undefined && sent !== computed) await fail(badDigest(name.toUpperCase()));
-  }
-  let segments: Segment[] = [];
-  if (written) segments = [[key, 0, u.length]];
-  else if (u.length > 0) {
-    const bytes = concat(pieces, u.length);
-    const sha = k.tx(() => k.blobs.put(bytes));
-    segments = [[`${BLOB}${sha}`, 0, u.length]];
-  }
-  return { segments, size: digests.size, md5, checksums };
 }
 
-/** The bytes of segments that all live in SQLite, read now; null when any is in R2. */
+/** The bytes of segments that are all `kernel_blobs` rows, read now; null when any is not. */
 export function inlineBytes(k: Kernel, segments: Segment[], start: number, end: number): Uint8Array | null {
   const parts = sliceSegments(segments, start, end);
   if (!parts.every(([key]) => key.startsWith(BLOB))) return null;
@@ -272,12 +285,16 @@ export function sliceSegments(segments: Segment[], start: number, end: number): 
   return out;
 }
 
-/** The bytes `[start, end]` (inclusive) of an object's segments, read from R2 only when consumed. */
+/**
+ * The bytes `[start, end]` (inclusive) of an object's segments, read only when consumed: rows of
+ * `kernel_blobs` and `kernel_chunks`, or R2 objects (bodies stored before chunks existed).
+ */
 export function readSegments(k: Kernel, segments: Segment[], start: number, end: number): ReadableStream<Uint8Array> {
   async function* gen(): AsyncGenerator<Uint8Array> {
     for (const [key, offset, length] of sliceSegments(segments, start, end)) {
-      if (key.startsWith(BLOB)) {
-        const b = k.blobs.get(key.slice(BLOB.length));
+      if (key.startsWith(BLOB) || key.startsWith(CHUNK)) {
+        const slash = key.indexOf("/");
+        const b = key.startsWith(BLOB) ? k.blobs.get(key.slice(BLOB.length)) : await k.chunks.get(key.slice(CHUNK.length, slash), key.slice(slash + 1));
         if (!b) throw new Error(`s3: stored bytes ${key} are gone`);
         yield b.subarray(offset, offset + length);
         continue;

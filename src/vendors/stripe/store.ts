@@ -190,12 +190,13 @@ export class Store {
     const data = JSON.stringify(obj);
     const int = internal === null ? null : JSON.stringify(internal);
     // One statement: each costs more in a Durable Object than the work inside it. The new row is
-    // what the request reads next (a PaymentMethod made from pm_card_visa, say): it is cached.
-    const { seq } = this.k.sql.exec<{ seq: number }>(
-      `INSERT INTO ${table} (id, seq, created, deleted, data, internal) SELECT ?, COALESCE(MAX(seq), 0) + 1, ?, 0, ?, ? FROM ${table} RETURNING seq`,
+    // what the request reads next (a PaymentMethod made from pm_card_visa, say): it is cached,
+    // without its seq (RETURNING cost ~10 µs an insert; only list cursors read seq, from SQL).
+    this.k.sql.exec(
+      `INSERT INTO ${table} (id, seq, created, deleted, data, internal) SELECT ?, COALESCE(MAX(seq), 0) + 1, ?, 0, ?, ? FROM ${table}`,
       obj.id, Number(obj.created ?? unixNow(this.k)), data, int,
-    ).one();
-    this.cache?.set(`${type}\0${obj.id}`, { data, internal: int, deleted: 0, seq });
+    );
+    this.cache?.set(`${type}\0${obj.id}`, { data, internal: int, deleted: 0, seq: NaN });
     return obj;
   }
 
@@ -249,7 +250,8 @@ export class Store {
     const cursorId = q.startingAfter ?? q.endingBefore;
     let order = "DESC";
     if (cursorId) {
-      const c = this.row(type, cursorId);
+      // Read here, not through row(): a row this request inserted is cached without its seq.
+      const c = this.k.sql.exec<{ seq: number }>(`SELECT seq FROM ${table} WHERE id = ?`, cursorId).toArray()[0];
       if (!c) throw err.missing(NOUN[type], cursorId, q.startingAfter ? "starting_after" : "ending_before");
       conds.push(q.startingAfter ? "seq < ?" : "seq > ?");
       args.push(c.seq);

@@ -38,10 +38,11 @@ export class Meta {
       const [key] = this.dirty;
       this.write(key, this.counters.get(key)!);
     } else {
-      const values = Object.fromEntries([...this.dirty].map((k) => [k, String(this.counters.get(k))]));
+      // Bound values, not a JSON document: json_each parsed it again for every flush.
+      const keys = [...this.dirty];
       this.sql.exec(
-        "INSERT INTO kernel_meta (key, value) SELECT key, value FROM json_each(?) WHERE true ON CONFLICT(key) DO UPDATE SET value = excluded.value",
-        JSON.stringify(values),
+        `INSERT INTO kernel_meta (key, value) VALUES ${keys.map(() => "(?, ?)").join(", ")} ON CONFLICT(key) DO UPDATE SET value = excluded.value`,
+        ...keys.flatMap((k) => [k, String(this.counters.get(k))]),
       );
     }
     this.dirty.clear();

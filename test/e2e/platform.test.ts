@@ -140,7 +140,7 @@ describe("control API", () => {
 describe("vendors not built yet", () => {
   it("authenticate their credentials and answer their own 501 shape, logged like any request", async () => {
     const run = await spawn();
-    const stripe = await fetch(`${run.clones.stripe.url}/v1/payouts`, { method: "POST", headers: { authorization: `Bearer ${run.clones.stripe.secretKey}` }, body: "amount=1000&currency=usd" });
+    const stripe = await fetch(`${run.clones.stripe.url}/v1/transfers`, { method: "POST", headers: { authorization: `Bearer ${run.clones.stripe.secretKey}` }, body: "amount=1000&currency=usd&destination=acct_1" });
     expect(stripe.status).toBe(501);
     expect(((await stripe.json()) as { error: { type: string; code: string } }).error).toMatchObject({ type: "api_error", code: "not_implemented" });
     const basic = Buffer.from(`${run.clones.twilio.accountSid}:${run.clones.twilio.authToken}`).toString("base64");

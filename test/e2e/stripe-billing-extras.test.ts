@@ -863,3 +863,37 @@ describe("stripe clone: customer portal configurations", () => {
     expect((await eventsOf(stripe, "billing_portal.configuration.updated")).length).toBe(2);
   });
 });
+
+describe("stripe clone: payouts", () => {
+  it("pays out what is available, on the run clock, and a canceled payout gives the funds back", async () => {
+    const run = await spawn({ kinds: ["stripe"] });
+    const stripe = stripeOf(run);
+    await stripe.paymentIntents.create({ amount: 10_000, currency: "usd", payment_method: "pm_card_visa", confirm: true });
+    // Card funds become available two days later: none can be paid out yet.
+    expect(await caught(stripe.payouts.create({ amount: 1000, currency: "usd" }))).toMatchObject({ statusCode: 400, code: "balance_insufficient", param: "amount" });
+    await advance(run, "3d");
+    const available = (await stripe.balance.retrieve()).available.find((b) => b.currency === "usd")!.amount;
+    expect(available).toBe(10_000 - (Math.round(10_000 * 0.029) + 30));
+    expect(await caught(stripe.payouts.create({ amount: available + 1, currency: "usd" }))).toMatchObject({ code: "balance_insufficient" });
+
+    const po = await stripe.payouts.create({ amount: 5000, currency: "usd", description: "Weekly", metadata: { batch: "1" } });
+    expect(po).toMatchObject({ object: "payout", amount: 5000, currency: "usd", status: "pending", method: "standard", type: "bank_account", description: "Weekly", automatic: false });
+    expect(po.arrival_date).toBeGreaterThan(po.created);
+    expect((await stripe.balance.retrieve()).available.find((b) => b.currency === "usd")!.amount).toBe(available - 5000);
+    expect(await stripe.balanceTransactions.retrieve(po.balance_transaction as string)).toMatchObject({ type: "payout", amount: -5000, net: -5000, source: po.id });
+    expect((await stripe.balanceTransactions.list({ payout: po.id })).data.map((t) => t.type)).toEqual(["payout"]);
+
+    const second = await stripe.payouts.create({ amount: 1000, currency: "usd" });
+    expect(await stripe.payouts.cancel(second.id)).toMatchObject({ status: "canceled" });
+    expect(await caught(stripe.payouts.cancel(second.id))).toMatchObject({ statusCode: 400 });
+    expect((await stripe.balance.retrieve()).available.find((b) => b.currency === "usd")!.amount).toBe(available - 5000);
+
+    await advance(run, "1d");
+    expect(await stripe.payouts.retrieve(po.id)).toMatchObject({ status: "paid" });
+    expect(await caught(stripe.payouts.cancel(po.id))).toMatchObject({ statusCode: 400 });
+    expect((await eventsOf(stripe, "payout.paid")).map((e) => (e.data.object as Stripe.Payout).id)).toEqual([po.id]);
+    expect((await eventsOf(stripe, "payout.canceled")).map((e) => (e.data.object as Stripe.Payout).id)).toEqual([second.id]);
+    expect((await stripe.payouts.list({ status: "paid" })).data.map((p) => p.id)).toEqual([po.id]);
+    expect(await stripe.payouts.update(po.id, { metadata: { reconciled: "yes" } })).toMatchObject({ metadata: { batch: "1", reconciled: "yes" } });
+  });
+});

@@ -111,7 +111,7 @@ describe("stripe clone: wire", () => {
     const unknown = await raw(run, "GET", "/v1/nonsense");
     expect(unknown.status).toBe(404);
     expect(((await unknown.json()) as { error: { message: string } }).error.message).toMatch(/^Unrecognized request URL \(GET: \/v1\/nonsense\)/);
-    const unbuilt = await raw(run, "GET", "/v1/payouts");
+    const unbuilt = await raw(run, "GET", "/v1/transfers");
     expect(unbuilt.status).toBe(501);
     expect(unbuilt.headers.get("stripe-should-retry")).toBe("false");
 

@@ -106,14 +106,28 @@ export function listBalanceTransactions(s: Ctx, p: Params) {
   p.allow(...LIST_PARAMS, "currency", "payout", "source", "type");
   return listJson("/v1/balance_transactions", s.store.list("balance_transaction", listQuery(p), {
     currency: p.str("currency")?.toLowerCase(), source: p.str("source") ?? undefined, type: p.str("type") ?? undefined,
-    // No payouts are made: a payout's transactions are none.
-    ...(p.str("payout") ? { id: [] } : {}),
+    // A payout's own transactions: the payout and its cancellation.
+    ...(p.str("payout") ? { source: p.str("payout") } : {}),
   }));
 }
 
-/** Available and pending funds by currency (a new account shows zero dollars, as Stripe does). */
-export function balance(s: Ctx, p: Params) {
-  p.allow();
+/** What a payout can take: the available balance in `currency`. */
+export function availableOf(s: Ctx, currency: string): number {
+  return funds(s).find((r) => r.currency === currency)?.available ?? 0;
+}
+
+/** A payout leaving the balance (negative) or a canceled one coming back: available at once. */
+export function payoutTransaction(s: Ctx, payoutId: string, amount: number, currency: string, description: string, type: "payout" | "payout_cancel"): string {
+  const created = unixNow(s.k);
+  const id = s.k.ids.make("txn_", 24);
+  insert(s, {
+    id, object: "balance_transaction", amount, available_on: created, balance_type: "payments", created, currency, description, exchange_rate: null,
+    fee: 0, fee_details: [], net: amount, reporting_category: type === "payout" ? "payout" : "payout_reversal", source: payoutId, status: "available", type,
+  });
+  return id;
+}
+
+function funds(s: Ctx) {
   const now = unixNow(s.k);
   const rows = s.k.sql.exec<{ currency: string; available: number; pending: number }>(
     `SELECT json_extract(data, '$.currency') AS currency,
@@ -121,6 +135,13 @@ export function balance(s: Ctx, p: Params) {
             SUM(CASE WHEN json_extract(data, '$.available_on') > ? THEN json_extract(data, '$.net') ELSE 0 END) AS pending
      FROM stripe_balance_transactions WHERE deleted = 0 GROUP BY 1 ORDER BY 1`, now, now,
   ).toArray();
+  return rows;
+}
+
+/** Available and pending funds by currency (a new account shows zero dollars, as Stripe does). */
+export function balance(s: Ctx, p: Params) {
+  p.allow();
+  const rows = funds(s);
   const all = rows.length ? rows : [{ currency: "usd", available: 0, pending: 0 }];
   return {
     object: "balance",

@@ -31,6 +31,7 @@ import * as lines from "./invoice-lines.ts";
 import * as creditNotes from "./credit-notes.ts";
 import * as disputes from "./disputes.ts";
 import * as links from "./payment-links.ts";
+import * as payouts from "./payouts.ts";
 
 type C = Context<{ Bindings: VendorBindings }>;
 type Handler = (s: Ctx, p: Params, c: C) => unknown;
@@ -239,6 +240,11 @@ export function stripeRouter(k: Kernel): VendorHono {
   app.get("/v1/payment_links/:id", h((s, p, c) => (p.allow(), s.store.get("payment_link", id(c)))));
   app.post("/v1/payment_links/:id", h((s, p, c) => links.updatePaymentLink(s, id(c), p)));
   app.get("/v1/payment_links/:id/line_items", h((s, p, c) => links.linkLineItems(s, id(c), p)));
+  app.post("/v1/payouts", h((s, p) => payouts.createPayout(s, p)));
+  app.get("/v1/payouts", h((s, p) => payouts.listPayouts(s, p)));
+  app.get("/v1/payouts/:id", h((s, p, c) => (p.allow(), s.store.get("payout", id(c)))));
+  app.post("/v1/payouts/:id", h((s, p, c) => payouts.updatePayout(s, id(c), p)));
+  app.post("/v1/payouts/:id/cancel", h((s, p, c) => (p.allow(), payouts.cancelPayout(s, id(c)))));
   app.get("/v1/disputes", h((s, p) => disputes.listDisputes(s, p)));
   app.get("/v1/disputes/:id", h((s, p, c) => (p.allow(), s.store.get("dispute", id(c)))));
   app.post("/v1/disputes/:id", h((s, p, c) => disputes.updateDispute(s, id(c), p)));

@@ -35,6 +35,7 @@ export const TABLES = {
   dispute: "stripe_disputes",
   payment_link: "stripe_payment_links",
   "billing_portal.configuration": "stripe_portal_configurations",
+  payout: "stripe_payouts",
 } as const;
 export type ObjectType = keyof typeof TABLES;
 
@@ -69,6 +70,7 @@ export const ID_PREFIX: Record<ObjectType, [string, number]> = {
   dispute: ["dp_", 24],
   payment_link: ["plink_", 24],
   "billing_portal.configuration": ["bpc_", 24],
+  payout: ["po_", 24],
 };
 
 /** What an id names, by its prefix (for `expand`). */
@@ -107,6 +109,7 @@ const NOUN: Record<ObjectType, string> = {
   dispute: "dispute",
   payment_link: "payment link",
   "billing_portal.configuration": "configuration",
+  payout: "payout",
 };
 
 export const newId = (k: Kernel, type: ObjectType) => k.ids.make(...ID_PREFIX[type]);

@@ -52,11 +52,11 @@ const writePath = fc.constantFrom(
   "/v1/customers", "/v1/customers/{cus}", "/v1/payment_intents", "/v1/subscriptions", "/v1/invoices", "/v1/invoices/{inv}", "/v1/invoices/{inv}/finalize",
   "/v1/invoices/{inv}/pay", "/v1/invoices/{inv}/void", "/v1/invoiceitems", "/v1/prices", "/v1/products", "/v1/coupons", "/v1/test_helpers/test_clocks",
   "/v1/webhook_endpoints", "/v1/payment_methods/pm_card_visa/attach", "/v1/refunds", "/v1/tax_rates", "/v1/tax_ids", "/v1/shipping_rates",
-  "/v1/subscription_items", "/v1/customers/{cus}/balance_transactions", "/v1/customers/{cus}/tax_ids", "/v1/credit_notes", "/v1/credit_notes/preview", "/v1/payment_links", "/v1/billing_portal/configurations", "/v1/payouts",
+  "/v1/subscription_items", "/v1/customers/{cus}/balance_transactions", "/v1/customers/{cus}/tax_ids", "/v1/credit_notes", "/v1/credit_notes/preview", "/v1/payment_links", "/v1/billing_portal/configurations", "/v1/payouts", "/v1/plans",
 );
 const listPath = fc.constantFrom("/v1/customers", "/v1/invoices", "/v1/invoiceitems", "/v1/events", "/v1/subscriptions", "/v1/payment_intents", "/v1/charges",
   "/v1/prices", "/v1/test_helpers/test_clocks", "/v1/customers/search", "/v1/invoices/search", "/v1/tax_rates", "/v1/tax_ids", "/v1/shipping_rates",
-  "/v1/balance_transactions", "/v1/credit_notes", "/v1/disputes", "/v1/payment_links", "/v1/billing_portal/configurations", "/v1/payouts");
+  "/v1/balance_transactions", "/v1/credit_notes", "/v1/disputes", "/v1/payment_links", "/v1/billing_portal/configurations", "/v1/payouts", "/v1/plans");
 const pageValue = fc.oneof(fc.constantFrom("", "0", "-1", "101", "100", "1", "1e3", "NaN", "99999999999999999999", "cus_nope", "evt_", "%00", "'", "page_-1", "page_999999"), fc.string({ maxLength: 30 }));
 
 /** What a rejected write must not have changed: the newest event and the customers. */

@@ -897,3 +897,25 @@ describe("stripe clone: payouts", () => {
     expect(await stripe.payouts.update(po.id, { metadata: { reconciled: "yes" } })).toMatchObject({ metadata: { batch: "1", reconciled: "yes" } });
   });
 });
+
+describe("stripe clone: plans (the legacy API)", () => {
+  it("creates plans with chosen ids that subscriptions take as prices, and updates, lists and deletes them", async () => {
+    const { stripe, cus } = await billing();
+    const gold = await stripe.plans.create({ id: "gold", amount: 2000, currency: "usd", interval: "month", product: { name: "Gold" }, nickname: "Gold monthly", metadata: { tier: "3" } });
+    expect(gold).toMatchObject({ id: "gold", object: "plan", amount: 2000, currency: "usd", interval: "month", interval_count: 1, usage_type: "licensed", nickname: "Gold monthly", active: true, metadata: { tier: "3" } });
+    expect(await caught(stripe.plans.create({ id: "gold", amount: 1, currency: "usd", interval: "month", product: gold.product as string }))).toMatchObject({ statusCode: 400, code: "resource_already_exists" });
+    expect(await caught(stripe.plans.create({ amount: 1, currency: "usd", interval: "fortnight" as "month", product: gold.product as string }))).toMatchObject({ statusCode: 400, param: "interval" });
+    expect(await stripe.prices.retrieve("gold")).toMatchObject({ object: "price", unit_amount: 2000, recurring: { interval: "month" } });
+    expect((await eventsOf(stripe, "plan.created")).map((e) => (e.data.object as Stripe.Plan).id)).toEqual(["gold"]);
+
+    const sub = await stripe.subscriptions.create({ customer: cus.id, items: [{ plan: "gold" }] });
+    expect(sub.items.data[0]).toMatchObject({ price: { id: "gold" } });
+    expect(sub.status).toBe("active");
+
+    expect(await stripe.plans.update("gold", { nickname: "Gold", active: false })).toMatchObject({ nickname: "Gold", active: false });
+    expect((await stripe.plans.list({ active: false })).data.map((p) => p.id)).toEqual(["gold"]);
+    expect(await stripe.plans.del("gold")).toMatchObject({ id: "gold", object: "plan", deleted: true });
+    expect(await caught(stripe.plans.retrieve("gold"))).toMatchObject({ statusCode: 404, code: "resource_missing" });
+    expect((await eventsOf(stripe, "plan.deleted")).length).toBe(1);
+  });
+});

@@ -591,6 +591,7 @@ describe.skipIf(!haveSpecs)("stripe clone against ../shared/specs/stripe", () =>
       ["billing_portal.configuration", (await stripe.billingPortal.configurations.list()).data[0]],
       ["billing_portal.configuration", await stripe.billingPortal.configurations.create({ features: { subscription_cancel: { enabled: true, mode: "immediately" } } })],
       ["payment_link", await stripe.paymentLinks.create({ line_items: [{ price: price.id, quantity: 1 }], subscription_data: { trial_period_days: 7 } })],
+      ["plan", await stripe.plans.create({ amount: 1500, currency: "usd", interval: "year", product: prod.id, nickname: "Yearly" })],
       ["dispute", (await stripe.disputes.list({ payment_intent: (await stripe.paymentIntents.create({ amount: 900, currency: "usd", payment_method: "pm_card_createDispute", confirm: true })).id })).data[0]],
       ["credit_note", await stripe.creditNotes.voidCreditNote((await stripe.creditNotes.create({ invoice: sub.latest_invoice as string, amount: 50, out_of_band_amount: 50 })).id)],
     ];

@@ -91,7 +91,7 @@ export const searchProducts = (s: Ctx, p: Params) => search(s, p, "product", "pr
 const PRICE = ["currency", "product", "product_data", "unit_amount", "unit_amount_decimal", "recurring", "nickname", "lookup_key", "metadata", "active", "tax_behavior",
   "billing_scheme", "transfer_lookup_key", "currency_options", "custom_unit_amount", "tiers", "tiers_mode", "transform_quantity"];
 
-function insertPrice(s: Ctx, p: Params, product: string, prefix = ""): Obj {
+export function insertPrice(s: Ctx, p: Params, product: string, prefix = "", id?: string): Obj {
   const name = (f: string) => (prefix ? `${prefix}[${f}]` : f);
   const currency = p.reqStr("currency").toLowerCase();
   if (!/^[a-z]{3}$/.test(currency)) throw err.invalid(`Invalid currency: ${currency}.`, { param: name("currency") });
@@ -118,7 +118,7 @@ function insertPrice(s: Ctx, p: Params, product: string, prefix = ""): Obj {
     }
   }
   const price: Obj = {
-    id: newId(s.k, "price"),
+    id: id ?? newId(s.k, "price"),
     object: "price",
     active: p.bool("active") ?? true,
     billing_scheme: p.oneOf("billing_scheme", ["per_unit", "tiered"]) ?? "per_unit",

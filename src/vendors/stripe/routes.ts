@@ -32,6 +32,7 @@ import * as creditNotes from "./credit-notes.ts";
 import * as disputes from "./disputes.ts";
 import * as links from "./payment-links.ts";
 import * as payouts from "./payouts.ts";
+import * as plans from "./plans.ts";
 
 type C = Context<{ Bindings: VendorBindings }>;
 type Handler = (s: Ctx, p: Params, c: C) => unknown;
@@ -240,6 +241,11 @@ export function stripeRouter(k: Kernel): VendorHono {
   app.get("/v1/payment_links/:id", h((s, p, c) => (p.allow(), s.store.get("payment_link", id(c)))));
   app.post("/v1/payment_links/:id", h((s, p, c) => links.updatePaymentLink(s, id(c), p)));
   app.get("/v1/payment_links/:id/line_items", h((s, p, c) => links.linkLineItems(s, id(c), p)));
+  app.post("/v1/plans", h((s, p) => plans.createPlan(s, p)));
+  app.get("/v1/plans", h((s, p) => plans.listPlans(s, p)));
+  app.get("/v1/plans/:id", h((s, p, c) => (p.allow(), plans.retrievePlan(s, id(c)))));
+  app.post("/v1/plans/:id", h((s, p, c) => plans.updatePlan(s, id(c), p)));
+  app.delete("/v1/plans/:id", h((s, p, c) => (p.allow(), plans.deletePlan(s, id(c)))));
   app.post("/v1/payouts", h((s, p) => payouts.createPayout(s, p)));
   app.get("/v1/payouts", h((s, p) => payouts.listPayouts(s, p)));
   app.get("/v1/payouts/:id", h((s, p, c) => (p.allow(), s.store.get("payout", id(c)))));

@@ -1,7 +1,8 @@
 // Test helpers: the control API, a webhook receiver on loopback, and small fetch wrappers.
 import http from "node:http";
 import { afterAll, afterEach, beforeEach, inject } from "vitest";
-import { CreateBucketCommand, type S3Client } from "@aws-sdk/client-s3";
+import { CreateBucketCommand, S3Client } from "@aws-sdk/client-s3";
+import Stripe from "stripe";
 
 export const urls = () => inject("urls");
 
@@ -133,4 +134,38 @@ export async function s3Setup(clientOf: (run: Run) => S3Client, bucket: string):
   const s3 = clientOf(run);
   await s3.send(new CreateBucketCommand({ Bucket: bucket }));
   return { run, s3, bucket };
+}
+
+/** The official Stripe SDK pointed at a run's clone, configured only with host, port and protocol. */
+export const stripeOf = (run: Run) => {
+  const u = new URL(run.clones.stripe.url);
+  return new Stripe(run.clones.stripe.secretKey, { host: u.hostname, port: Number(u.port), protocol: "http" });
+};
+
+/** The error a Stripe SDK call fails with, or a failure when it succeeds. */
+export async function caught(p: Promise<unknown>): Promise<Stripe.errors.StripeError> {
+  try {
+    await p;
+  } catch (e) {
+    return e as Stripe.errors.StripeError;
+  }
+  throw new Error("expected the call to fail");
+}
+
+/** `@aws-sdk/client-s3` pointed at a run's clone (path-style, the run's keys unless others are given). */
+export const s3Of = (run: Run, opts: { secretAccessKey?: string; accessKeyId?: string; maxAttempts?: number } = {}) =>
+  new S3Client({
+    endpoint: run.clones.s3.url, region: run.clones.s3.region, forcePathStyle: true, maxAttempts: opts.maxAttempts,
+    credentials: { accessKeyId: opts.accessKeyId ?? run.clones.s3.accessKeyId, secretAccessKey: opts.secretAccessKey ?? run.clones.s3.secretAccessKey },
+  });
+
+/** The S3 error an SDK call fails with (its name, HTTP status, message and headers), or a failure when it succeeds. */
+export async function s3Failure(p: Promise<unknown>): Promise<{ name: string; status: number | undefined; message: string; headers: Record<string, string> }> {
+  try {
+    await p;
+  } catch (e) {
+    const err = e as { name: string; message: string; $metadata?: { httpStatusCode?: number }; $response?: { headers?: Record<string, string> } };
+    return { name: err.name, status: err.$metadata?.httpStatusCode, message: err.message, headers: err.$response?.headers ?? {} };
+  }
+  throw new Error("expected the call to fail");
 }

@@ -14,22 +14,12 @@ import {
 import { getSignedUrl } from "@aws-sdk/s3-request-presigner";
 import { createPresignedPost, type PresignedPost } from "@aws-sdk/s3-presigned-post";
 import { chromium, type Browser } from "playwright-core";
-import { admin, advance, api, spawn, uniqueId, s3Setup, type Run } from "./helpers.ts";
+import { admin, advance, api, spawn, uniqueId, s3Setup, s3Of, s3Failure, type Run } from "./helpers.ts";
 
-const s3Of = (run: Run, maxAttempts?: number) =>
-  new S3Client({ endpoint: run.clones.s3.url, region: run.clones.s3.region, forcePathStyle: true, maxAttempts, credentials: { accessKeyId: run.clones.s3.accessKeyId, secretAccessKey: run.clones.s3.secretAccessKey } });
 const bucketName = () => uniqueId("b").toLowerCase().replace(/[^a-z0-9-]/g, "-").slice(0, 60);
 const md5 = (b: Uint8Array | string) => createHash("md5").update(b).digest("hex");
 
-async function failure(p: Promise<unknown>): Promise<{ name: string; status: number | undefined; message: string }> {
-  try {
-    await p;
-  } catch (e) {
-    const err = e as { name: string; message: string; $metadata?: { httpStatusCode?: number } };
-    return { name: err.name, status: err.$metadata?.httpStatusCode, message: err.message };
-  }
-  throw new Error("expected the call to fail");
-}
+const failure = s3Failure;
 
 /** `<Code>` and `<Message>` of an S3 XML error body. */
 const errorOf = (xml: string) => ({ code: /<Code>([^<]*)<\/Code>/.exec(xml)?.[1], message: /<Message>([^<]*)<\/Message>/.exec(xml)?.[1]?.replace(/&#34;/g, '"').replace(/&quot;/g, '"') });
@@ -334,7 +324,7 @@ describe("S3 clone: chaos presets on particular operations", () => {
     expect((await admin(run, "POST", "/chaos/presets/s3/503_restore", { times: 2 })).status).toBe(201);
     // A read of a STANDARD object is not archived: it does not fire.
     expect(await (await s3.send(new GetObjectCommand({ Bucket: bucket, Key: "warm" }))).Body!.transformToString()).toBe("sun");
-    const noRetry = s3Of(run, 1);
+    const noRetry = s3Of(run, { maxAttempts: 1 });
     expect(await failure(noRetry.send(new GetObjectCommand({ Bucket: bucket, Key: "cold" })))).toMatchObject({ name: "SlowDown", status: 503 });
     expect(await failure(noRetry.send(new RestoreObjectCommand({ Bucket: bucket, Key: "cold", RestoreRequest: { Days: 1 } })))).toMatchObject({ name: "SlowDown", status: 503 });
     // Used up: the archived object reads again (archive classes are stored, not enforced).

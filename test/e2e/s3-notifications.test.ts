@@ -3,24 +3,11 @@
 // that name it; an http(s) URL is the clone's own stand-in), on the run clock.
 import { describe, expect, it } from "vitest";
 import {
-  S3Client, CreateBucketCommand, PutObjectCommand, CopyObjectCommand, DeleteObjectCommand, PutObjectTaggingCommand,
+  CreateBucketCommand, PutObjectCommand, CopyObjectCommand, DeleteObjectCommand, PutObjectTaggingCommand,
   CreateMultipartUploadCommand, UploadPartCommand, CompleteMultipartUploadCommand,
   PutBucketNotificationConfigurationCommand, GetBucketNotificationConfigurationCommand,
 } from "@aws-sdk/client-s3";
-import { admin, advance, receiver, spawn, uniqueId, type Run } from "./helpers.ts";
-
-const s3Of = (run: Run) =>
-  new S3Client({ endpoint: run.clones.s3.url, region: run.clones.s3.region, forcePathStyle: true, credentials: { accessKeyId: run.clones.s3.accessKeyId, secretAccessKey: run.clones.s3.secretAccessKey } });
-
-async function failure(p: Promise<unknown>): Promise<{ name: string; status: number | undefined }> {
-  try {
-    await p;
-  } catch (e) {
-    const err = e as { name: string; $metadata?: { httpStatusCode?: number } };
-    return { name: err.name, status: err.$metadata?.httpStatusCode };
-  }
-  throw new Error("expected the call to fail");
-}
+import { admin, advance, receiver, spawn, uniqueId, s3Of, s3Failure } from "./helpers.ts";
 
 interface S3Record {
   eventName: string;
@@ -45,9 +32,9 @@ describe("S3 clone: bucket notifications", () => {
 
       expect(await s3.send(new GetBucketNotificationConfigurationCommand({ Bucket: bucket }))).not.toHaveProperty("QueueConfigurations");
       // A queue ARN given as a topic, and an event S3 does not have, are refused.
-      const bad = (cfg: object) => failure(s3.send(new PutBucketNotificationConfigurationCommand({ Bucket: bucket, NotificationConfiguration: cfg })));
-      expect(await bad({ TopicConfigurations: [{ TopicArn: QUEUE, Events: ["s3:ObjectCreated:*"] }] })).toEqual({ name: "InvalidArgument", status: 400 });
-      expect(await bad({ QueueConfigurations: [{ QueueArn: QUEUE, Events: ["s3:ObjectSomething:*"] }] })).toEqual({ name: "InvalidArgument", status: 400 });
+      const bad = (cfg: object) => s3Failure(s3.send(new PutBucketNotificationConfigurationCommand({ Bucket: bucket, NotificationConfiguration: cfg })));
+      expect(await bad({ TopicConfigurations: [{ TopicArn: QUEUE, Events: ["s3:ObjectCreated:*"] }] })).toMatchObject({ name: "InvalidArgument", status: 400 });
+      expect(await bad({ QueueConfigurations: [{ QueueArn: QUEUE, Events: ["s3:ObjectSomething:*"] }] })).toMatchObject({ name: "InvalidArgument", status: 400 });
 
       await s3.send(new PutBucketNotificationConfigurationCommand({
         Bucket: bucket,

@@ -9,21 +9,11 @@ import {
   GetBucketLifecycleConfigurationCommand, DeleteBucketLifecycleCommand, PutObjectLockConfigurationCommand, GetObjectLockConfigurationCommand,
   PutObjectRetentionCommand, GetObjectRetentionCommand, PutObjectLegalHoldCommand, GetObjectLegalHoldCommand, type LifecycleRule,
 } from "@aws-sdk/client-s3";
-import { admin, advance, spawn, uniqueId, type Run } from "./helpers.ts";
+import { admin, advance, spawn, uniqueId, s3Of, s3Failure, type Run } from "./helpers.ts";
 
-const s3Of = (run: Run) =>
-  new S3Client({ endpoint: run.clones.s3.url, region: run.clones.s3.region, forcePathStyle: true, credentials: { accessKeyId: run.clones.s3.accessKeyId, secretAccessKey: run.clones.s3.secretAccessKey } });
 
 /** The error an SDK call fails with: its name, HTTP status and response headers. */
-async function failure(p: Promise<unknown>): Promise<{ name: string; status: number | undefined; headers: Record<string, string> }> {
-  try {
-    await p;
-  } catch (e) {
-    const err = e as { name: string; $metadata?: { httpStatusCode?: number }; $response?: { headers?: Record<string, string> } };
-    return { name: err.name, status: err.$metadata?.httpStatusCode, headers: err.$response?.headers ?? {} };
-  }
-  throw new Error("expected the call to fail");
-}
+const failure = s3Failure;
 
 const bucketName = () => uniqueId("v").toLowerCase().replace(/[^a-z0-9-]/g, "-").slice(0, 60);
 const DAY = 86_400_000;

@@ -17,21 +17,10 @@ import {
 } from "@aws-sdk/client-s3";
 import { Upload } from "@aws-sdk/lib-storage";
 import { getSignedUrl } from "@aws-sdk/s3-request-presigner";
-import { admin, advance, spawn, uniqueId, s3Setup, type Run } from "./helpers.ts";
+import { admin, advance, spawn, uniqueId, s3Setup, s3Of, s3Failure, type Run } from "./helpers.ts";
 
-const s3Of = (run: Run, secretAccessKey = run.clones.s3.secretAccessKey, accessKeyId = run.clones.s3.accessKeyId) =>
-  new S3Client({ endpoint: run.clones.s3.url, region: run.clones.s3.region, forcePathStyle: true, credentials: { accessKeyId, secretAccessKey } });
 
-/** The error an SDK call fails with (and its HTTP status), or a failure when it succeeds. */
-async function failure(p: Promise<unknown>): Promise<{ name: string; status: number | undefined; message: string }> {
-  try {
-    await p;
-  } catch (e) {
-    const err = e as { name: string; message: string; $metadata?: { httpStatusCode?: number } };
-    return { name: err.name, status: err.$metadata?.httpStatusCode, message: err.message };
-  }
-  throw new Error("expected the call to fail");
-}
+const failure = s3Failure;
 
 const md5 = (b: Uint8Array | string) => createHash("md5").update(b).digest("hex");
 const bytesOf = (n: number, seed = 1) => {
@@ -318,15 +307,15 @@ describe("S3 clone: SigV4, streamed bodies and presigned URLs", () => {
 
   it("refuses a wrong secret (SignatureDoesNotMatch), an unknown key (InvalidAccessKeyId) and no credentials (AccessDenied)", async () => {
     await s3.send(new PutObjectCommand({ Bucket: bucket, Key: "secret", Body: "s" }));
-    const wrong = s3Of(run, "not-the-secret-0123456789");
+    const wrong = s3Of(run, { secretAccessKey: "not-the-secret-0123456789" });
     expect(await failure(wrong.send(new GetObjectCommand({ Bucket: bucket, Key: "secret" })))).toMatchObject({ name: "SignatureDoesNotMatch", status: 403 });
     expect(await failure(wrong.send(new HeadObjectCommand({ Bucket: bucket, Key: "secret" })))).toMatchObject({ status: 403 });
     expect(await failure(wrong.send(new PutObjectCommand({ Bucket: bucket, Key: "secret", Body: "changed" })))).toMatchObject({ name: "SignatureDoesNotMatch", status: 403 });
     expect(await failure(wrong.send(new ListBucketsCommand({})))).toMatchObject({ name: "SignatureDoesNotMatch", status: 403 });
     const other = await spawn({ kinds: ["s3"] });
-    const mixed = s3Of(run, run.clones.s3.secretAccessKey, other.clones.s3.accessKeyId);
+    const mixed = s3Of(run, { accessKeyId: other.clones.s3.accessKeyId });
     expect(await failure(mixed.send(new ListBucketsCommand({})))).toMatchObject({ status: 403 });
-    const unknown = s3Of(run, "x", "AKIAFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFF");
+    const unknown = s3Of(run, { secretAccessKey: "x", accessKeyId: "AKIAFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFF" });
     expect(await failure(unknown.send(new ListBucketsCommand({})))).toMatchObject({ name: "InvalidAccessKeyId", status: 403 });
     const anon = await fetch(`${run.clones.s3.url}/${bucket}/secret`);
     expect(anon.status).toBe(403);

@@ -3,23 +3,9 @@
 // balance and its transactions, shipping rates.
 import { describe, expect, it } from "vitest";
 import Stripe from "stripe";
-import { admin, advance, endingRuns, type Run } from "./helpers.ts";
+import { admin, advance, caught, endingRuns, stripeOf } from "./helpers.ts";
 
 const spawn = endingRuns();
-
-const stripeOf = (run: Run) => {
-  const u = new URL(run.clones.stripe.url);
-  return new Stripe(run.clones.stripe.secretKey, { host: u.hostname, port: Number(u.port), protocol: "http" });
-};
-
-async function caught(p: Promise<unknown>): Promise<Stripe.errors.StripeError> {
-  try {
-    await p;
-  } catch (e) {
-    return e as Stripe.errors.StripeError;
-  }
-  throw new Error("expected the call to fail");
-}
 
 /** A run, its client, and a customer with a default card (renewals charge it). */
 async function billing() {
@@ -917,5 +903,21 @@ describe("stripe clone: plans (the legacy API)", () => {
     expect(await stripe.plans.del("gold")).toMatchObject({ id: "gold", object: "plan", deleted: true });
     expect(await caught(stripe.plans.retrieve("gold"))).toMatchObject({ statusCode: 404, code: "resource_missing" });
     expect((await eventsOf(stripe, "plan.deleted")).length).toBe(1);
+  });
+});
+
+describe("stripe clone: lists held inside other objects", () => {
+  it("pages a Checkout Session's line items by cursor, so the SDK's auto-pagination ends, and refuses an unknown cursor", async () => {
+    const run = await spawn({ kinds: ["stripe"] });
+    const stripe = stripeOf(run);
+    const prices = await Promise.all([100, 200, 300].map((a) => stripe.prices.create({ currency: "usd", unit_amount: a, product_data: { name: `P${a}` } })));
+    const cs = await stripe.checkout.sessions.create({ mode: "payment", line_items: prices.map((p) => ({ price: p.id, quantity: 1 })), success_url: "https://shop.test/ok" });
+    const first = await stripe.checkout.sessions.listLineItems(cs.id, { limit: 2 });
+    expect(first.data.map((i) => i.amount_total)).toEqual([100, 200]);
+    expect(first.has_more).toBe(true);
+    const all: number[] = [];
+    for await (const item of stripe.checkout.sessions.listLineItems(cs.id, { limit: 1 })) all.push(item.amount_total);
+    expect(all).toEqual([100, 200, 300]);
+    expect(await caught(stripe.checkout.sessions.listLineItems(cs.id, { starting_after: "li_nope" }))).toMatchObject({ statusCode: 404, param: "starting_after" });
   });
 });

@@ -7,25 +7,11 @@ import Ajv from "ajv";
 import path from "node:path";
 import Stripe from "stripe";
 import { chromium } from "playwright-core";
-import { admin, advance, api, receiver, endingRuns, type Run } from "./helpers.ts";
+import { admin, advance, api, caught, receiver, endingRuns, stripeOf, type Run } from "./helpers.ts";
 import { Params, decodeForm, metadata, parseSearch } from "../../src/vendors/stripe/wire.ts";
 import { StripeError } from "../../src/vendors/stripe/errors.ts";
 
 const spawn = endingRuns();
-
-const stripeOf = (run: Run) => {
-  const u = new URL(run.clones.stripe.url);
-  return new Stripe(run.clones.stripe.secretKey, { host: u.hostname, port: Number(u.port), protocol: "http" });
-};
-
-async function caught(p: Promise<unknown>): Promise<Stripe.errors.StripeError> {
-  try {
-    await p;
-  } catch (e) {
-    return e as Stripe.errors.StripeError;
-  }
-  throw new Error("expected the call to fail");
-}
 
 const raw = (run: Run, method: string, path: string, body?: string, headers: Record<string, string> = {}) =>
   fetch(`${run.clones.stripe.url}${path}`, {

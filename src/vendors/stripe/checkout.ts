@@ -13,7 +13,7 @@ import { createShippingRate } from "./shipping-rates.ts";
 import { lineTaxes, rateIds, taxRatesParam } from "./taxes.ts";
 import { newId, unixNow, type Obj } from "./store.ts";
 import type { Kernel } from "../../kernel/types.ts";
-import { LIST_PARAMS, Params, ctxOf, listJson, listQuery, metadata, type Ctx } from "./wire.ts";
+import { LIST_PARAMS, Params, ctxOf, listJson, listQuery, metadata, pageOf, type Ctx } from "./wire.ts";
 
 const DEFAULT_TTL = 24 * 3600;
 export const EXPIRE_JOB = "stripe.checkout_expire";
@@ -199,8 +199,7 @@ export function sessionLineItems(s: Ctx, id: string, p: Params) {
     const product = s.store.find("product", String(price.product));
     return { id: i.id, object: "item", amount_discount: 0, amount_subtotal: a.subtotal, amount_tax: a.tax, amount_total: a.total, currency: price.currency, description: product?.name ?? null, price, quantity: i.quantity };
   });
-  const q = listQuery(p);
-  return { object: "list", data: data.slice(0, q.limit), has_more: data.length > q.limit, url: `/v1/checkout/sessions/${id}/line_items` };
+  return pageOf(data, listQuery(p), `/v1/checkout/sessions/${id}/line_items`, "line item");
 }
 
 export function expireSession(s: Ctx, id: string): Obj {

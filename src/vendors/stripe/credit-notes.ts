@@ -6,7 +6,7 @@
 import { StripeError, err } from "./errors.ts";
 import { emit, changed } from "./events.ts";
 import { newId, unixNow, type Obj } from "./store.ts";
-import { LIST_PARAMS, listJson, listQuery, metadata, Params, type Ctx } from "./wire.ts";
+import { LIST_PARAMS, listJson, listQuery, metadata, pageOf, Params, type Ctx } from "./wire.ts";
 import { createRefund } from "./charges.ts";
 import { recordBalance } from "./customer-balance.ts";
 
@@ -210,8 +210,5 @@ export function listCreditNotes(s: Ctx, p: Params) {
 
 export function creditNoteLines(s: Ctx, id: string, p: Params) {
   p.allow(...LIST_PARAMS);
-  const all = (s.store.get("credit_note", id).lines as { data: Obj[] }).data;
-  const q = listQuery(p);
-  const from = q.startingAfter ? all.findIndex((l) => l.id === q.startingAfter) + 1 : 0;
-  return { object: "list", data: all.slice(from, from + q.limit), has_more: from + q.limit < all.length, url: `/v1/credit_notes/${id}/lines` };
+  return pageOf((s.store.get("credit_note", id).lines as { data: Obj[] }).data, listQuery(p), `/v1/credit_notes/${id}/lines`, "credit note line item");
 }

@@ -5,7 +5,7 @@ import { err, StripeError } from "./errors.ts";
 import { changed, emit } from "./events.ts";
 import { createIntent } from "./payment-intents.ts";
 import { newId, unixNow, type Obj } from "./store.ts";
-import { LIST_PARAMS, Params, listJson, listQuery, search, type Ctx } from "./wire.ts";
+import { LIST_PARAMS, Params, listJson, listQuery, pageOf, search, type Ctx } from "./wire.ts";
 import { rateIds, withTaxes } from "./taxes.ts";
 import { applyBalance, unapplyBalance, usableBalance } from "./customer-balance.ts";
 
@@ -302,12 +302,7 @@ export const searchInvoices = (s: Ctx, p: Params) => search(s, p, "invoice", "in
 export function invoiceLines(s: Ctx, id: string, p: Params) {
   p.allow(...LIST_PARAMS);
   const inv = s.store.get("invoice", id, "invoice");
-  const all = (inv.lines as { data: Obj[] }).data;
-  const q = listQuery(p);
-  let from = 0;
-  if (q.startingAfter) from = all.findIndex((l) => l.id === q.startingAfter) + 1;
-  const data = all.slice(from, from + q.limit);
-  return { object: "list", data, has_more: from + q.limit < all.length, url: `/v1/invoices/${id}/lines` };
+  return pageOf((inv.lines as { data: Obj[] }).data, listQuery(p), `/v1/invoices/${id}/lines`, "invoice line item");
 }
 
 export function markUncollectible(s: Ctx, id: string): Obj {

@@ -4,7 +4,7 @@
 import { StripeError, err } from "./errors.ts";
 import { changed, emit } from "./events.ts";
 import { newId, type Obj } from "./store.ts";
-import { LIST_PARAMS, listJson, listQuery, metadata, Params, type Ctx } from "./wire.ts";
+import { LIST_PARAMS, listJson, listQuery, metadata, pageOf, Params, type Ctx } from "./wire.ts";
 import { createSession } from "./checkout.ts";
 
 export const linkPath = (worldId: string, id: string) => `/b/${worldId}/${id}`;
@@ -130,9 +130,7 @@ export function linkLineItems(s: Ctx, id: string, p: Params) {
       currency: price.currency, description: null, price, quantity: i.quantity,
     };
   });
-  const q = listQuery(p);
-  const from = q.startingAfter ? data.findIndex((d) => d.id === q.startingAfter) + 1 : 0;
-  return { object: "list", data: data.slice(from, from + q.limit), has_more: from + q.limit < data.length, url: `/v1/payment_links/${id}/line_items` };
+  return pageOf(data, listQuery(p), `/v1/payment_links/${id}/line_items`, "line item");
 }
 
 /** A visit to the link: a new Checkout Session for its items, or null when the link is inactive. */

@@ -6,7 +6,7 @@ import { changed, emit } from "./events.ts";
 import { discountAmounts, redeem } from "./coupons.ts";
 import { attemptPayment, draftInvoice, finalizeInvoice, lineAmount, type Line } from "./invoices.ts";
 import { newId, unixNow, type Obj } from "./store.ts";
-import { LIST_PARAMS, Params, listJson, listQuery, metadata, search, type Ctx } from "./wire.ts";
+import { LIST_PARAMS, Params, listJson, listQuery, metadata, pageOf, search, type Ctx } from "./wire.ts";
 import { rateIds, taxRatesParam } from "./taxes.ts";
 
 export const DAY = 86_400;
@@ -408,17 +408,7 @@ export function listSubscriptionItems(s: Ctx, p: Params) {
   p.allow(...LIST_PARAMS, "subscription");
   const sub = s.store.get("subscription", p.reqStr("subscription"), "subscription");
   const all = items(sub);
-  const q = listQuery(p);
-  // Pages in the subscription's own order; cursors are item ids, as the SDK's auto-pagination sends them.
-  const cursor = q.startingAfter ?? q.endingBefore;
-  const at = cursor === undefined ? -1 : all.findIndex((i) => i.id === cursor);
-  if (cursor !== undefined && at < 0) throw err.missing("subscription item", cursor, q.startingAfter ? "starting_after" : "ending_before");
-  if (q.endingBefore) {
-    const from = Math.max(0, at - q.limit);
-    return { object: "list", data: all.slice(from, at), has_more: from > 0, url: "/v1/subscription_items" };
-  }
-  const data = all.slice(at + 1, at + 1 + q.limit);
-  return { object: "list", data, has_more: all.length > at + 1 + q.limit, url: "/v1/subscription_items" };
+  return pageOf(all, listQuery(p), "/v1/subscription_items", "subscription item");
 }
 
 export function retrieveSubscriptionItem(s: Ctx, id: string): Obj {

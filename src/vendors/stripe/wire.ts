@@ -172,6 +172,22 @@ export function listQuery(p: Params): ListQuery {
 
 export const LIST_PARAMS = ["limit", "starting_after", "ending_before", "created"];
 
+/**
+ * One page of a list held inside another object (an invoice's lines, a session's items, a
+ * subscription's items): in the list's own order, cursors being the items' ids, as the SDK's
+ * auto-pagination sends them; an unknown cursor is Stripe's 404 for the `noun`.
+ */
+export function pageOf<T extends { id: unknown }>(all: T[], q: ListQuery, url: string, noun: string) {
+  const cursor = q.startingAfter ?? q.endingBefore;
+  const at = cursor === undefined ? -1 : all.findIndex((i) => i.id === cursor);
+  if (cursor !== undefined && at < 0) throw err.missing(noun, cursor, q.startingAfter ? "starting_after" : "ending_before");
+  if (q.endingBefore) {
+    const from = Math.max(0, at - q.limit);
+    return { object: "list", data: all.slice(from, at), has_more: from > 0, url };
+  }
+  return { object: "list", data: all.slice(at + 1, at + 1 + q.limit), has_more: all.length > at + 1 + q.limit, url };
+}
+
 export function listJson(url: string, page: { data: Obj[]; has_more: boolean }) {
   return { object: "list", data: page.data, has_more: page.has_more, url };
 }

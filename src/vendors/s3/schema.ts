@@ -23,6 +23,27 @@ export const buckets = sqliteTable("s3_buckets", {
   notification: text("notification"),
 });
 
+/** What a stored object version holds, current (`s3_objects`) or not (`s3_versions`). */
+const storedColumns = () => ({
+  size: integer("size").notNull(),
+  etag: text("etag").notNull(),
+  lastModified: integer("last_modified").notNull(),
+  /** System headers (Content-Type, Cache-Control, ...) as a JSON object, lower-case names. */
+  headers: text("headers").notNull(),
+  /** User metadata (x-amz-meta-*) as a JSON object, names without the prefix. */
+  metadata: text("metadata").notNull(),
+  /** JSON array of `[storageKey, offset, length]` (see storage.ts: kernel_blobs, kernel_chunks, or an R2 key of older bodies). */
+  segments: text("segments").notNull(),
+  crc32: text("crc32"),
+  partsCount: integer("parts_count"),
+  /** A completed multipart upload's part sizes in order (JSON array), for GETs by partNumber; null otherwise. */
+  partSizes: text("part_sizes"),
+  /** Object tags as a JSON object. */
+  tags: text("tags").notNull().default("{}"),
+  /** Object Lock state as JSON `{ mode?, until?, legalHold? }`, or null. */
+  lock: text("lock"),
+});
+
 export const objects = sqliteTable(
   "s3_objects",
   {
@@ -30,25 +51,9 @@ export const objects = sqliteTable(
     id: text("id").primaryKey(),
     bucket: text("bucket").notNull(),
     key: text("key").notNull(),
-    size: integer("size").notNull(),
-    etag: text("etag").notNull(),
-    lastModified: integer("last_modified").notNull(),
-    /** System headers (Content-Type, Cache-Control, ...) as a JSON object, lower-case names. */
-    headers: text("headers").notNull(),
-    /** User metadata (x-amz-meta-*) as a JSON object, names without the prefix. */
-    metadata: text("metadata").notNull(),
-    /** JSON array of `[storageKey, offset, length]` (`blob:<sha256>` in kernel_blobs, or an R2 key). */
-    segments: text("segments").notNull(),
-    crc32: text("crc32"),
-    partsCount: integer("parts_count"),
-    /** A completed multipart upload's part sizes in order (JSON array), for GETs by partNumber; null otherwise. */
-    partSizes: text("part_sizes"),
-    /** Object tags as a JSON object. */
-    tags: text("tags").notNull().default("{}"),
+    ...storedColumns(),
     /** The version id; null is S3's `null` version (written while versioning was off or suspended). */
     versionId: text("version_id"),
-    /** Object Lock state as JSON `{ mode?, until?, legalHold? }`, or null. */
-    lock: text("lock"),
   },
   (t) => [index("s3_objects_bucket_key").on(t.bucket, t.key)],
 );
@@ -71,18 +76,7 @@ export const versions = sqliteTable(
     seq: integer("seq").notNull(),
     /** 1 for a delete marker (then size 0 and no bytes). */
     marker: integer("marker").notNull().default(0),
-    size: integer("size").notNull(),
-    etag: text("etag").notNull(),
-    lastModified: integer("last_modified").notNull(),
-    headers: text("headers").notNull(),
-    metadata: text("metadata").notNull(),
-    segments: text("segments").notNull(),
-    crc32: text("crc32"),
-    partsCount: integer("parts_count"),
-    /** A completed multipart upload's part sizes in order (JSON array), for GETs by partNumber; null otherwise. */
-    partSizes: text("part_sizes"),
-    tags: text("tags").notNull().default("{}"),
-    lock: text("lock"),
+    ...storedColumns(),
     /** When a newer version replaced it: noncurrent-version lifecycle rules count from here. */
     noncurrentSince: integer("noncurrent_since"),
   },

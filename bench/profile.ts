@@ -39,7 +39,7 @@ try {
     });
     const cdp = (method: string, params: object = {}) => new Promise<any>((resolve) => { const id = ++seq; pending.set(id, resolve); ws.send(JSON.stringify({ id, method, params })); });
     await cdp("Profiler.enable");
-    await cdp("Profiler.setSamplingInterval", { interval: 50 });
+    await cdp("Profiler.setSamplingInterval", { interval: Number(process.env.PROFILE_INTERVAL_US ?? 50) });
     return { ws, cdp };
   };
   const { ws, cdp } = await session(target.webSocketDebuggerUrl);

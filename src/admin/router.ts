@@ -188,6 +188,7 @@ export function adminRouter(w: World): Hono {
 
   // ---- what the dashboard's explorers and observability pages read (not in the contract; more may exist)
   app.get("/stats", (c) => {
+    w.log.flush();
     const sql = w.ctx.storage.sql;
     const t = sql.exec<{ n: number; e5: number; e4: number; inj: number; first: number | null }>(
       "SELECT count(*) AS n, COALESCE(SUM(status >= 500), 0) AS e5, COALESCE(SUM(status >= 400 AND status < 500), 0) AS e4, COALESCE(SUM(error_injected), 0) AS inj, MIN(at) AS first FROM kernel_request_log",
@@ -199,6 +200,7 @@ export function adminRouter(w: World): Hono {
   });
   // One small answer per session for the sessions list: its clock offset, requests, snapshots.
   app.get("/summary", (c) => {
+    w.log.flush();
     const sql = w.ctx.storage.sql;
     const requests = sql.exec<{ n: number }>("SELECT count(*) AS n FROM kernel_request_log").one().n;
     const snapshots = sql.exec<{ n: number }>("SELECT count(*) AS n FROM kernel_snapshots").one().n;

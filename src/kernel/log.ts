@@ -50,15 +50,19 @@ export class RequestLog {
 
   constructor(private readonly sql: SqlStorage) {}
 
+  // Entries not yet written. A request that reads nothing but writes its log line pays a commit
+  // for it: a 1 KiB S3 GET spent 0.07 ms of its ~0.9 on that. Lines are written together, by
+  // FLUSH_AT of them, a timer, or any read of the log; a crash can lose the last FLUSH_MS of lines
+  // (the log is not world state: snapshots leave it out).
+  private pending: unknown[][] = [];
+  private timer: ReturnType<typeof setTimeout> | null = null;
+  static readonly FLUSH_AT = 64;
+  static readonly FLUSH_MS = 250;
+
   record(e: LogEntry, atMs: number): void {
-    this.sql.exec(
-      "INSERT INTO kernel_request_log (at, kind, method, path, status, duration_ms, error_injected, request_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-      atMs, e.kind, e.method, e.path, e.status, e.durationMs, e.errorInjected ? 1 : 0, e.requestId,
-    );
-    // Trimming every write would double the cost of logging; every 256 keeps the ring near its cap.
-    if (++this.writes % 256 === 0) {
-      this.sql.exec("DELETE FROM kernel_request_log WHERE seq <= (SELECT MAX(seq) FROM kernel_request_log) - ?", RequestLog.CAP);
-    }
+    this.pending.push([atMs, e.kind, e.method, e.path, e.status, e.durationMs, e.errorInjected ? 1 : 0, e.requestId]);
+    if (this.pending.length >= RequestLog.FLUSH_AT) this.flush();
+    else this.timer ??= setTimeout(() => this.flush(), RequestLog.FLUSH_MS);
     if (this.subscribers.size === 0) return;
     const line = enc.encode(`data: ${JSON.stringify(e)}\n\n`);
     for (const s of this.subscribers) {
@@ -67,7 +71,36 @@ export class RequestLog {
     }
   }
 
+  /** Writes the pending lines; readers of kernel_request_log call it first. */
+  flush(): void {
+    if (this.timer !== null) clearTimeout(this.timer);
+    this.timer = null;
+    if (!this.pending.length) return;
+    const n = this.pending.length;
+    const rows = JSON.stringify(this.pending);
+    this.pending = [];
+    this.sql.exec(
+      `INSERT INTO kernel_request_log (at, kind, method, path, status, duration_ms, error_injected, request_id)
+       SELECT v ->> 0, v ->> 1, v ->> 2, v ->> 3, v ->> 4, v ->> 5, v ->> 6, v ->> 7 FROM (SELECT value AS v FROM json_each(?) ORDER BY key)`,
+      rows,
+    );
+    // Trimming on every write would double the cost of logging; every 256 lines keeps the ring near its cap.
+    const before = this.writes;
+    this.writes += n;
+    if (Math.floor(this.writes / 256) !== Math.floor(before / 256)) {
+      this.sql.exec("DELETE FROM kernel_request_log WHERE seq <= (SELECT MAX(seq) FROM kernel_request_log) - ?", RequestLog.CAP);
+    }
+  }
+
+  /** Drops the pending lines (the world is being destroyed). */
+  discard(): void {
+    if (this.timer !== null) clearTimeout(this.timer);
+    this.timer = null;
+    this.pending = [];
+  }
+
   list(f: LogFilter): LogEntry[] {
+    this.flush();
     const glob = f.path ? (f.path.includes("*") ? f.path : f.path + "*") : null;
     // workerd refuses GLOB patterns over 50 bytes (a full Twilio path is longer): such a filter
     // narrows by its literal prefix in SQL and matches the rest here, over the capped ring.

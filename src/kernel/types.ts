@@ -105,6 +105,8 @@ export type VendorBindings = {
   method: string;
   /** The unread body, for plug-ins that stream (`streamBodies`): `body` is then empty. */
   stream: ReadableStream<Uint8Array> | null;
+  /** The request's URL, parsed once by the world for every step that reads it. */
+  url: URL;
 };
 export type VendorHono = Hono<{ Bindings: VendorBindings }>;
 
@@ -184,7 +186,7 @@ export interface VendorPlugin {
   /** Mints this vendor's credentials for a new world; the world id must be recoverable by worldIdOf. */
   mintCredentials(worldId: string): Promise<Record<string, string>>;
   /** Inside the world: are these the world's credentials? */
-  authenticate(req: Request, creds: Record<string, string>, k: Kernel): boolean | Promise<boolean>;
+  authenticate(req: Request, creds: Record<string, string>, k: Kernel, url: URL): boolean | Promise<boolean>;
   /**
    * Its routes. Handlers are synchronous, and no two routes may match one path (`/users/count`
    * beside `/users/:id`): Hono then composes them asynchronously and the platform refuses it.

@@ -282,6 +282,7 @@ export class World {
       }
     }
     this.log.closeAll();
+    this.log.discard();
     this.meta.invalidate();
     this.identity = null;
     this.schemaReady = false;
@@ -333,7 +334,7 @@ export class World {
     let res: Response;
     const nowMs = Date.now();
     if (nowMs - this.rpm.windowStart >= 60_000) this.rpm = { windowStart: nowMs, count: 0 };
-    if (!(await plugin.authenticate(req, id.credentials[kind]!, this.k))) {
+    if (!(await plugin.authenticate(req, id.credentials[kind]!, this.k, url))) {
       res = plugin.errors.unauthorized(missing);
     } else if (++this.rpm.count > id.quotas.requestsPerMinute) {
       res = plugin.errors.rateLimited(Math.max(1, Math.ceil((this.rpm.windowStart + 60_000 - nowMs) / 1000)), "Request quota of this run exceeded.");
@@ -353,7 +354,7 @@ export class World {
           injected = true;
           res = plugin.errors.injected(chaos.fail.status, chaos.fail.preset);
         } else {
-          res = this.route(kind, req, body, streaming ? req.body : null);
+          res = this.route(kind, req, url, body, streaming ? req.body : null);
           if (res instanceof Deferred) res = await this.afterCommit(kind, res);
           if (req.method === "HEAD") res = new Response(null, { status: res.status, headers: res.headers });
         }
@@ -375,13 +376,13 @@ export class World {
    * Dispatches to the vendor's router synchronously. Hono answers synchronously only when exactly
    * one handler matches, so unmatched paths and HEAD (served by the GET route) are handled here.
    */
-  private route(kind: Kind, req: Request, body: Uint8Array, stream: ReadableStream<Uint8Array> | null): Response {
+  private route(kind: Kind, req: Request, url: URL, body: Uint8Array, stream: ReadableStream<Uint8Array> | null): Response {
     const app = this.router(kind);
     const head = req.method === "HEAD";
     const r = head ? new Request(req.url, { method: "GET", headers: req.headers }) : req;
     const path = app.getPath(r);
     if (app.router.match(r.method, path)[0].length === 0) return VENDORS[kind].unmatched(req.method, path);
-    return this.inTransaction(kind, () => app.fetch(r, { body, stream, method: req.method }));
+    return this.inTransaction(kind, () => app.fetch(r, { body, stream, method: req.method, url }));
   }
 
   /** Runs a handler's deferred part after its transaction committed; its errors render like any. */

@@ -433,6 +433,14 @@ describe("S3 clone: SigV4, streamed bodies and presigned URLs", () => {
     expect(put.headers.get("etag")).toBe(`"${md5("via presigned put")}"`);
     expect(await (await s3.send(new GetObjectCommand({ Bucket: bucket, Key: "uploaded" }))).Body!.transformToString()).toBe("via presigned put");
 
+    // A presigned URL's own parameters are not sub-resources: these are ListBuckets and ListObjectsV2.
+    const buckets = await fetch(await getSignedUrl(s3, new ListBucketsCommand({}), { expiresIn: 900 }));
+    expect(buckets.status).toBe(200);
+    expect(await buckets.text()).toContain(`<Name>${bucket}</Name>`);
+    const listed = await fetch(await getSignedUrl(s3, new ListObjectsV2Command({ Bucket: bucket, Prefix: "upl" }), { expiresIn: 900 }));
+    expect(listed.status).toBe(200);
+    expect(await listed.text()).toMatch(/<KeyCount>1<\/KeyCount>[\s\S]*<Key>uploaded<\/Key>/);
+
     const tampered = new URL(getUrl);
     tampered.pathname = `/${bucket}/uploaded`;
     const t = await fetch(tampered);

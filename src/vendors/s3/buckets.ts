@@ -23,8 +23,35 @@ export function validateBucketName(name: string): void {
   }
 }
 
+// Every signed request reads its bucket's row, and buckets rarely change: rows read are kept per
+// world, frozen, and dropped by every write to s3_buckets (bucketsChanged) and by rollbacks and
+// restores (Kernel.onReload). Names that were not found are kept too, within a bound.
+const cache = new WeakMap<Kernel, Map<string, BucketRow | null>>();
+const CACHED_NAMES = 1024;
+
+function cacheOf(k: Kernel): Map<string, BucketRow | null> {
+  let c = cache.get(k);
+  if (!c) {
+    const m = (c = new Map());
+    cache.set(k, m);
+    k.onReload(() => m.clear());
+  }
+  return c;
+}
+
+/** Must follow every statement that writes s3_buckets. */
+export function bucketsChanged(k: Kernel): void {
+  cache.get(k)?.clear();
+}
+
 export function findBucket(k: Kernel, name: string): BucketRow | null {
-  return k.sql.exec<BucketRow>("SELECT * FROM s3_buckets WHERE name = ?", name).toArray()[0] ?? null;
+  const c = cacheOf(k);
+  const hit = c.get(name);
+  if (hit !== undefined) return hit;
+  const row = k.sql.exec<BucketRow>("SELECT * FROM s3_buckets WHERE name = ?", name).toArray()[0] ?? null;
+  if (c.size >= CACHED_NAMES) c.clear();
+  c.set(name, row && Object.freeze(row));
+  return row;
 }
 
 export function requireBucket(k: Kernel, name: string): BucketRow {
@@ -47,6 +74,7 @@ export function createBucket(k: Kernel, name: string, constraint: string | null,
   }
   const row: BucketRow = { name, region: constraint || defaultRegion, created_at: k.clock.now(), tags: null, cors: null, policy: null, versioning: null, object_lock: null, lifecycle: null, notification: null };
   k.sql.exec("INSERT INTO s3_buckets (name, region, created_at) VALUES (?, ?, ?)", row.name, row.region, row.created_at);
+  bucketsChanged(k);
   return row;
 }
 
@@ -63,6 +91,7 @@ export function deleteBucket(k: Kernel, name: string): void {
   }
   k.sql.exec("DELETE FROM s3_uploads WHERE bucket = ?", name);
   k.sql.exec("DELETE FROM s3_buckets WHERE name = ?", name);
+  bucketsChanged(k);
   k.jobs.cancel("s3.lifecycle", name);
 }
 
@@ -70,6 +99,7 @@ export function deleteBucket(k: Kernel, name: string): void {
 export function setBucketConfig(k: Kernel, name: string, field: "tags" | "cors" | "policy", value: unknown | null): void {
   requireBucket(k, name);
   k.sql.exec(`UPDATE s3_buckets SET ${field} = ? WHERE name = ?`, value === null ? null : typeof value === "string" ? value : JSON.stringify(value), name);
+  bucketsChanged(k);
 }
 
 /** A bucket policy must be a JSON document with a Statement; it is kept as sent. */

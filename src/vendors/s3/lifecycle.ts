@@ -4,7 +4,7 @@
 // rules, and advancing the clock fires each midnight in turn.
 import type { Kernel } from "../../kernel/types.ts";
 import { S3Error, invalidArgument, malformedXml, notImplemented, requestId } from "./errors.ts";
-import { findBucket, requireBucket, type BucketRow } from "./buckets.ts";
+import { bucketsChanged, findBucket, requireBucket, type BucketRow } from "./buckets.ts";
 import type { ObjectRow } from "./objects.ts";
 import type { XmlNode } from "./xml.ts";
 import { deleteKey } from "./versions.ts";
@@ -157,6 +157,7 @@ export function noLifecycle(bucket: string): S3Error {
 export function setLifecycle(k: Kernel, bucket: string, rules: Rule[] | null): void {
   requireBucket(k, bucket);
   k.sql.exec("UPDATE s3_buckets SET lifecycle = ? WHERE name = ?", rules ? JSON.stringify(rules) : null, bucket);
+  bucketsChanged(k);
   k.jobs.cancel(LIFECYCLE_JOB, bucket);
   if (rules) k.jobs.schedule("s3", LIFECYCLE_JOB, midnightAfter(k.clock.now() + 1), {}, bucket);
 }

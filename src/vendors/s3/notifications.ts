@@ -7,7 +7,7 @@
 // EventBridge, and s3:TestEvent when a configuration naming queues or topics is put.
 import type { Kernel } from "../../kernel/types.ts";
 import { S3Error, invalidArgument } from "./errors.ts";
-import { requireBucket } from "./buckets.ts";
+import { bucketsChanged, requireBucket } from "./buckets.ts";
 import type { XmlNode } from "./xml.ts";
 
 export interface Destination {
@@ -106,6 +106,7 @@ export function putNotification(k: Kernel, bucket: string, c: NotificationConfig
   requireBucket(k, bucket);
   const empty = !c.destinations.length && !c.eventBridge;
   k.sql.exec("UPDATE s3_buckets SET notification = ? WHERE name = ?", empty ? null : JSON.stringify(c), bucket);
+  bucketsChanged(k);
   const test = JSON.stringify({ Service: "Amazon S3", Event: "s3:TestEvent", Time: new Date(k.clock.now()).toISOString(), Bucket: bucket, RequestId: requestId, HostId: requestId });
   for (const d of c.destinations) if (d.type !== "CloudFunction") deliver(k, d.target, "s3:TestEvent", test);
 }

@@ -2,7 +2,7 @@
 // that a locked version cannot be deleted (a governance lock yields to the bypass header).
 import type { Kernel } from "../../kernel/types.ts";
 import { S3Error, malformedXml } from "./errors.ts";
-import { requireBucket, type BucketRow } from "./buckets.ts";
+import { bucketsChanged, requireBucket, type BucketRow } from "./buckets.ts";
 import type { XmlNode } from "./xml.ts";
 
 export type LockMode = "GOVERNANCE" | "COMPLIANCE";
@@ -30,6 +30,7 @@ const missingConfig = () => new S3Error(400, "InvalidRequest", "Bucket is missin
 /** A bucket created with `x-amz-bucket-object-lock-enabled: true`: lock on, versioning enabled for good. */
 export function enableObjectLock(k: Kernel, bucket: string): void {
   k.sql.exec("UPDATE s3_buckets SET object_lock = ?, versioning = 'Enabled' WHERE name = ?", JSON.stringify({}), bucket);
+  bucketsChanged(k);
 }
 
 /** PutObjectLockConfiguration's document, validated as S3 does. */
@@ -52,6 +53,7 @@ export function putLockConfig(k: Kernel, bucket: string, cfg: BucketLock): void 
     throw new S3Error(409, "InvalidBucketState", "Versioning must be 'Enabled' on the bucket to apply a Object Lock configuration");
   }
   k.sql.exec("UPDATE s3_buckets SET object_lock = ?, versioning = 'Enabled' WHERE name = ?", JSON.stringify(cfg), bucket);
+  bucketsChanged(k);
 }
 
 export function lockConfigXml(b: BucketRow): XmlNode {

@@ -6,7 +6,7 @@ import { Hono, type Context } from "hono";
 import { Deferred, deferred, type Kernel, type VendorBindings, type VendorHono } from "../../../kernel/types.ts";
 import { S3Error, notImplemented, requestId, s3Errors } from "../errors.ts";
 import { parseXml, xmlResponse } from "../xml.ts";
-import { queryPairs, sha256Hex, verifySigV4 } from "../sigv4.ts";
+import { sha256Hex, verifySigV4 } from "../sigv4.ts";
 import { deleteBucket, findBucket, requireBucket } from "../buckets.ts";
 import { validateKey } from "../objects.ts";
 import { abortUpload, requireUpload } from "../multipart.ts";
@@ -33,6 +33,8 @@ const SUBRESOURCES = new Set([
   "encryption", "object-lock", "legal-hold", "retention", "restore", "select", "attributes", "accelerate", "requestPayment", "ownershipControls",
   "publicAccessBlock", "analytics", "metrics", "inventory", "intelligent-tiering", "torrent", "session", "renameObject", "uploads", "uploadId", "delete", "location",
 ]);
+
+const PRESIGN_PARAMS = ["X-Amz-Algorithm", "X-Amz-Credential", "X-Amz-Date", "X-Amz-Expires", "X-Amz-SignedHeaders", "X-Amz-Signature", "X-Amz-Security-Token", "X-Amz-Content-Sha256"];
 
 function safeDecode(s: string): string {
   try {
@@ -74,6 +76,7 @@ const pathStyle = (url: URL) => {
 
 /** PUTs of object bytes stream; everything else is small and buffered by the platform. */
 export function streamsBody(method: string, url: URL): boolean {
+  if (method !== "PUT" && method !== "POST") return false;
   // Object and part bodies stream; small sub-resource bodies (?tagging, ?acl...) are buffered.
   const sub = [...url.searchParams.keys()].filter((n) => SUBRESOURCES.has(n) && n !== "uploadId" && n !== "partNumber");
   const path = pathStyle(url);
@@ -85,7 +88,7 @@ export function s3Router(k: Kernel): VendorHono {
   const app = new Hono<{ Bindings: VendorBindings }>();
   app.on(["GET", "PUT", "POST", "DELETE", "OPTIONS"], "*", (c) => {
     // Browsers' preflights and form uploads carry no SigV4 signature (see browser.ts).
-    const url = new URL(c.req.url);
+    const url = c.env.url;
     const t = targetOf(url);
     const headers = c.req.raw.headers;
     if (c.req.method === "OPTIONS") return withCors(k, t.bucket, headers, "OPTIONS", () => preflightRoute(k, headers, t.bucket, t.key));
@@ -115,14 +118,17 @@ function withHeaders(res: Response, extra: Record<string, string>): Response {
 }
 
 function decode(k: Kernel, c: C): S3Req {
-  const url = new URL(c.req.url);
+  const url = c.env.url;
   const headers = c.req.raw.headers;
   // The route runs as GET for a HEAD; the signature covers the method the client sent.
   const method = c.req.method;
-  const verified = verifySigV4({ methods: [c.env.method], url, headers }, k.world().credentials.s3!.secretAccessKey, k.clock.now());
+  const signed = verifySigV4({ methods: [c.env.method], url, headers }, k.world().credentials.s3!.secretAccessKey, k.clock.now());
   const { bucket, key } = targetOf(url);
-  const q = new Map(queryPairs(url.search));
+  const { pairs, ...verified } = signed;
+  const q = new Map(pairs);
   q.delete("x-id");
+  // A presigned URL's own parameters are its signature, not the operation's sub-resources.
+  if (verified.presigned) for (const name of PRESIGN_PARAMS) q.delete(name);
   if (!c.env.stream) {
     if (/^[0-9a-f]{64}$/.test(verified.payloadHash) && sha256Hex(c.env.body) !== verified.payloadHash) {
       throw new S3Error(400, "XAmzContentSHA256Mismatch", "The provided 'x-amz-content-sha256' header does not match what was computed.");

@@ -4,7 +4,7 @@
 import type { Kernel } from "../../../kernel/types.ts";
 import { S3Error, malformedXml, notImplemented } from "../errors.ts";
 import { xmlResponse, parseXml } from "../xml.ts";
-import { requireBucket } from "../buckets.ts";
+import { bucketsChanged, requireBucket } from "../buckets.ts";
 import { isoDate } from "../http.ts";
 import { deleteKey, listVersions, resolveVersion, updateVersion, versionIdHeader, type Deleted } from "../versions.ts";
 import { noLifecycle, rulesOf, rulesOfXml, rulesXml, setLifecycle } from "../lifecycle.ts";
@@ -28,6 +28,7 @@ export function versioningRoute(k: Kernel, r: S3Req): Response {
     throw new S3Error(409, "InvalidBucketState", "An Object Lock configuration is present on this bucket, so the versioning state cannot be changed.", { BucketName: b.name });
   }
   k.sql.exec("UPDATE s3_buckets SET versioning = ? WHERE name = ?", status, b.name);
+  bucketsChanged(k);
   return new Response(null, { status: 200 });
 }
 

@@ -22,12 +22,28 @@ export const CHUNK_SIZE = 1024 * 1024;
 /** Where a world's published chunks live in R2 (deleted with the world, as its other bytes are). */
 const r2Key = (worldId: string, sha: string) => `worlds/${worldId}/chunks/${sha}`;
 
+/** How stored rows name a piece: `chunk:<worldId>/<sha256>`, the world that wrote it first. */
+export const chunkRef = (worldId: string, sha: string) => `chunk:${worldId}/${sha}`;
+const CHUNK_REF = /chunk:([A-Za-z0-9_-]+)\/([0-9a-f]{64})/g;
+
+/** The pieces `text` names, as sha256 → the worlds named as their writers. */
+export function chunkRefsIn(text: string, into = new Map<string, Set<string>>()): Map<string, Set<string>> {
+  if (!text.includes("chunk:")) return into;
+  for (const m of text.matchAll(CHUNK_REF)) {
+    let from = into.get(m[2]);
+    if (!from) into.set(m[2], (from = new Set()));
+    from.add(m[1]);
+  }
+  return into;
+}
+
 /**
  * Large bodies, stored as they arrive in content-addressed pieces in the world's own SQLite
  * (`kernel_chunks`), never rewritten and kept for the world's life, so snapshots only reference
  * them. Miniflare's local R2 took ~0.8 s for 16 MiB where these rows take ~50 ms. Snapshots
- * publish the pieces to R2 (`worlds/<worldId>/chunks/<sha256>`), where a world branched or
- * imported elsewhere reads what its own table lacks, for as long as the world that wrote them lives.
+ * publish the pieces to R2 (`worlds/<worldId>/chunks/<sha256>`), from where a world branched from
+ * the snapshot, or importing its bundle, copies them into its own table (adopt), so the bytes
+ * outlive the run that wrote them.
  *
  * A piece is written outside the request's transaction (the body is still arriving); the upload
  * that first wrote it owns it until it settles, and a failed upload deletes what it still owns.
@@ -73,6 +89,38 @@ export class Chunks {
     if (own) return own;
     const obj = await this.bucket.get(r2Key(from, sha));
     return obj ? new Uint8Array(await obj.arrayBuffer()) : null;
+  }
+
+  /**
+   * Copies into this world's table every piece in `refs` it lacks, from R2 under the worlds named
+   * as their writers or under `alsoFrom` (the world whose snapshot names them, which published
+   * them). A branch or an imported bundle then keeps its bodies when those worlds are torn down.
+   * Answers how many pieces are nowhere to be found.
+   */
+  async adopt(refs: Map<string, Set<string>>, alsoFrom: string | null): Promise<number> {
+    const shas = [...refs.keys()];
+    const have = new Set<string>();
+    for (let i = 0; i < shas.length; i += 500) {
+      const rows = this.sql.exec<{ sha256: string }>("SELECT sha256 FROM kernel_chunks WHERE sha256 IN (SELECT value FROM json_each(?))", JSON.stringify(shas.slice(i, i + 500))).toArray();
+      for (const r of rows) have.add(r.sha256);
+    }
+    const wanted = shas.filter((s) => !have.has(s));
+    let missing = 0;
+    // A few at a time: each piece is up to a MiB in memory.
+    for (let i = 0; i < wanted.length; i += 4) {
+      await Promise.all(
+        wanted.slice(i, i + 4).map(async (sha) => {
+          for (const from of new Set([...refs.get(sha)!, ...(alsoFrom ? [alsoFrom] : [])])) {
+            const obj = await this.bucket.get(r2Key(from, sha));
+            if (!obj) continue;
+            this.sql.exec("INSERT OR IGNORE INTO kernel_chunks (sha256, bytes, published) VALUES (?, ?, 0)", sha, new Uint8Array(await obj.arrayBuffer()));
+            return;
+          }
+          missing++;
+        }),
+      );
+    }
+    return missing;
   }
 
   /** Copies every piece not yet in R2 there (before a snapshot is written), a few at a time. */

@@ -27,6 +27,8 @@ export interface CatalogueDeps {
   load: (bundle: Bundle) => Promise<void>;
   /** Makes bytes the tables only reference readable by other worlds (branches, imports) first. */
   publish: () => Promise<unknown>;
+  /** Copies into this world the bytes a bundle only references; a BundleError when they are gone. */
+  adopt: (bundle: Bundle) => Promise<void>;
 }
 
 export class SnapshotCatalogue {
@@ -73,7 +75,7 @@ export class SnapshotCatalogue {
     return this.d.serial(async () => {
       await this.d.publish();
       const { lines, counts } = dumpTables(this.d.ctx.storage.sql, this.d.tables);
-      const { bytes, manifest } = await encodeBundle(lines, { schemaVersion: this.d.schemaVersion, runId: this.d.identity().runId, createdAt: this.d.clock().iso(), counts });
+      const { bytes, manifest } = await encodeBundle(lines, { schemaVersion: this.d.schemaVersion, runId: this.d.identity().runId, worldId: this.d.identity().worldId, createdAt: this.d.clock().iso(), counts });
       return this.store(bytes, manifest, label);
     });
   }
@@ -98,6 +100,8 @@ export class SnapshotCatalogue {
   import(bytes: ArrayBuffer, label: string | null): Promise<SnapshotInfo> {
     return this.d.serial(async () => {
       const bundle = await this.decode(bytes, true);
+      // The bytes must outlive the world that wrote them: a restore may come after its teardown.
+      await this.d.adopt(bundle);
       return this.store(new Uint8Array(bytes), { sha256: bundle.manifest.sha256, counts: countBundle(bundle, this.d.tables) }, label ?? "imported");
     });
   }

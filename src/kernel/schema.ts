@@ -152,7 +152,8 @@ export const blobs = sqliteTable("kernel_blobs", {
 /**
  * Pieces of large bodies (at most CHUNK_SIZE, under a row's 2 MB cap), addressed by sha256 and
  * kept for the world's life: snapshot bundles reference them instead of carrying them, and
- * `published` says the piece is also in R2 (`blobs/<sha256>`), where other worlds find it.
+ * `published` says the piece is also in R2 (`worlds/<worldId>/chunks/<sha256>`), where worlds
+ * branched from or importing this one's snapshots copy it from.
  */
 export const chunks = sqliteTable("kernel_chunks", {
   sha256: text("sha256").primaryKey(),

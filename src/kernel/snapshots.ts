@@ -39,6 +39,8 @@ export interface Manifest {
   version: typeof BUNDLE_VERSION;
   schemaVersion: number;
   runId: string;
+  /** The world that wrote the bundle (absent from bundles written before it was recorded): large bodies it names were published under its prefix. */
+  worldId?: string;
   createdAt: string;
   sha256: string;
   counts: Record<string, Record<string, number>>;
@@ -130,7 +132,7 @@ function encodedPieces(lines: string[]): Uint8Array[] {
 
 export async function encodeBundle(
   lines: string[],
-  info: { schemaVersion: number; runId: string; createdAt: string; counts: Manifest["counts"] },
+  info: { schemaVersion: number; runId: string; worldId?: string; createdAt: string; counts: Manifest["counts"] },
 ): Promise<{ bytes: Uint8Array; manifest: Manifest }> {
   const pieces = encodedPieces(lines);
   const digest = new crypto.DigestStream("SHA-256");

@@ -18,11 +18,11 @@ import { DELIVER_JOB, Outbox, SVIX_RETRIES, isLiveVendorUrl, type DeliveryRow } 
 import { HTTPException as LiveVendorRefusal } from "hono/http-exception";
 import { Inbox } from "./inbox.ts";
 import { Idempotency } from "./idempotency.ts";
-import { Blobs, Chunks } from "./blobs.ts";
+import { Blobs, Chunks, chunkRefsIn } from "./blobs.ts";
 import { Endpoints } from "./endpoints.ts";
 import { RequestLog } from "./log.ts";
 import {
-  KERNEL_TABLES, decodeBundle, loadTables, type Bundle, type OwnedTable,
+  BundleError, KERNEL_TABLES, decodeBundle, loadTables, type Bundle, type OwnedTable,
 } from "./snapshots.ts";
 import { Deferred, type JobHandler, type Kernel, type Kind, type VendorHono, type WorldIdentity } from "./types.ts";
 
@@ -111,6 +111,7 @@ export class World {
       serial: (fn) => this.serial(fn),
       load: (b) => this.loadBundle(b),
       publish: async () => (this.schemaReady ? this.k.chunks.publish() : 0),
+      adopt: (b) => this.adoptChunks(b),
     });
   }
 
@@ -632,7 +633,26 @@ export class World {
     return d;
   }
 
+  /**
+   * Copies into this world the large-body pieces a bundle names and it lacks (see Chunks.adopt),
+   * before any table changes: a BundleError, with the world untouched, when they are gone.
+   */
+  private async adoptChunks(bundle: Bundle): Promise<void> {
+    await this.ensureSchema();
+    // Pieces are named in `segments` columns only (user text elsewhere may spell anything).
+    const refs = new Map<string, Set<string>>();
+    for (const t of bundle.tables.values()) {
+      const col = t.columns.indexOf("segments");
+      if (col < 0) continue;
+      for (const row of t.rows) if (row.includes("chunk:")) chunkRefsIn(String((JSON.parse(row) as unknown[])[col] ?? ""), refs);
+    }
+    if (refs.size === 0) return;
+    const missing = await this.k.chunks.adopt(refs, bundle.manifest.worldId ?? null);
+    if (missing) throw new BundleError(`The bundle names ${missing} piece(s) of large object bodies that are no longer stored: they lived with a run that has been torn down.`);
+  }
+
   private async loadBundle(bundle: Bundle): Promise<void> {
+    await this.adoptChunks(bundle);
     this.tx(() => loadTables(this.ctx.storage.sql, SNAPSHOT_TABLES, bundle));
     this.reloadCaches();
     this.rearm(true);

@@ -1,6 +1,6 @@
 // The S3 clone through the official AWS SDK v3 (`@aws-sdk/client-s3`, `lib-storage`,
 // `s3-request-presigner`), configured only by the run's endpoint, region and credentials.
-import { describe, expect, it, beforeAll } from "vitest";
+import { describe, expect, it, beforeAll, inject } from "vitest";
 import { createHash } from "node:crypto";
 import net from "node:net";
 import { Readable } from "node:stream";
@@ -17,7 +17,7 @@ import {
 } from "@aws-sdk/client-s3";
 import { Upload } from "@aws-sdk/lib-storage";
 import { getSignedUrl } from "@aws-sdk/s3-request-presigner";
-import { admin, advance, spawn, uniqueId, s3Setup, s3Of, s3Failure, type Run } from "./helpers.ts";
+import { admin, advance, api, spawn, uniqueId, s3Setup, s3Of, s3Failure, type Run } from "./helpers.ts";
 
 
 const failure = s3Failure;
@@ -658,6 +658,37 @@ describe("S3 clone: versions listing, tagging, CORS, attributes, snapshots, and 
     // Another world reads the bytes its bundle only references.
     const branch = await spawn({ kinds: ["s3"], fromSnapshot: { runId: run.runId, snapshotId: snap.json.id } });
     expect(md5(await read(s3Of(branch)))).toBe(md5(first));
+  });
+
+  it("keeps large bodies in branches and imported bundles after the run that wrote them is torn down", async () => {
+    const body = bytesOf(1.5 * 1024 * 1024 + 3, 21);
+    const a = await spawn({ kinds: ["s3"] });
+    const sa = s3Of(a);
+    await sa.send(new CreateBucketCommand({ Bucket: "keep" }));
+    await sa.send(new PutObjectCommand({ Bucket: "keep", Key: "big", Body: body }));
+    const snap = (await admin(a, "POST", "/snapshots", { label: "a" })).json;
+    const bundle = new Uint8Array(await (await fetch(`${a.adminUrl}/snapshots/${snap.id}`, { headers: { authorization: `Bearer ${a.token}`, accept: "application/gzip" } })).arrayBuffer());
+    expect(bundle.byteLength).toBeGreaterThan(0);
+    const branch = await spawn({ kinds: ["s3"], fromSnapshot: { runId: a.runId, snapshotId: snap.id } });
+    const c = await spawn({ kinds: ["s3"] });
+    const imported = await admin(c, "POST", "/snapshots/import", bundle);
+    expect(imported.status).toBe(201);
+    expect((await api("DELETE", `/v1/runs/${a.runId}`, inject("orgKey"))).status).toBeLessThan(300);
+
+    const read = async (client: S3Client) => Buffer.from(await (await client.send(new GetObjectCommand({ Bucket: "keep", Key: "big" }))).Body!.transformToByteArray());
+    expect(md5(await read(s3Of(branch)))).toBe(md5(body));
+    expect((await admin(c, "POST", `/snapshots/${imported.json.id}/restore`)).status).toBe(200);
+    expect(md5(await read(s3Of(c)))).toBe(md5(body));
+    // A branch of the branch: the pieces are named after the first run, published by the second.
+    const snapB = (await admin(branch, "POST", "/snapshots", { label: "b" })).json;
+    const grand = await spawn({ kinds: ["s3"], fromSnapshot: { runId: branch.runId, snapshotId: snapB.id } });
+    expect(md5(await read(s3Of(grand)))).toBe(md5(body));
+    // The downloaded bundle only names the bytes, which left with the first run: refused, world untouched.
+    const late = await spawn({ kinds: ["s3"] });
+    const refused = await admin(late, "POST", "/snapshots/import", bundle);
+    expect(refused.status).toBe(422);
+    expect(refused.json.error.message).toMatch(/no longer stored/);
+    expect((await admin(late, "GET", "/snapshots")).json.data).toEqual([]);
   });
 
   it("stores and returns a bucket policy (NoSuchBucketPolicy, MalformedPolicy)", async () => {

@@ -10,7 +10,7 @@ import { sha256 } from "@noble/hashes/sha2.js";
 import { CHECKSUMS, Digests, type ChecksumName } from "./checksums.ts";
 import { hmacHex, EMPTY_SHA256, type Verified } from "./sigv4.ts";
 import { base64, hex } from "../../lib/crypto.ts";
-import { CHUNK_SIZE } from "../../kernel/blobs.ts";
+import { CHUNK_SIZE, chunkRef } from "../../kernel/blobs.ts";
 
 /** `[storageKey, offset, length]`: a run of stored bytes; the key is `blob:<sha256>`, `chunk:<worldId>/<sha256>` or an R2 key. */
 export type Segment = [string, number, number];
@@ -227,7 +227,7 @@ export async function storeUpload(k: Kernel, u: Upload): Promise<Stored> {
       else {
         const sha = await k.chunks.put(piece, owner);
         shas.push(sha);
-        segments.push([`${CHUNK}${k.world().worldId}/${sha}`, 0, piece.byteLength]);
+        segments.push([chunkRef(k.world().worldId, sha), 0, piece.byteLength]);
       }
     }
     if (digests.size !== u.length) throw incomplete();

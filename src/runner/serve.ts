@@ -89,14 +89,26 @@ export interface Served {
 
 const url = (tls: boolean, a: Addr, port: number) => `${tls ? "https" : "http"}://${a.host.includes(":") ? `[${a.host}]` : a.host}:${port}`;
 
-/** A port decided before workerd starts, so runs report it; port 0 gets a free one now. */
-async function fixPort(a: Addr): Promise<Addr> {
+/**
+ * A port decided before workerd starts, so runs report it; port 0 gets a free one now, held by a
+ * placeholder listener until its front opens (`release`): released at once, workerd's own
+ * listeners, opened meanwhile, were sometimes given the same port.
+ */
+async function fixPort(a: Addr, holds: Map<string, http.Server>): Promise<Addr> {
   if (a.port !== 0) return a;
   const s = http.createServer();
   await new Promise<void>((r) => s.listen(0, a.host, () => r()));
   const port = (s.address() as import("node:net").AddressInfo).port;
-  await new Promise<void>((r) => s.close(() => r()));
+  holds.set(`${a.host}:${port}`, s);
   return { ...a, port };
+}
+
+async function release(holds: Map<string, http.Server>, a?: Addr): Promise<void> {
+  for (const [key, s] of holds) {
+    if (a && key !== `${a.host}:${a.port}`) continue;
+    holds.delete(key);
+    await new Promise<void>((r) => s.close(() => r()));
+  }
 }
 
 const json = (status: number, type: string, code: string, message: string) => ({ status, body: { error: { type, code, message } } });
@@ -104,26 +116,32 @@ const json = (status: number, type: string, code: string, message: string) => ({
 export async function serve(cfg: ServeConfig): Promise<Served> {
   const scheme = !!cfg.tls;
   const fronts: Front[] = [];
+  const holds = new Map<string, http.Server>();
   const open = async (a: Addr, port: number, o: FrontOptions, name: string) => {
     try {
+      await release(holds, a);
       fronts.push(await front(a, port, { ...o, unreachable: { contentType: "text/plain", body: "The clones are not reachable." } }));
     } catch (e) {
       await Promise.all(fronts.map((f) => f.close()));
+      await release(holds);
       throw new ConfigError(`${name}: cannot listen on ${a.host}:${a.port} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
     }
   };
   const tlsFor = (admin: boolean) => (cfg.tls ? { ...cfg.tls, ...(admin && cfg.clientCa ? { ca: cfg.clientCa } : {}) } : undefined);
 
   if (!cfg.kind) {
-    const control = await fixPort(cfg.base.control);
-    const adminAddr = cfg.adminAddr ? await fixPort(cfg.adminAddr) : null;
+    const control = await fixPort(cfg.base.control, holds);
+    const adminAddr = cfg.adminAddr ? await fixPort(cfg.adminAddr, holds) : null;
     const vendors = {} as Record<Kind, Addr>;
-    for (const k of KINDS) vendors[k] = await fixPort(cfg.base.vendors[k]);
+    for (const k of KINDS) vendors[k] = await fixPort(cfg.base.vendors[k], holds);
     const publicUrls = { control: url(scheme, control, control.port) } as Running["urls"];
     if (adminAddr) publicUrls.admin = url(scheme, adminAddr, adminAddr.port);
     for (const k of KINDS) publicUrls[k] = url(scheme, vendors[k], vendors[k].port);
     Object.assign(publicUrls, cfg.publicUrls);
-    const s = await startServer(cfg.base, { internal: { publicUrls } });
+    const s = await startServer(cfg.base, { internal: { publicUrls } }).catch(async (e: unknown) => {
+      await release(holds);
+      throw e;
+    });
     try {
       await open(control, s.ports.control, {
         tls: tlsFor(true),
@@ -157,13 +175,16 @@ export async function serve(cfg: ServeConfig): Promise<Served> {
 
   // One clone: its API and an admin listener for its one run; the control API stays internal.
   const kind = cfg.kind;
-  const cloneAddr = await fixPort(cfg.cloneAddr!);
-  const adminAddr = await fixPort(cfg.adminAddr!);
+  const cloneAddr = await fixPort(cfg.cloneAddr!, holds);
+  const adminAddr = await fixPort(cfg.adminAddr!, holds);
   const adminUrl = cfg.publicUrls.admin ?? url(scheme, adminAddr, adminAddr.port);
   const cloneUrl = cfg.publicUrls[kind] ?? url(scheme, cloneAddr, cloneAddr.port);
   const publicUrls = { control: adminUrl, stripe: "", twilio: "", email: "", auth: "", s3: "" } as Running["urls"];
   for (const k of KINDS) publicUrls[k] = k === kind ? cloneUrl : adminUrl;
-  const s = await startServer(cfg.base, { internal: { publicUrls } });
+  const s = await startServer(cfg.base, { internal: { publicUrls } }).catch(async (e: unknown) => {
+    await release(holds);
+    throw e;
+  });
   const adminToken = cfg.adminToken ?? persistedSecret(cfg.base, `${kind}-admin-token`, 24, "mca_");
   const internal = `http://127.0.0.1:${s.ports.control}`;
   const ctl = async (method: string, path: string, body?: unknown) => {
@@ -182,6 +203,7 @@ export async function serve(cfg: ServeConfig): Promise<Served> {
     const made = await ctl("POST", "/v1/runs", { runId: cfg.runId, kinds: [kind], seed: cfg.seed, ttlSeconds: MAX_TTL_SECONDS, metadata: { mode: "single-clone" } });
     if (made.status !== 201) {
       await s.stop();
+      await release(holds);
       throw new ConfigError(`MOLAR_CLONE_SEED / MOLAR_CLONE_RUN_ID: the run could not be made (${made.json?.error?.message ?? made.status})`);
     }
   }

@@ -164,15 +164,13 @@ function amzDateMs(d: string): number {
   return m ? Date.UTC(+m[1], +m[2] - 1, +m[3], +m[4], +m[5], +m[6]) : NaN;
 }
 
-type SigReq = { methods: string[]; url: URL; headers: Headers };
-type Checked = Verified & { pairs: [string, string][] };
-
 /**
- * Everything of a SigV4 check but the hashing: the canonical requests (one per method the
- * signature may have been made for), what precedes their hash in the string to sign, and what a
- * verified request answers.
+ * Verifies a request's SigV4 signature (Authorization header or presigned query) with the run's
+ * secret; presigned URLs expire on the run clock (`nowMs`). `methods` lists the methods the
+ * signature may have been made for (a HEAD reaches the vendor router as a GET). Answers the
+ * query's pairs too, decoded, so the request is parsed once.
  */
-function prepare(req: SigReq, secret: string, nowMs: number): { head: string; canonicals: string[]; signature: string; key: Uint8Array; result: Checked } {
+export function verifySigV4(req: { methods: string[]; url: URL; headers: Headers }, secret: string, nowMs: number): Verified & { pairs: [string, string][] } {
   const p = parse(req.headers, req.url.search);
   const dateMs = amzDateMs(p.amzDate);
   if (Number.isNaN(dateMs)) throw new S3Error(403, "AccessDenied", "AWS authentication requires a valid Date or x-amz-date header");
@@ -195,27 +193,14 @@ function prepare(req: SigReq, secret: string, nowMs: number): { head: string; ca
   const scope = `${p.date}/${p.region}/${p.service}/aws4_request`;
   const key = signingKey(secret, p.date, p.region, p.service);
   const path = req.url.pathname || "/";
-  const canonicals = req.methods.map((method) => `${method}\n${path}\n${p.query}\n${canonicalHeaders}\n${p.signedHeaders.join(";")}\n${p.payloadHash}`);
+  const ok = req.methods.some((method) => {
+    const canonical = `${method}\n${path}\n${p.query}\n${canonicalHeaders}\n${p.signedHeaders.join(";")}\n${p.payloadHash}`;
+    const toSign = `AWS4-HMAC-SHA256\n${p.amzDate}\n${scope}\n${sha256Hex(canonical)}`;
+    return safeEqual(hmacHex(key, toSign), p.signature);
+  });
+  if (!ok) throw signatureMismatch();
   const chunked = p.payloadHash.startsWith("STREAMING-AWS4-HMAC-SHA256-PAYLOAD");
-  return {
-    head: `AWS4-HMAC-SHA256\n${p.amzDate}\n${scope}\n`,
-    canonicals,
-    signature: p.signature,
-    key,
-    result: { payloadHash: p.payloadHash, presigned: p.expires !== undefined, pairs: p.all, chunkSigning: chunked ? { seed: p.signature, amzDate: p.amzDate, scope, key } : undefined },
-  };
-}
-
-/**
- * Verifies a request's SigV4 signature (Authorization header or presigned query) with the run's
- * secret; presigned URLs expire on the run clock (`nowMs`). `methods` lists the methods the
- * signature may have been made for (a HEAD reaches the vendor router as a GET). Answers the
- * query's pairs too, decoded, so the request is parsed once.
- */
-export function verifySigV4(req: SigReq, secret: string, nowMs: number): Checked {
-  const { head, canonicals, signature, key, result } = prepare(req, secret, nowMs);
-  if (!canonicals.some((c) => safeEqual(hmacHex(key, head + sha256Hex(c)), signature))) throw signatureMismatch();
-  return result;
+  return { payloadHash: p.payloadHash, presigned: p.expires !== undefined, pairs: p.all, chunkSigning: chunked ? { seed: p.signature, amzDate: p.amzDate, scope, key } : undefined };
 }
 
 /** The access key id a request presents, from either form. */

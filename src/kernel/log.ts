@@ -59,14 +59,16 @@ export class RequestLog {
   static readonly FLUSH_AT = 64;
   static readonly FLUSH_MS = 250;
 
-  record(e: LogEntry, atMs: number): void {
+  /** Logs a request done at `atMs` on the run clock (its ISO time is only made for live tails). */
+  record(e: Omit<LogEntry, "at">, atMs: number): void {
     this.pending.push([atMs, e.kind, e.method, e.path, e.status, e.durationMs, e.errorInjected ? 1 : 0, e.requestId]);
     if (this.pending.length >= RequestLog.FLUSH_AT) this.flush();
     else this.timer ??= setTimeout(() => this.flush(), RequestLog.FLUSH_MS);
     if (this.subscribers.size === 0) return;
-    const line = enc.encode(`data: ${JSON.stringify(e)}\n\n`);
+    const entry: LogEntry = { at: new Date(atMs).toISOString(), ...e };
+    const line = enc.encode(`data: ${JSON.stringify(entry)}\n\n`);
     for (const s of this.subscribers) {
-      if (!matches(e, s.filter)) continue;
+      if (!matches(entry, s.filter)) continue;
       s.writer.write(line).catch(() => this.subscribers.delete(s));
     }
   }

@@ -33,14 +33,46 @@ export async function vendorFetch(kind: Kind, req: Request, env: AppEnv): Promis
   return forward(kind, worldId, credential, req, env);
 }
 
-function forward(kind: Kind, worldId: string, credential: string | null, req: Request, env: AppEnv): Promise<Response> {
+// Bodies up to this size (declared by Content-Length) are read here and cross to the object with
+// the request; larger or chunked ones stream through.
+const BUFFER_HERE = 64 * 1024;
+
+async function forward(kind: Kind, worldId: string, credential: string | null, req: Request, env: AppEnv): Promise<Response> {
   // The object's fetch() carries a request ~15% cheaper than an RPC call with a Request argument
-  // (measured with bench/profile.ts). The kind travels in a header only this gateway sets.
-  const fwd = new Request(req);
+  // (measured with bench/profile.ts). A small body read here rather than streamed across the hop
+  // makes a Stripe POST ~13% cheaper (bench: stripe-customer-n, six interleaved runs each way).
+  // The kind travels in a header only this gateway sets.
+  const declared = Number(req.headers.get("content-length") ?? NaN);
+  let fwd: Request;
+  if (req.body && declared <= BUFFER_HERE && req.method !== "GET" && req.method !== "HEAD") {
+    let body: ArrayBuffer;
+    try {
+      body = await req.arrayBuffer();
+    } catch {
+      // The client went away mid-body: nobody reads the answer, and the world never sees it.
+      return new Response(null, { status: 400 });
+    }
+    // "manual", as an incoming request has it: a redirect the world answers is the client's to follow.
+    fwd = new Request(req.url, { method: req.method, headers: req.headers, body, redirect: "manual" });
+  } else {
+    fwd = new Request(req);
+  }
   fwd.headers.set(KIND_HEADER, kind);
   if (credential) fwd.headers.set(CREDENTIAL_HEADER, credential);
   else fwd.headers.delete(CREDENTIAL_HEADER);
-  return env.RUN.get(env.RUN.idFromName(worldId)).fetch(fwd);
+  return env.RUN.get(objectId(env, worldId)).fetch(fwd);
+}
+
+// Object ids by world: deriving one hashes the name (~0.6% of a small request). Ids, unlike stubs,
+// may serve any request; the map is emptied when full rather than kept in order.
+const ids = new Map<string, DurableObjectId>();
+function objectId(env: AppEnv, worldId: string): DurableObjectId {
+  let id = ids.get(worldId);
+  if (!id) {
+    if (ids.size >= 4096) ids.clear();
+    ids.set(worldId, (id = env.RUN.idFromName(worldId)));
+  }
+  return id;
 }
 
 // Up to this much of an oversized body is read and thrown away before the 413, so clients that

@@ -47,8 +47,8 @@ function op(k: Kernel, fn: Handler): (c: C) => Response {
     if (version !== undefined && !VERSION.test(version)) throw err.invalid(`Invalid Stripe API version: ${version}`, { code: "api_version_invalid" });
     const method = c.req.method;
     const text = decoder.decode(c.env.body);
-    const url = new URL(c.req.url);
-    const raw = { ...decodeForm(url.search.slice(1)), ...(method === "POST" ? decodeForm(text) : {}) };
+    const url = c.env.url;
+    const raw = url.search ? { ...decodeForm(url.search.slice(1)), ...(method === "POST" ? decodeForm(text) : {}) } : method === "POST" ? decodeForm(text) : {};
     const requestId = k.ids.make("req_", 14);
     const key = method === "POST" ? (c.req.header("idempotency-key") ?? null) : null;
     const headers: Record<string, string> = { "content-type": "application/json", "request-id": requestId, "stripe-version": version ?? API_VERSION };

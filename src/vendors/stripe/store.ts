@@ -275,7 +275,10 @@ export class Store {
   all(type: ObjectType): Obj[] {
     const read = () => this.k.sql.exec<{ data: string }>(`SELECT data FROM ${TABLES[type]} WHERE deleted = 0 ORDER BY seq DESC`).toArray().map((r) => JSON.parse(r.data) as Obj);
     // Copies: callers may change what they get.
-    if (type === "webhook_endpoint") return structuredClone((this.hooks ??= read()));
+    if (type === "webhook_endpoint") {
+      const hooks = (this.hooks ??= read());
+      return hooks.length ? structuredClone(hooks) : [];
+    }
     return read();
   }
 }

@@ -19,7 +19,8 @@ const junkBody = fc.oneof(
   fc.constantFrom("{", "[", "null", '{"from":', '{"to":[[[[]]]]}', "\u0000\u0001", "{}".repeat(1000), "[".repeat(3000)),
 );
 const method = fc.constantFrom("GET", "POST", "PATCH", "DELETE", "PUT");
-const segment = fc.oneof(fc.stringMatching(/^[A-Za-z0-9._~%-]{0,12}$/), fc.constantFrom("..", "%2e%2e", "%00", "emails", "batch", "cancel", "snapshots", "diff", "restore", "import", "clock", "advance"));
+const segment = fc.oneof(fc.stringMatching(/^[A-Za-z0-9._~%-]{0,12}$/), fc.constantFrom("..", "%2e%2e", "%00", "emails", "batch", "cancel", "snapshots", "diff", "restore", "import", "clock", "advance", "contacts", "segments", "a@b.co"));
+const emailRoot = fc.constantFrom("emails", "contacts", "segments", "audiences");
 const contentType = fc.constantFrom("application/json", "text/plain", "application/x-www-form-urlencoded", "multipart/form-data; boundary=x", "application/octet-stream", "");
 
 async function send(url: string, m: string, token: string, body: string, ct: string) {
@@ -37,9 +38,9 @@ describe("fuzzing (fast-check)", () => {
     const kept = await resend.emails.send({ from: "a@acme.test", to: "b@acme.test", subject: "kept", text: "x" });
     let tried = 0;
     await fc.assert(
-      fc.asyncProperty(method, fc.array(segment, { maxLength: 4 }), junkBody, contentType, async (m, segs, body, ct) => {
+      fc.asyncProperty(method, emailRoot, fc.array(segment, { maxLength: 4 }), junkBody, contentType, async (m, root, segs, body, ct) => {
         tried++;
-        const path = `/emails${segs.length ? "/" + segs.join("/") : ""}`;
+        const path = `/${root}${segs.length ? "/" + segs.join("/") : ""}`;
         const r = await send(`${run.clones.email.url}${path}`, m, run.clones.email.apiKey, body, ct);
         expect(notBroken(r.status), `${m} ${path} ${body.slice(0, 80)}: ${r.status}`).toBe(true);
         if (r.status >= 400) expect(JSON.parse(r.text)).toMatchObject({ statusCode: r.status, name: expect.any(String), message: expect.any(String) });

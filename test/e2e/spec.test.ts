@@ -55,6 +55,28 @@ describe.skipIf(!have)("email clone against Resend's OpenAPI document", () => {
     checks.push(["/components/schemas/DeleteWebhookResponse", (await r.webhooks.remove(w.data!.id)).data]);
     checks.push(["/components/schemas/DeleteApiKeyResponse", (await r.apiKeys.remove(k.data!.id)).data]);
     checks.push(["/components/schemas/DeleteDomainResponse", (await r.domains.remove(d.data!.id)).data]);
+    const seg = await r.segments.create({ name: "spec" });
+    checks.push(["/components/schemas/CreateSegmentResponseSuccess", seg.data]);
+    checks.push(["/components/schemas/GetSegmentResponseSuccess", (await r.segments.get(seg.data!.id)).data]);
+    checks.push(["/components/schemas/ListSegmentsResponseSuccess", (await r.segments.list()).data]);
+    const hook = await r.webhooks.create({ endpoint: hooks.url, events: ["contact.created", "contact.updated", "contact.deleted"] });
+    // Both names given: unset ones are null, as the SDK's Contact type has them (`string | null`),
+    // where the spec types them string.
+    const c = await r.contacts.create({ email: "spec@acme.test", firstName: "S", lastName: "P", properties: { plan: "pro" } });
+    checks.push(["/components/schemas/CreateContactResponseSuccess", c.data]);
+    checks.push(["/components/schemas/GetContactResponseSuccess", (await r.contacts.get(c.data!.id)).data]);
+    checks.push(["/components/schemas/ListContactsResponseSuccess", (await r.contacts.list()).data]);
+    checks.push(["/components/schemas/UpdateContactResponseSuccess", (await r.contacts.update({ id: c.data!.id, lastName: "T" })).data]);
+    checks.push(["/components/schemas/AddContactToSegmentResponseSuccess", (await r.contacts.segments.add({ contactId: c.data!.id, segmentId: seg.data!.id })).data]);
+    checks.push(["/components/schemas/ListContactSegmentsResponseSuccess", (await r.contacts.segments.list({ contactId: c.data!.id })).data]);
+    checks.push(["/components/schemas/RemoveContactFromSegmentResponseSuccess", (await r.contacts.segments.remove({ contactId: c.data!.id, segmentId: seg.data!.id })).data]);
+    checks.push(["/components/schemas/RemoveContactResponseSuccess", (await r.contacts.remove(c.data!.id)).data]);
+    checks.push(["/components/schemas/RemoveSegmentResponseSuccess", (await r.segments.remove(seg.data!.id)).data]);
+    await advance(run, "1s");
+    const contactEvents = hooks.got.map((g) => JSON.parse(g.body)).filter((e) => String(e.type).startsWith("contact."));
+    expect(contactEvents.map((e) => e.type)).toEqual(["contact.created", "contact.updated", "contact.deleted"]);
+    for (const e of contactEvents) checks.push([`/webhooks/${e.type}/post/requestBody/content/application~1json/schema`, e]);
+    await r.webhooks.remove(hook.data!.id);
     for (const [ref, body] of checks) {
       expect(body, ref).toBeTruthy();
       expect(validate(ref, body), ref).toEqual([]);

@@ -5,6 +5,7 @@ import { sha256HexSync } from "../../lib/crypto.ts";
 import { ResendError, invalid, notFound, resendErrors } from "./errors.ts";
 import { cancelEmail, createEmail, emailJson, getRow, listEmails, rescheduleEmail, validateEmail } from "./domain.ts";
 import * as res from "./resources.ts";
+import * as ct from "./contacts.ts";
 import { resendTime } from "./format.ts";
 
 type C = Context<{ Bindings: VendorBindings }>;
@@ -105,6 +106,30 @@ export function emailRouter(k: Kernel): VendorHono {
   app.post("/api-keys", (c) => c.json(res.createApiKey(k, asObject(jsonBody(c)))));
   app.get("/api-keys", (c) => c.json(res.listApiKeys(k)));
   app.delete("/api-keys/:id", (c) => c.json(res.deleteApiKey(k, c.req.param("id"))));
+
+  // Contacts and segments; /audiences is the legacy name of the same segments.
+  const body = (c: C) => asObject(jsonBody(c));
+  app.post("/contacts", (c) => c.json(ct.createContact(k, body(c)), 201));
+  app.get("/contacts", (c) => c.json(ct.listContacts(k, c.req.query())));
+  app.get("/contacts/:id", (c) => (c.req.param("id") === "imports" ? resendErrors.notImplemented("GET", c.req.path) : c.json(ct.getContact(k, c.req.param("id")))));
+  app.patch("/contacts/:id", (c) => c.json(ct.updateContact(k, c.req.param("id"), body(c))));
+  app.delete("/contacts/:id", (c) => c.json(ct.deleteContact(k, c.req.param("id"))));
+  app.get("/contacts/:id/segments", (c) => c.json(ct.listContactSegments(k, c.req.param("id"), c.req.query())));
+  app.post("/contacts/:id/segments/:segment", (c) => c.json(ct.addToSegment(k, c.req.param("id"), c.req.param("segment"))));
+  app.delete("/contacts/:id/segments/:segment", (c) => c.json(ct.removeFromSegment(k, c.req.param("id"), c.req.param("segment"))));
+  for (const noun of ["segment", "audience"] as const) {
+    const root = `/${noun}s`;
+    app.post(root, (c) => c.json(ct.createSegment(k, body(c), noun), 201));
+    app.get(root, (c) => c.json(ct.listSegments(k, c.req.query(), noun)));
+    app.get(`${root}/:id`, (c) => c.json(ct.getSegment(k, c.req.param("id"), noun)));
+    app.delete(`${root}/:id`, (c) => c.json(ct.deleteSegment(k, c.req.param("id"), noun)));
+    app.get(`${root}/:id/contacts`, (c) => c.json(ct.listContacts(k, { ...c.req.query(), segment_id: c.req.param("id") }, noun)));
+  }
+  // What the SDK sends for a contact given an `audienceId`.
+  app.post("/audiences/:aid/contacts", (c) => c.json(ct.createContact(k, body(c), c.req.param("aid")), 201));
+  app.get("/audiences/:aid/contacts/:id", (c) => c.json(ct.getContact(k, c.req.param("id"), c.req.param("aid"))));
+  app.patch("/audiences/:aid/contacts/:id", (c) => c.json(ct.updateContact(k, c.req.param("id"), body(c), c.req.param("aid"))));
+  app.delete("/audiences/:aid/contacts/:id", (c) => c.json(ct.deleteContact(k, c.req.param("id"), c.req.param("aid"))));
 
   // Resend's webhook API and the admin API's email endpoints are one table.
   const hookJson = (e: NonNullable<ReturnType<typeof k.endpoints.get>>) => ({

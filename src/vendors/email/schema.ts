@@ -1,5 +1,5 @@
 // Tables of the email clone (Resend API), prefixed `email_`.
-import { sqliteTable, text, integer, index } from "drizzle-orm/sqlite-core";
+import { sqliteTable, text, integer, index, primaryKey } from "drizzle-orm/sqlite-core";
 
 export const emails = sqliteTable(
   "email_emails",
@@ -46,3 +46,40 @@ export const apiKeys = sqliteTable("email_api_keys", {
   createdAt: integer("created_at").notNull(),
   lastUsedAt: integer("last_used_at"),
 });
+
+// Contacts are global to the team (Resend's segments replaced per-audience contacts); an email
+// names at most one contact.
+export const contacts = sqliteTable(
+  "email_contacts",
+  {
+    id: text("id").primaryKey(),
+    seq: integer("seq").notNull(),
+    email: text("email").notNull().unique(),
+    firstName: text("first_name"),
+    lastName: text("last_name"),
+    unsubscribed: integer("unsubscribed", { mode: "boolean" }).notNull().default(false),
+    properties: text("properties").notNull().default("{}"),
+    createdAt: integer("created_at").notNull(),
+    updatedAt: integer("updated_at").notNull(),
+  },
+  (t) => [index("email_contacts_seq").on(t.seq)],
+);
+
+// Segments, and the legacy audiences the API still serves as the same rows.
+export const segments = sqliteTable("email_segments", {
+  id: text("id").primaryKey(),
+  seq: integer("seq").notNull(),
+  name: text("name").notNull(),
+  createdAt: integer("created_at").notNull(),
+});
+
+export const contactSegments = sqliteTable(
+  "email_contact_segments",
+  {
+    contactId: text("contact_id").notNull(),
+    segmentId: text("segment_id").notNull(),
+    seq: integer("seq").notNull(),
+    createdAt: integer("created_at").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.contactId, t.segmentId] }), index("email_contact_segments_segment").on(t.segmentId, t.seq)],
+);

@@ -6,6 +6,7 @@
 import autocannon from "autocannon";
 import { readConfig } from "../src/runner/config.ts";
 import { startServer } from "../src/runner/server.ts";
+import { buildWorker } from "../src/runner/build.ts";
 import { freePorts } from "./lib.ts";
 import { clientOf, getAll, presign, putStream } from "./s3.ts";
 
@@ -22,6 +23,8 @@ const cfg = readConfig(
   ["--in-memory"],
 );
 const s = await startServer(cfg);
+// The Worker's source as the runner built it: PROFILE_LINES prints its hottest lines.
+const code = process.env.PROFILE_LINES ? await buildWorker() : "";
 try {
   const run = (await (await fetch(`${s.urls.control}/v1/runs`, { method: "POST", headers: { authorization: `Bearer ${KEY}` }, body: JSON.stringify({ kinds: ["email", "stripe", "s3"] }) })).json()) as {
     clones: { email: { url: string; apiKey: string }; stripe: { url: string; secretKey: string }; s3: { url: string; region: string; accessKeyId: string; secretAccessKey: string } };
@@ -190,6 +193,20 @@ try {
     }
     console.log("-- inclusive");
     for (const [k, us] of [...incl.entries()].sort((a, b) => b[1] - a[1]).slice(0, Number(process.env.PROFILE_INCLUSIVE))) console.log(`${((us / total) * 100).toFixed(1).padStart(5)}%  ${k}`);
+  }
+  // Hottest source lines (V8's position ticks) of the Worker's own code: PROFILE_LINES=n.
+  if (process.env.PROFILE_LINES && title === target.title) {
+    const lines = new Map<string, number>();
+    for (const n of profile.nodes) {
+      const f = n.callFrame;
+      if (!/molar-worker/.test(f.url)) continue;
+      for (const t of n.positionTicks ?? []) lines.set(`${f.functionName || "(anonymous)"}:${t.line}`, (lines.get(`${f.functionName || "(anonymous)"}:${t.line}`) ?? 0) + t.ticks);
+    }
+    const src = code.split("\n");
+    console.log("-- lines");
+    for (const [k, ticks] of [...lines.entries()].sort((a, b) => b[1] - a[1]).slice(0, Number(process.env.PROFILE_LINES))) {
+      console.log(`${((ticks / samples.length) * 100).toFixed(2).padStart(5)}%  ${k}  ${src[Number(k.split(":").pop()) - 1]?.trim().slice(0, 100)}`);
+    }
   }
   };
   // PROFILE_OUT=file.cpuprofile keeps the Worker's profile (for DevTools, or inclusive times).

@@ -99,7 +99,7 @@ describe("email clone: contacts and segments through the resend SDK", () => {
 
   it("serves the legacy audiences and a contact given an audienceId", async () => {
     const headers = { authorization: `Bearer ${run.clones.email.apiKey}`, "content-type": "application/json" };
-    const aud = await (await fetch(`${run.clones.email.url}/audiences`, { method: "POST", headers, body: JSON.stringify({ name: "Newsletter" }) })).json();
+    const aud = (await (await fetch(`${run.clones.email.url}/audiences`, { method: "POST", headers, body: JSON.stringify({ name: "Newsletter" }) })).json()) as { object: string; id: string; name: string };
     expect(aud).toEqual({ object: "audience", id: expect.stringMatching(UUID), name: "Newsletter" });
     const made = await resend.contacts.create({ audienceId: aud.id, email: "old@acme.test", firstName: "Old" });
     expect(made.error).toBeNull();
@@ -108,8 +108,8 @@ describe("email clone: contacts and segments through the resend SDK", () => {
     // Not in that audience: not found there.
     const elsewhere = (await resend.contacts.create({ email: "new@acme.test" })).data!.id;
     expect((await resend.contacts.get({ audienceId: aud.id, id: elsewhere })).error).toMatchObject({ statusCode: 404 });
-    const listed = await (await fetch(`${run.clones.email.url}/audiences`, { headers })).json();
-    expect(listed.data.map((a: { id: string }) => a.id)).toContain(aud.id);
+    const listed = (await (await fetch(`${run.clones.email.url}/audiences`, { headers })).json()) as { data: { id: string }[] };
+    expect(listed.data.map((a) => a.id)).toContain(aud.id);
     expect(await (await fetch(`${run.clones.email.url}/audiences/${aud.id}`, { method: "DELETE", headers })).json()).toEqual({ object: "audience", id: aud.id, deleted: true });
   });
 

@@ -4,12 +4,13 @@
 import type { Kernel } from "../../kernel/types.ts";
 import { err, StripeError } from "./errors.ts";
 import { changed, emit } from "./events.ts";
-import { attemptPayment, finalizeInvoice, setNextAttempt } from "./invoices.ts";
+import { attemptPayment, finalizeInvoice, markUncollectible, setNextAttempt, voidInvoice } from "./invoices.ts";
 import { renewDue } from "./bulk-renewals.ts";
 import { unixNow, type Obj } from "./store.ts";
 import { ctxOf, type Ctx, type Params } from "./wire.ts";
 import {
-  DAY, EXPIRE, RENEW, RENEWALS, RETRY, TRIAL_WILL_END, TRIAL_WILL_END_DAYS, addInterval, endSubscription, invoiceFor, items, paymentMethodFor, period, scheduleRenewal, withPeriod,
+  CANCEL_AT, DAY, EXPIRE, RENEW, RENEWALS, RESUME_COLLECTION, RETRY, TRIAL_WILL_END, TRIAL_WILL_END_DAYS, addInterval, draftFor, endSubscription, invoiceFor, items, paymentMethodFor, period,
+  scheduleRenewal, withPeriod,
 } from "./subscriptions.ts";
 
 /**
@@ -70,25 +71,52 @@ function afterAttempt(s: Ctx, sub: Obj, inv: Obj, paid: boolean, attempt: number
   return `subscription ${sub.id} past_due, invoice ${inv.id} retried in ${days} days`;
 }
 
-/** One subscription's renewal: period moved, invoice drafted, finalized and charged (or not). */
-function renewOne(s: Ctx, id: string): string | undefined {
+/**
+ * One subscription's renewal: period moved, invoice drafted, finalized and charged (or not). With
+ * collection paused the invoice is kept as a draft, marked uncollectible or voided instead.
+ */
+function renewOne(s: Ctx, id: string, reason = "subscription_cycle"): string | undefined {
   const sub = s.store.find("subscription", id);
   if (!sub || sub.status === "canceled" || sub.status === "incomplete_expired") return;
-  if (sub.cancel_at_period_end) {
+  const old = period(sub);
+  if (sub.cancel_at_period_end || (sub.cancel_at !== null && Number(sub.cancel_at) <= old.end)) {
     endSubscription(s, sub, "cancellation_requested");
     return `subscription ${sub.id} canceled at period end`;
   }
-  const old = period(sub);
   const price = items(sub)[0].price as Obj;
   const rec = price.recurring as Obj;
   const end = addInterval(old.end, String(rec.interval), Number(rec.interval_count));
   const moved = withPeriod(sub, old.end, end);
   s.store.save("subscription", moved);
   scheduleRenewal(s, sub.id, end);
-  const inv = invoiceFor(s, moved, "subscription_cycle", old.end, end, false);
+  const paused = sub.pause_collection as { behavior: string } | null;
+  if (paused) return renewPaused(s, moved, paused.behavior, reason, old.end, end);
+  const inv = invoiceFor(s, moved, reason, old.end, end, false);
   if (sub.collection_method === "send_invoice") return `subscription ${sub.id} invoiced (${inv.id})`;
   const r = attemptPayment(s, inv, paymentMethodFor(s, moved));
   return afterAttempt(s, { ...moved, status: sub.status }, r.invoice, r.paid, 1);
+}
+
+function renewPaused(s: Ctx, sub: Obj, behavior: string, reason: string, start: number, end: number): string {
+  let inv = draftFor(s, sub, reason, start, end, false);
+  if (behavior === "keep_as_draft") {
+    inv = { ...inv, auto_advance: false, automatically_finalizes_at: null };
+    s.store.save("invoice", inv);
+  } else {
+    inv = finalizeInvoice(s, inv);
+    if (inv.status === "open") inv = behavior === "void" ? voidInvoice(s, inv.id) : markUncollectible(s, inv.id);
+  }
+  // Paused collection leaves the subscription as it was, but a trial that ran out is over.
+  const before = s.store.get("subscription", sub.id);
+  const next = { ...before, status: before.status === "trialing" ? "active" : before.status, latest_invoice: inv.id };
+  s.store.save("subscription", next);
+  emit(s, "customer.subscription.updated", next, changed(before, next));
+  return `subscription ${sub.id} renewed with collection paused, invoice ${inv.id} ${inv.status}`;
+}
+
+/** Renews a subscription at once (its trial ended now): the new period starts now. */
+export function renewNow(s: Ctx, id: string, reason: string): string | undefined {
+  return renewOne(s, id, reason);
 }
 
 export function subscriptionJobs(k: Kernel) {
@@ -104,6 +132,23 @@ export function subscriptionJobs(k: Kernel) {
     [RENEWALS]: (_p: Record<string, unknown>, job: { ref: string | null }) => {
       const done = renewDue(ctxOf(k), Number(job.ref), renewOne);
       return done.length <= 10 ? done.join("; ") : `${done.length} subscriptions renewed or ended`;
+    },
+    [CANCEL_AT]: (_p: Record<string, unknown>, job: { ref: string | null }) => {
+      const s = ctxOf(k);
+      const sub = s.store.find("subscription", job.ref!);
+      if (!sub || sub.status === "canceled" || sub.cancel_at === null || Number(sub.cancel_at) > unixNow(s.k)) return;
+      endSubscription(s, sub, "cancellation_requested");
+      return `subscription ${sub.id} canceled at its cancel_at`;
+    },
+    [RESUME_COLLECTION]: (_p: Record<string, unknown>, job: { ref: string | null }) => {
+      const s = ctxOf(k);
+      const sub = s.store.find("subscription", job.ref!);
+      const resumes = (sub?.pause_collection as { resumes_at: number | null } | null | undefined)?.resumes_at;
+      if (!sub || sub.status === "canceled" || !resumes || resumes > unixNow(s.k)) return;
+      const next = { ...sub, pause_collection: null };
+      s.store.save("subscription", next);
+      emit(s, "customer.subscription.updated", next, changed(sub, next));
+      return `subscription ${sub.id} collection resumed`;
     },
     [EXPIRE]: (_p: Record<string, unknown>, job: { ref: string | null }) => {
       const s = ctxOf(k);

@@ -1,5 +1,6 @@
-// Subscriptions: create (trials, first invoice, payment behaviours), update (cancel at period end,
-// default payment method, item changes with proration), cancel, list, search, their items.
+// Subscriptions: create (trials, first invoice, payment behaviours), update (cancel at period end
+// or at a time, trial end moved or ended now, collection paused, default payment method, item
+// changes with proration), cancel, list, search, their items.
 // What the run clock does to them (renewals, dunning, trial ends) is in renewals.ts.
 import { err, StripeError } from "./errors.ts";
 import { changed, emit } from "./events.ts";
@@ -8,6 +9,7 @@ import { attemptPayment, draftInvoice, finalizeInvoice, lineAmount, type Line } 
 import { newId, unixNow, type Obj } from "./store.ts";
 import { LIST_PARAMS, Params, listJson, listQuery, metadata, pageOf, search, type Ctx } from "./wire.ts";
 import { rateIds, taxRatesParam } from "./taxes.ts";
+import { renewNow } from "./renewals.ts";
 
 export const DAY = 86_400;
 export const TRIAL_WILL_END_DAYS = 3;
@@ -18,6 +20,10 @@ export const RENEWALS = "stripe.subscription_renewals";
 export const TRIAL_WILL_END = "stripe.subscription_trial_will_end";
 export const RETRY = "stripe.invoice_retry";
 export const EXPIRE = "stripe.subscription_incomplete_expire";
+/** A subscription's `cancel_at` (ref: its id). */
+export const CANCEL_AT = "stripe.subscription_cancel_at";
+/** `pause_collection.resumes_at` (ref: the subscription's id). */
+export const RESUME_COLLECTION = "stripe.subscription_resume_collection";
 /** An incomplete subscription whose first invoice stays unpaid this long expires, as at Stripe. */
 const INCOMPLETE_HOURS = 23;
 
@@ -201,6 +207,8 @@ export function createSubscription(s: Ctx, p: Params): Obj {
     trial_start: trialEnd ? now : null,
   };
   sub = withPeriod(sub, now, end);
+  const cancelAt = cancelAtParam(p, now, end);
+  if (cancelAt) Object.assign(sub, { cancel_at: cancelAt, canceled_at: now, cancel_at_period_end: false });
   sub.discounts = redeem(s, p.raw.discounts, customer.id, id).map((d) => d.id);
   s.store.insert("subscription", sub);
   emit(s, "customer.subscription.created", sub);
@@ -220,24 +228,85 @@ export function createSubscription(s: Ctx, p: Params): Obj {
   s.store.save("subscription", sub);
   if (status !== before.status) emit(s, "customer.subscription.updated", sub, changed(before, sub));
   if (trialEnd && trialEnd - TRIAL_WILL_END_DAYS * DAY > now) s.k.jobs.schedule("stripe", TRIAL_WILL_END, (trialEnd - TRIAL_WILL_END_DAYS * DAY) * 1000, {}, id);
+  if (cancelAt) s.k.jobs.schedule("stripe", CANCEL_AT, cancelAt * 1000, {}, id);
   if (status !== "incomplete") scheduleRenewal(s, id, end);
   else s.k.jobs.schedule("stripe", EXPIRE, (now + INCOMPLETE_HOURS * 3600) * 1000, {}, id);
   return sub;
 }
 
+/**
+ * `cancel_at`: a future time within the current period ("" unsets it). Stripe also takes a time in
+ * a later period and bills the last one prorated; the clone answers that with a 501.
+ */
+function cancelAtParam(p: Params, now: number, periodEnd: number): number | null | undefined {
+  if (!p.has("cancel_at")) return undefined;
+  if (p.has("cancel_at_period_end")) throw err.invalid("You may only specify one of these parameters: cancel_at, cancel_at_period_end.", { param: "cancel_at" });
+  const at = p.int("cancel_at");
+  if (at === undefined) return null;
+  if (at <= now) throw err.invalid("Invalid timestamp: must be an integer Unix timestamp in the future.", { param: "cancel_at" });
+  if (at > periodEnd) {
+    throw new StripeError(501, { type: "api_error", code: "not_implemented", message: "cancel_at after the end of the current period (a prorated last period) is not implemented by the Stripe clone yet." });
+  }
+  return at;
+}
+
+/** `pause_collection`: how renewal invoices are handled while paused, until `resumes_at`. */
+function pauseParam(s: Ctx, p: Params): Obj | null | undefined {
+  const pc = p.obj("pause_collection");
+  if (pc === undefined || pc === null) return pc;
+  pc.allow("behavior", "resumes_at");
+  const behavior = pc.oneOf("behavior", ["keep_as_draft", "mark_uncollectible", "void"], { required: true });
+  const resumes = pc.int("resumes_at") ?? null;
+  if (resumes !== null && resumes <= unixNow(s.k)) throw err.invalid("Invalid timestamp: must be an integer Unix timestamp in the future.", { param: "pause_collection[resumes_at]" });
+  return { behavior, resumes_at: resumes } as unknown as Obj;
+}
+
 export function updateSubscription(s: Ctx, id: string, p: Params): Obj {
-  p.allow("metadata", "cancel_at_period_end", "default_payment_method", "description", "items", "proration_behavior", "proration_date", "payment_behavior", "off_session", "cancellation_details", "default_tax_rates");
+  p.allow("metadata", "cancel_at_period_end", "default_payment_method", "description", "items", "proration_behavior", "proration_date", "payment_behavior", "off_session", "cancellation_details", "default_tax_rates",
+    "trial_end", "pause_collection", "cancel_at");
   const before = s.store.get("subscription", id);
   if (before.status === "canceled") throw err.invalid("A canceled subscription can only update its cancellation_details and metadata.", { param: "cancel_at_period_end" });
+  const now = unixNow(s.k);
   const next: Obj = { ...before, metadata: metadata(p, before.metadata as Record<string, string>) };
+  let endTrialNow = false;
+  if (p.has("trial_end")) {
+    if (before.status !== "trialing") {
+      throw new StripeError(501, { type: "api_error", code: "not_implemented", message: "Adding a trial to a subscription that is not trialing is not implemented by the Stripe clone yet." });
+    }
+    const te = p.str("trial_end");
+    const at = te === "now" ? now : p.int("trial_end", { required: true })!;
+    if (te !== "now" && at <= now) throw err.invalid("Invalid timestamp: must be an integer Unix timestamp in the future.", { param: "trial_end" });
+    // The trial's period ends then, and the next one (paid) starts: the billing cycle is anchored there.
+    Object.assign(next, withPeriod(next, period(before).start, at), { trial_end: at, billing_cycle_anchor: at });
+    s.k.jobs.cancel(TRIAL_WILL_END, id);
+    if (te === "now") endTrialNow = true;
+    else {
+      if (at - TRIAL_WILL_END_DAYS * DAY > now) s.k.jobs.schedule("stripe", TRIAL_WILL_END, (at - TRIAL_WILL_END_DAYS * DAY) * 1000, {}, id);
+      scheduleRenewal(s, id, at);
+    }
+  }
   if (p.has("items")) changeItems(s, next, p);
   if (p.has("description")) next.description = p.str("description") ?? null;
   // New rates tax the next invoice; the current period's lines are not re-rated, as at Stripe.
   if (p.has("default_tax_rates")) next.default_tax_rates = taxRatesParam(s, p, "default_tax_rates") ?? [];
   if (p.has("cancel_at_period_end")) {
     next.cancel_at_period_end = p.bool("cancel_at_period_end") ?? false;
-    next.cancel_at = next.cancel_at_period_end ? period(before).end : null;
-    next.canceled_at = next.cancel_at_period_end ? unixNow(s.k) : null;
+    next.cancel_at = next.cancel_at_period_end ? period(next).end : null;
+    next.canceled_at = next.cancel_at_period_end ? now : null;
+    s.k.jobs.cancel(CANCEL_AT, id);
+  }
+  const cancelAt = cancelAtParam(p, now, period(next).end);
+  if (cancelAt !== undefined) {
+    Object.assign(next, { cancel_at: cancelAt, cancel_at_period_end: false, canceled_at: cancelAt ? now : null });
+    s.k.jobs.cancel(CANCEL_AT, id);
+    if (cancelAt) s.k.jobs.schedule("stripe", CANCEL_AT, cancelAt * 1000, {}, id);
+  }
+  const pause = pauseParam(s, p);
+  if (pause !== undefined) {
+    next.pause_collection = pause;
+    s.k.jobs.cancel(RESUME_COLLECTION, id);
+    const resumes = (pause as { resumes_at: number | null } | null)?.resumes_at;
+    if (resumes) s.k.jobs.schedule("stripe", RESUME_COLLECTION, resumes * 1000, {}, id);
   }
   if (p.has("default_payment_method")) {
     const pm = p.str("default_payment_method") ?? null;
@@ -250,6 +319,11 @@ export function updateSubscription(s: Ctx, id: string, p: Params): Obj {
   if (Object.keys(prev).length === 0) return before;
   s.store.save("subscription", next);
   emit(s, "customer.subscription.updated", next, prev);
+  // Ending the trial now bills the first paid period at once, as a renewal would.
+  if (endTrialNow) {
+    renewNow(s, id, "subscription_update");
+    return s.store.get("subscription", id);
+  }
   return next;
 }
 

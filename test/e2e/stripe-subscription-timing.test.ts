@@ -1,5 +1,6 @@
 // Subscription timing through the official `stripe` SDK: a trial ended now or moved, cancellation
-// at a set time, and paused collection (kept as draft, voided, resumed on the run clock).
+// at a set time, paused collection (kept as draft, voided, resumed on the run clock), and the
+// first invoice paid by its customer confirming its PaymentIntent (`default_incomplete`).
 import { describe, expect, it } from "vitest";
 import Stripe from "stripe";
 import { admin, advance, caught, endingRuns, stripeOf } from "./helpers.ts";
@@ -118,5 +119,41 @@ describe("stripe clone: subscription timing", () => {
     const bad = await caught(stripe.subscriptions.update(voided.id, { pause_collection: { behavior: "nap" as "void" } }));
     expect(bad).toMatchObject({ statusCode: 400, param: "pause_collection[behavior]" });
     expect(await caught(stripe.subscriptions.update(voided.id, { pause_collection: { behavior: "void", resumes_at: t } }))).toMatchObject({ statusCode: 400, param: "pause_collection[resumes_at]" });
+  });
+
+  it("default_incomplete: the customer confirms the first invoice's PaymentIntent, whose card the subscription keeps", async () => {
+    const { run, stripe, price } = await world();
+    const cus = await stripe.customers.create({ email: "elements@acme.test" });
+    const sub = await stripe.subscriptions.create({
+      customer: cus.id, items: [{ price: price.id }], payment_behavior: "default_incomplete",
+      payment_settings: { save_default_payment_method: "on_subscription" }, expand: ["latest_invoice.confirmation_secret"],
+    });
+    expect(sub).toMatchObject({ status: "incomplete", default_payment_method: null, payment_settings: { save_default_payment_method: "on_subscription" } });
+    const inv = sub.latest_invoice as Stripe.Invoice;
+    expect(inv).toMatchObject({ status: "open", amount_due: 1500, confirmation_secret: { type: "payment_intent", client_secret: expect.stringMatching(/^pi_[A-Za-z0-9]+_secret_[A-Za-z0-9]+$/) } });
+    const piId = inv.confirmation_secret!.client_secret.split("_secret_")[0];
+    expect(await stripe.paymentIntents.retrieve(piId)).toMatchObject({ amount: 1500, currency: "usd", customer: cus.id, status: "requires_payment_method", setup_future_usage: "off_session" });
+
+    // A declined card leaves everything waiting; a good one pays the invoice.
+    const declined = await caught(stripe.paymentIntents.confirm(piId, { payment_method: "pm_card_chargeDeclined" }));
+    expect(declined).toMatchObject({ statusCode: 402, type: "StripeCardError", code: "card_declined" });
+    expect((await stripe.subscriptions.retrieve(sub.id)).status).toBe("incomplete");
+    const pi = await stripe.paymentIntents.confirm(piId, { payment_method: "pm_card_visa" });
+    expect(pi.status).toBe("succeeded");
+    const active = await stripe.subscriptions.retrieve(sub.id, { expand: ["latest_invoice"] });
+    expect(active).toMatchObject({ status: "active", default_payment_method: pi.payment_method, latest_invoice: { id: inv.id, status: "paid", amount_paid: 1500, amount_remaining: 0 } });
+    expect((await stripe.paymentMethods.retrieve(pi.payment_method as string)).customer).toBe(cus.id);
+    const types = (await stripe.events.list({ limit: 30 })).data.map((e) => e.type).reverse();
+    expect(types.slice(types.indexOf("payment_intent.succeeded"))).toEqual(["payment_intent.succeeded", "payment_method.attached", "invoice.paid", "invoice.payment_succeeded", "customer.subscription.updated"]);
+
+    // The saved card pays the renewal, and the 23-hour expiry of an incomplete subscription is off.
+    await advance(run, "32d");
+    const renewed = await stripe.subscriptions.retrieve(sub.id, { expand: ["latest_invoice"] });
+    expect(renewed).toMatchObject({ status: "active", latest_invoice: { status: "paid", amount_paid: 1500, billing_reason: "subscription_cycle" } });
+
+    // Left unconfirmed, such a subscription expires and its invoice is voided.
+    const left = await stripe.subscriptions.create({ customer: cus.id, items: [{ price: price.id }], payment_behavior: "default_incomplete" });
+    await advance(run, "1d");
+    expect(await stripe.subscriptions.retrieve(left.id, { expand: ["latest_invoice"] })).toMatchObject({ status: "incomplete_expired", latest_invoice: { status: "void" } });
   });
 });

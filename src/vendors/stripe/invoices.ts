@@ -246,13 +246,18 @@ export function attemptPayment(s: Ctx, inv: Obj, pmId: string | null): { paid: b
       }
     }
   }
-  const now = unixNow(s.k);
   if (error) {
     const failed: Obj = { ...before, attempted: true, attempt_count: Number(before.attempt_count) + 1 };
     s.store.save("invoice", failed);
     emit(s, "invoice.payment_failed", failed);
     return { paid: false, invoice: failed, error };
   }
+  return { paid: true, invoice: markPaid(s, before, paidBy), error: null };
+}
+
+/** An open invoice paid in full (by `paidBy`, or by nothing when it was due nothing). */
+export function markPaid(s: Ctx, before: Obj, paidBy: Obj | null): Obj {
+  const amount = Number(before.amount_remaining);
   const paid: Obj = {
     ...before,
     status: "paid",
@@ -261,14 +266,32 @@ export function attemptPayment(s: Ctx, inv: Obj, pmId: string | null): { paid: b
     amount_paid: amount,
     amount_remaining: 0,
     next_payment_attempt: null,
-    status_transitions: { ...(before.status_transitions as Obj), paid_at: now },
+    status_transitions: { ...(before.status_transitions as Obj), paid_at: unixNow(s.k) },
   };
   s.store.save("invoice", paid);
   // The payment a credit note refunds (the API shows it only through invoice payments).
   if (paidBy) s.store.setInternal("invoice", paid.id, { ...s.store.internal<object>("invoice", paid.id), paymentIntent: paidBy.id });
   emit(s, "invoice.paid", paid, changed(before, paid));
   emit(s, "invoice.payment_succeeded", paid);
-  return { paid: true, invoice: paid, error: null };
+  return paid;
+}
+
+/**
+ * The PaymentIntent of an open invoice that waits for its customer (a subscription created with
+ * `default_incomplete`): its client secret is the invoice's `confirmation_secret`, and confirming it
+ * pays the invoice (renewals.ts, intentPaid).
+ */
+export function invoiceIntent(s: Ctx, inv: Obj, setupFutureUsage: boolean): Obj {
+  const pi = createIntent(s, new Params({
+    amount: String(inv.amount_remaining), currency: String(inv.currency), customer: String(inv.customer), payment_method_types: ["card"],
+    description: inv.billing_reason === "subscription_create" ? "Subscription creation" : "Subscription update",
+    ...(setupFutureUsage ? { setup_future_usage: "off_session" } : {}),
+  }));
+  s.store.setInternal("payment_intent", pi.id, { ...s.store.internal<object>("payment_intent", pi.id), invoice: inv.id });
+  s.store.setInternal("invoice", inv.id, { ...s.store.internal<object>("invoice", inv.id), paymentIntent: pi.id });
+  const next = { ...s.store.get("invoice", inv.id), confirmation_secret: { client_secret: pi.client_secret, type: "payment_intent" } };
+  s.store.save("invoice", next);
+  return next;
 }
 
 export function setNextAttempt(s: Ctx, inv: Obj, at: number | null): Obj {

@@ -6,12 +6,15 @@ import { createCharge, captureCharge, releaseCharge } from "./charges.ts";
 import type { Decline } from "./cards.ts";
 import { attachPaymentMethod, isUsed, markUsed, paymentMethodFromData, resolvePaymentMethod, testCardOf, usedMessage } from "./payment-methods.ts";
 import { newId, unixNow, type Obj } from "./store.ts";
+import { intentPaid } from "./renewals.ts";
 import { LIST_PARAMS, listJson, listQuery, metadata, search, type Ctx, type Params } from "./wire.ts";
 
 interface PiInternal {
   /** 3-D Secure was completed for the current payment method. */
   authenticated?: boolean;
   offSession?: boolean;
+  /** The open invoice this intent pays (a subscription's first invoice, confirmed by its customer). */
+  invoice?: string;
 }
 
 const MUTABLE = ["requires_payment_method", "requires_confirmation", "requires_action"];
@@ -227,6 +230,8 @@ function authorize(s: Ctx, pi: Obj): Obj {
   emit(s, manual ? "payment_intent.amount_capturable_updated" : "payment_intent.succeeded", pi);
   if (pi.customer && pi.setup_future_usage && !pm.customer) attachPaymentMethod(s, pm.id, String(pi.customer));
   else if (!pm.customer) markUsed(s, pm.id);
+  const invoice = s.store.internal<PiInternal>("payment_intent", pi.id).invoice;
+  if (invoice && !manual) intentPaid(s, invoice, pi);
   return pi;
 }
 

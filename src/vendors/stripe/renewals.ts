@@ -4,7 +4,7 @@
 import type { Kernel } from "../../kernel/types.ts";
 import { err, StripeError } from "./errors.ts";
 import { changed, emit } from "./events.ts";
-import { attemptPayment, finalizeInvoice, markUncollectible, setNextAttempt, voidInvoice } from "./invoices.ts";
+import { attemptPayment, finalizeInvoice, markPaid, markUncollectible, setNextAttempt, voidInvoice } from "./invoices.ts";
 import { renewDue } from "./bulk-renewals.ts";
 import { unixNow, type Obj } from "./store.ts";
 import { ctxOf, type Ctx, type Params } from "./wire.ts";
@@ -177,6 +177,35 @@ export function subscriptionJobs(k: Kernel) {
   };
 }
 
+/** A paid invoice revives its subscription: active again, and renewing if it never did. */
+function activate(s: Ctx, sub: Obj, invoiceId: string, defaultPaymentMethod?: string): void {
+  const next: Obj = { ...sub, latest_invoice: invoiceId, ...(defaultPaymentMethod ? { default_payment_method: defaultPaymentMethod } : {}) };
+  if (sub.status !== "canceled") next.status = "active";
+  const prev = changed(sub, next);
+  if (!Object.keys(prev).length) return;
+  s.store.save("subscription", next);
+  emit(s, "customer.subscription.updated", next, prev);
+  if (sub.status === "incomplete") {
+    s.k.jobs.cancel(EXPIRE, sub.id);
+    scheduleRenewal(s, sub.id, period(sub).end);
+  }
+}
+
+/**
+ * An invoice's own PaymentIntent succeeded (its customer confirmed it): the invoice is paid, and
+ * its subscription active, with the card as its default when its settings save it.
+ */
+export function intentPaid(s: Ctx, invoiceId: string, pi: Obj): void {
+  const inv = s.store.find("invoice", invoiceId);
+  if (!inv || inv.status !== "open") return;
+  markPaid(s, inv, pi);
+  s.k.jobs.cancel(RETRY, invoiceId);
+  const sub = inv.subscription ? s.store.find("subscription", String(inv.subscription)) : null;
+  if (!sub || sub.status === "canceled") return;
+  const save = (sub.payment_settings as { save_default_payment_method?: string } | null)?.save_default_payment_method === "on_subscription";
+  activate(s, sub, invoiceId, save ? String(pi.payment_method) : undefined);
+}
+
 /**
  * Pays an invoice now (a customer fixed their card): a draft is finalized first, an uncollectible
  * one may still be paid; a past_due subscription becomes active. The payment method is the one
@@ -212,15 +241,7 @@ export function payInvoice(s: Ctx, id: string, p: Params): Obj {
   }
   if (paid) {
     s.k.jobs.cancel(RETRY, id);
-    if (sub && sub.status !== "active" && sub.status !== "canceled") {
-      const next = { ...sub, status: "active", latest_invoice: id };
-      s.store.save("subscription", next);
-      emit(s, "customer.subscription.updated", next, changed(sub, next));
-      if (sub.status === "incomplete") {
-        s.k.jobs.cancel(EXPIRE, sub.id);
-        scheduleRenewal(s, sub.id, period(sub).end);
-      }
-    }
+    if (sub && sub.status !== "active" && sub.status !== "canceled") activate(s, sub, id);
     return s.store.get("invoice", id);
   }
   if (error?.type === "card_error") throw err.card(error);

@@ -5,7 +5,7 @@
 import { err, StripeError } from "./errors.ts";
 import { changed, emit } from "./events.ts";
 import { discountAmounts, redeem } from "./coupons.ts";
-import { attemptPayment, draftInvoice, finalizeInvoice, lineAmount, type Line } from "./invoices.ts";
+import { attemptPayment, draftInvoice, finalizeInvoice, invoiceIntent, lineAmount, markPaid, type Line } from "./invoices.ts";
 import { newId, unixNow, type Obj } from "./store.ts";
 import { LIST_PARAMS, Params, listJson, listQuery, metadata, pageOf, search, type Ctx } from "./wire.ts";
 import { rateIds, taxRatesParam } from "./taxes.ts";
@@ -193,7 +193,7 @@ export function createSubscription(s: Ctx, p: Params): Obj {
     next_pending_invoice_item_invoice: null,
     on_behalf_of: null,
     pause_collection: null,
-    payment_settings: { payment_method_options: null, payment_method_types: null, save_default_payment_method: "off" },
+    payment_settings: paymentSettings(p),
     pending_invoice_item_interval: null,
     pending_setup_intent: null,
     pending_update: null,
@@ -222,6 +222,12 @@ export function createSubscription(s: Ctx, p: Params): Obj {
     const r = attemptPayment(s, inv, paymentMethodFor(s, sub));
     if (!r.paid && behavior === "error_if_incomplete") throw new StripeError(402, { ...r.error });
     status = r.paid ? "active" : "incomplete";
+  } else if (Number(inv.amount_remaining) > 0) {
+    // The customer confirms the invoice's PaymentIntent (its confirmation_secret) in the browser.
+    invoiceIntent(s, inv, true);
+  } else {
+    markPaid(s, inv, null);
+    status = "active";
   }
   const before = s.store.get("subscription", id);
   sub = { ...before, status, latest_invoice: inv.id };
@@ -248,6 +254,22 @@ function cancelAtParam(p: Params, now: number, periodEnd: number): number | null
     throw new StripeError(501, { type: "api_error", code: "not_implemented", message: "cancel_at after the end of the current period (a prorated last period) is not implemented by the Stripe clone yet." });
   }
   return at;
+}
+
+/** `payment_settings`: whether the card that pays the first invoice becomes the subscription's default. */
+function paymentSettings(p: Params): Obj {
+  const ps = p.obj("payment_settings");
+  ps?.allow("save_default_payment_method", "payment_method_types", "payment_method_options");
+  const types = ps?.strings("payment_method_types") ?? null;
+  for (const [i, t] of (types ?? []).entries()) if (t !== "card") throw err.invalid(`The payment method type provided: ${t} is invalid. The Stripe clone supports card.`, { param: `payment_settings[payment_method_types][${i}]` });
+  if (ps?.has("payment_method_options")) {
+    throw new StripeError(501, { type: "api_error", code: "not_implemented", message: "payment_settings[payment_method_options] is not implemented by the Stripe clone yet." });
+  }
+  return {
+    payment_method_options: null,
+    payment_method_types: types,
+    save_default_payment_method: ps?.oneOf("save_default_payment_method", ["off", "on_subscription"]) ?? "off",
+  } as unknown as Obj;
 }
 
 /** `pause_collection`: how renewal invoices are handled while paused, until `resumes_at`. */

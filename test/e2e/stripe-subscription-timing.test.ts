@@ -156,4 +156,53 @@ describe("stripe clone: subscription timing", () => {
     await advance(run, "1d");
     expect(await stripe.subscriptions.retrieve(left.id, { expand: ["latest_invoice"] })).toMatchObject({ status: "incomplete_expired", latest_invoice: { status: "void" } });
   });
+
+  it("anchors the billing cycle: a prorated (or free) first period, then full ones from the anchor", async () => {
+    const { run, stripe, cus, price, now } = await world();
+    const t = await now();
+    const anchor = t + 10 * DAY;
+    const sub = await stripe.subscriptions.create({ customer: cus.id, items: [{ price: price.id }], billing_cycle_anchor: anchor, expand: ["latest_invoice"] });
+    const periodStart = (() => { const d = new Date(anchor * 1000); d.setUTCMonth(d.getUTCMonth() - 1); return d.getTime() / 1000; })();
+    const expected = Math.round(1500 * (anchor - t) / (anchor - periodStart));
+    expect(sub).toMatchObject({ status: "active", billing_cycle_anchor: anchor, items: { data: [{ current_period_start: t, current_period_end: anchor }] } });
+    const inv = sub.latest_invoice as Stripe.Invoice;
+    expect(inv).toMatchObject({ status: "paid", amount_paid: expected, billing_reason: "subscription_create" });
+    expect(inv.lines.data[0]).toMatchObject({ amount: expected, period: { start: t, end: anchor } });
+    const free = await stripe.subscriptions.create({ customer: cus.id, items: [{ price: price.id }], billing_cycle_anchor: anchor, proration_behavior: "none", expand: ["latest_invoice"] });
+    expect(free.latest_invoice).toMatchObject({ amount_due: 0, status: "paid" });
+
+    await advance(run, "11d");
+    const renewed = await stripe.subscriptions.retrieve(sub.id, { expand: ["latest_invoice"] });
+    expect(renewed.latest_invoice).toMatchObject({ status: "paid", amount_paid: 1500, billing_reason: "subscription_cycle", period_start: anchor, period_end: monthAfter(anchor) });
+    expect((await stripe.subscriptions.retrieve(free.id, { expand: ["latest_invoice"] })).latest_invoice).toMatchObject({ amount_paid: 1500, period_start: anchor });
+
+    expect(await caught(stripe.subscriptions.create({ customer: cus.id, items: [{ price: price.id }], billing_cycle_anchor: t - 1 }))).toMatchObject({ statusCode: 400, param: "billing_cycle_anchor" });
+    expect(await caught(stripe.subscriptions.create({ customer: cus.id, items: [{ price: price.id }], billing_cycle_anchor: t + 90 * DAY }))).toMatchObject({ statusCode: 501 });
+  });
+
+  it("takes items' price_data and cancellation details, and answers 501 for what it does not build", async () => {
+    const { stripe, cus, price } = await world();
+    const product = await stripe.products.create({ name: "Seats" });
+    const sub = await stripe.subscriptions.create({ customer: cus.id, items: [{ price_data: { currency: "usd", product: product.id, unit_amount: 700, recurring: { interval: "month" } }, quantity: 2 }], expand: ["latest_invoice"] });
+    expect(sub.items.data[0].price).toMatchObject({ object: "price", unit_amount: 700, product: product.id, recurring: { interval: "month" } });
+    expect(sub.latest_invoice).toMatchObject({ amount_paid: 1400 });
+    const missing = await caught(stripe.subscriptions.create({ customer: cus.id, items: [{ price_data: { currency: "usd", product: product.id, unit_amount: 700 } as Stripe.SubscriptionCreateParams.Item.PriceData }] }));
+    expect(missing).toMatchObject({ statusCode: 400, code: "parameter_missing", param: "items[0][price_data][recurring]" });
+
+    const updated = await stripe.subscriptions.update(sub.id, { cancellation_details: { comment: "Too pricey", feedback: "too_expensive" } });
+    expect(updated.cancellation_details).toEqual({ comment: "Too pricey", feedback: "too_expensive", reason: null });
+    const gone = await stripe.subscriptions.cancel(sub.id, { cancellation_details: { comment: "Bye" } });
+    expect(gone).toMatchObject({ status: "canceled", cancellation_details: { comment: "Bye", feedback: "too_expensive", reason: "cancellation_requested" } });
+
+    const other = await stripe.subscriptions.create({ customer: cus.id, items: [{ price: price.id }] });
+    for (const call of [
+      () => stripe.subscriptions.create({ customer: cus.id, items: [{ price: price.id }], add_invoice_items: [{ price: price.id }] }),
+      () => stripe.subscriptions.create({ customer: cus.id, items: [{ price: price.id }], backdate_start_date: 1 }),
+      () => stripe.subscriptions.create({ customer: cus.id, items: [{ price: price.id }], automatic_tax: { enabled: true } }),
+      () => stripe.subscriptions.cancel(other.id, { prorate: true }),
+    ]) {
+      expect(await caught(call())).toMatchObject({ statusCode: 501, type: "StripeAPIError", code: "not_implemented" });
+    }
+    expect((await stripe.subscriptions.retrieve(other.id)).status).toBe("active");
+  });
 });

@@ -10,6 +10,7 @@ import { newId, unixNow, type Obj } from "./store.ts";
 import { LIST_PARAMS, Params, listJson, listQuery, metadata, pageOf, search, type Ctx } from "./wire.ts";
 import { rateIds, taxRatesParam } from "./taxes.ts";
 import { renewNow } from "./renewals.ts";
+import { insertPrice } from "./catalog.ts";
 
 export const DAY = 86_400;
 export const TRIAL_WILL_END_DAYS = 3;
@@ -117,6 +118,12 @@ export function createSubscription(s: Ctx, p: Params): Obj {
     "collection_method", "days_until_due", "description", "currency", "off_session", "payment_settings", "proration_behavior", "billing_cycle_anchor",
     "automatic_tax", "default_tax_rates", "discounts", "expand", "trial_settings", "backdate_start_date", "cancel_at", "add_invoice_items", "application_fee_percent",
     "billing_thresholds", "default_source", "on_behalf_of", "pending_invoice_item_interval", "transfer_data", "invoice_settings");
+  refuseUnbuilt(p, ["backdate_start_date", "add_invoice_items", "pending_invoice_item_interval", "application_fee_percent", "on_behalf_of", "transfer_data", "default_source", "billing_thresholds"]);
+  if (p.obj("automatic_tax")?.bool("enabled")) throw unbuilt("Automatic tax");
+  const ts = p.obj("trial_settings");
+  if (ts && ts.obj("end_behavior")?.str("missing_payment_method") !== "create_invoice") throw unbuilt("`trial_settings[end_behavior][missing_payment_method]` other than create_invoice");
+  const is = p.obj("invoice_settings");
+  if (is && (is.has("account_tax_ids") || (is.obj("issuer") && is.obj("issuer")!.str("type") !== "self"))) throw unbuilt("`invoice_settings` other than the default issuer");
   const customer = s.store.get("customer", p.reqStr("customer"), "customer");
   const rawItems = p.raw.items;
   const list = Array.isArray(rawItems) ? rawItems : rawItems && typeof rawItems === "object" ? Object.values(rawItems) : null;
@@ -127,11 +134,9 @@ export function createSubscription(s: Ctx, p: Params): Obj {
     if (typeof raw !== "object" || raw === null) throw err.invalidObject(`items[${i}]`);
     const ip = new Params(raw as Record<string, unknown>, `items[${i}]`);
     ip.allow("price", "quantity", "metadata", "price_data", "tax_rates", "discounts", "billing_thresholds", "plan");
-    const priceId = ip.str("price") ?? ip.str("plan");
-    if (!priceId) throw err.missingParam(`items[${i}][price]`);
-    const price = s.store.get("price", priceId, `items[${i}][price]`);
+    refuseUnbuilt(ip, ["discounts", "billing_thresholds"]);
+    const price = itemPrice(s, ip, `items[${i}]`);
     if (price.type !== "recurring") throw err.invalid(`The price specified is set to \`type=one_time\` but this field only accepts prices with \`type=recurring\`.`, { param: `items[${i}][price]` });
-    if (!price.active) throw err.invalid(`The price specified is inactive. This field only accepts active prices.`, { param: `items[${i}][price]` });
     return { id: s.k.ids.make("si_", 14), object: "subscription_item", billing_thresholds: null, created: now, current_period_end: 0, current_period_start: now, discounts: [], metadata: metadata(ip), plan: planOf(price), price, quantity: ip.int("quantity", { min: 0 }) ?? 1, subscription: id, tax_rates: taxRatesParam(s, ip, "tax_rates") ?? [] };
   });
   const first = subItems[0].price as Obj;
@@ -142,6 +147,8 @@ export function createSubscription(s: Ctx, p: Params): Obj {
       throw err.invalid("Currency and interval fields must match across all plans on a subscription.", { param: `items[${i}][price]` });
     }
   }
+  const currency = p.str("currency");
+  if (currency && currency.toLowerCase() !== first.currency) throw unbuilt("A subscription in a currency other than its prices' (currency_options)");
   const pm = p.str("default_payment_method") ?? null;
   if (pm && s.store.get("payment_method", pm, "default_payment_method").customer !== customer.id) {
     throw err.invalid(`The customer does not have a payment method with the ID ${pm}. The payment method must be attached to the customer.`, { param: "default_payment_method" });
@@ -155,7 +162,18 @@ export function createSubscription(s: Ctx, p: Params): Obj {
     if (trialEnd <= now) throw err.invalid("Invalid timestamp: must be an integer Unix timestamp in the future.", { param: "trial_end" });
   }
   if (!trialEnd && p.bool("trial_from_plan") && rec.trial_period_days) trialEnd = now + Number(rec.trial_period_days) * DAY;
-  const end = trialEnd ?? addInterval(now, String(rec.interval), Number(rec.interval_count));
+  const fullPeriod = addInterval(now, String(rec.interval), Number(rec.interval_count));
+  // A billing cycle anchor within the first period: that period ends there, prorated (or free).
+  let anchor: number | null = null;
+  if (p.has("billing_cycle_anchor")) {
+    const at = p.int("billing_cycle_anchor", { required: true })!;
+    if (at <= now) throw err.invalid("Invalid timestamp: must be an integer Unix timestamp in the future.", { param: "billing_cycle_anchor" });
+    if (trialEnd) throw unbuilt("`billing_cycle_anchor` together with a trial");
+    if (at > fullPeriod) throw unbuilt("`billing_cycle_anchor` more than one billing period ahead");
+    if (at < fullPeriod) anchor = at;
+  }
+  const prorationBehavior = p.oneOf("proration_behavior", ["create_prorations", "none", "always_invoice"]) ?? "create_prorations";
+  const end = trialEnd ?? anchor ?? fullPeriod;
   const collection = p.oneOf("collection_method", ["charge_automatically", "send_invoice"]) ?? "charge_automatically";
   let sub: Obj = {
     id,
@@ -212,7 +230,18 @@ export function createSubscription(s: Ctx, p: Params): Obj {
   sub.discounts = redeem(s, p.raw.discounts, customer.id, id).map((d) => d.id);
   s.store.insert("subscription", sub);
   emit(s, "customer.subscription.created", sub);
-  const inv = invoiceFor(s, sub, "subscription_create", now, end, !!trialEnd);
+  let prorated: Line[] | undefined;
+  if (anchor) {
+    const start = addInterval(anchor, String(rec.interval), -Number(rec.interval_count));
+    const fraction = (anchor - now) / (anchor - start);
+    const day = new Date(now * 1000).toISOString().slice(0, 10);
+    prorated = subItems.map((i) => {
+      const price = i.price as Obj;
+      const amount = prorationBehavior === "none" ? 0 : Math.round(Number(price.unit_amount) * Number(i.quantity) * fraction);
+      return { price, quantity: Number(i.quantity), period: { start: now, end: anchor }, subscriptionItem: i.id, proration: true, taxRates: rateIds(i.tax_rates), amount, description: `Remaining time on ${i.quantity} × ${productName(s, price)} after ${day}` };
+    });
+  }
+  const inv = invoiceFor(s, sub, "subscription_create", now, end, !!trialEnd, prorated);
   const behavior = p.oneOf("payment_behavior", ["allow_incomplete", "default_incomplete", "error_if_incomplete", "pending_if_incomplete"]) ?? "allow_incomplete";
   let status = String(sub.status);
   if (trialEnd || collection === "send_invoice") {
@@ -238,6 +267,37 @@ export function createSubscription(s: Ctx, p: Params): Obj {
   if (status !== "incomplete") scheduleRenewal(s, id, end);
   else s.k.jobs.schedule("stripe", EXPIRE, (now + INCOMPLETE_HOURS * 3600) * 1000, {}, id);
   return sub;
+}
+
+const unbuilt = (what: string) => new StripeError(501, { type: "api_error", code: "not_implemented", message: `${what} is not implemented by the Stripe clone yet.` });
+
+/** A subscription item's price: `price` (or a legacy `plan`), or one made from `price_data`. */
+export function itemPrice(s: Ctx, ip: Params, name: string, fallback: Obj | null = null): Obj {
+  const pd = ip.obj("price_data");
+  const priceId = ip.str("price") ?? ip.str("plan") ?? null;
+  if (pd && priceId) throw err.invalid(`You may only specify one of these parameters: price, price_data.`, { param: `${name}[price]` });
+  if (pd) {
+    pd.allow("currency", "product", "recurring", "unit_amount", "unit_amount_decimal", "tax_behavior");
+    if (!pd.has("recurring")) throw err.missingParam(`${name}[price_data][recurring]`);
+    const product = s.store.get("product", pd.reqStr("product"), `${name}[price_data][product]`);
+    return insertPrice(s, pd, product.id, `${name}[price_data]`);
+  }
+  if (!priceId) {
+    if (fallback) return fallback;
+    throw err.missingParam(`${name}[price]`);
+  }
+  const price = s.store.get("price", priceId, `${name}[price]`);
+  if (!price.active) throw err.invalid(`The price specified is inactive. This field only accepts active prices.`, { param: `${name}[price]` });
+  return price;
+}
+
+/** Parameters the clone takes but does not act on: anything but their neutral value is a 501. */
+function refuseUnbuilt(p: Params, keys: string[]): void {
+  for (const key of keys) {
+    const v = p.raw[key];
+    if (v === undefined || v === "" || (Array.isArray(v) && v.length === 0)) continue;
+    throw unbuilt(`Subscriptions with \`${key}\``);
+  }
 }
 
 /**
@@ -309,6 +369,7 @@ export function updateSubscription(s: Ctx, id: string, p: Params): Obj {
   }
   if (p.has("items")) changeItems(s, next, p);
   if (p.has("description")) next.description = p.str("description") ?? null;
+  if (p.has("cancellation_details")) next.cancellation_details = cancellationDetails(p, next.cancellation_details as Obj);
   // New rates tax the next invoice; the current period's lines are not re-rated, as at Stripe.
   if (p.has("default_tax_rates")) next.default_tax_rates = taxRatesParam(s, p, "default_tax_rates") ?? [];
   if (p.has("cancel_at_period_end")) {
@@ -359,11 +420,27 @@ export function endSubscription(s: Ctx, sub: Obj, reason: string): Obj {
   return next;
 }
 
+/** What the customer said: `comment` and `feedback` (Stripe keeps `reason` to itself). */
+function cancellationDetails(p: Params, prior: Obj | null): Obj {
+  const cd = p.obj("cancellation_details");
+  const base = (prior ?? { comment: null, feedback: null, reason: null }) as Obj;
+  if (!cd) return base;
+  cd.allow("comment", "feedback");
+  const feedback = ["customer_service", "low_quality", "missing_features", "other", "switched_service", "too_complex", "too_expensive", "unused"] as const;
+  return {
+    ...base,
+    comment: cd.has("comment") ? (cd.str("comment") ?? null) : base.comment,
+    feedback: cd.has("feedback") ? (cd.raw.feedback === "" ? null : (cd.oneOf("feedback", feedback) ?? null)) : base.feedback,
+  } as Obj;
+}
+
 export function cancelSubscription(s: Ctx, id: string, p: Params): Obj {
   p.allow("invoice_now", "prorate", "cancellation_details");
+  if (p.bool("invoice_now") || p.bool("prorate")) throw unbuilt("Cancelling with `invoice_now` or `prorate` (a final invoice crediting unused time)");
   const sub = s.store.get("subscription", id);
   if (sub.status === "canceled") throw err.invalid(`No such subscription: '${id}'`, { code: "resource_missing", param: "id", status: 404 });
-  return endSubscription(s, sub, "cancellation_requested");
+  const details = cancellationDetails(p, sub.cancellation_details as Obj);
+  return endSubscription(s, { ...sub, cancellation_details: details }, "cancellation_requested");
 }
 
 export function listSubscriptions(s: Ctx, p: Params) {
@@ -407,9 +484,8 @@ function changeItems(s: Ctx, sub: Obj, p: Params): void {
     const itemId = ip.str("id") ?? null;
     const old = itemId ? current.find((x) => x.id === itemId) : undefined;
     if (itemId && !old) throw err.invalid(`No such subscription item: '${itemId}'`, { code: "resource_missing", param: `items[${i}][id]`, status: 404 });
-    const priceId = ip.str("price") ?? ip.str("plan") ?? null;
-    const price = priceId ? s.store.get("price", priceId, `items[${i}][price]`) : ((old?.price as Obj | undefined) ?? null);
-    if (!price) throw err.missingParam(`items[${i}][price]`);
+    refuseUnbuilt(ip, ["discounts", "billing_thresholds"]);
+    const price = itemPrice(s, ip, `items[${i}]`, (old?.price as Obj | undefined) ?? null);
     const r = price.recurring as Obj | null;
     if (!r || r.interval !== rec.interval || r.interval_count !== rec.interval_count) {
       throw new StripeError(501, { type: "api_error", code: "not_implemented", message: "Changing a subscription's billing interval is not implemented by the Stripe clone yet." });

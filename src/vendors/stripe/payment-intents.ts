@@ -1,6 +1,7 @@
 // PaymentIntents: create, update, confirm (success, declines, 3-D Secure), capture, cancel, list,
 // search. A decline keeps its failed charge and the intent's last_payment_error, then answers 402.
-import { err } from "./errors.ts";
+import { err, StripeError } from "./errors.ts";
+import { address } from "./customers.ts";
 import { changed, emit } from "./events.ts";
 import { createCharge, captureCharge, releaseCharge } from "./charges.ts";
 import type { Decline } from "./cards.ts";
@@ -50,6 +51,37 @@ function customerOf(s: Ctx, p: Params): string | null | undefined {
   return c;
 }
 
+const unbuilt = (what: string) => new StripeError(501, { type: "api_error", code: "not_implemented", message: `${what} is not implemented by the Stripe clone yet.` });
+
+/** Connect's fields and confirmation tokens move money or cards the clone does not model: a 501, never ignored. */
+function refuseUnbuilt(p: Params): void {
+  for (const key of ["application_fee_amount", "on_behalf_of", "transfer_data", "confirmation_token"]) {
+    if (p.raw[key] !== undefined && p.raw[key] !== "") throw unbuilt(`PaymentIntents with \`${key}\``);
+  }
+}
+
+/** `shipping`: a name and an address are required, as at Stripe; "" unsets it. */
+function shippingOf(p: Params): Obj | null | undefined {
+  const sh = p.obj("shipping");
+  if (sh === undefined || sh === null) return sh;
+  sh.allow("address", "name", "phone", "carrier", "tracking_number");
+  const a = address(sh, "address");
+  if (!a) throw err.missingParam("shipping[address]");
+  return { address: a, carrier: sh.str("carrier") ?? null, name: sh.reqStr("name"), phone: sh.str("phone") ?? null, tracking_number: sh.str("tracking_number") ?? null } as unknown as Obj;
+}
+
+/** `payment_method_options[card][request_three_d_secure]`: `any` and `challenge` ask for 3-D Secure whatever the card. */
+function cardOptions(p: Params, prior: Obj): Obj | undefined {
+  const pmo = p.obj("payment_method_options");
+  if (!pmo) return undefined;
+  for (const k of Object.keys(pmo.raw)) if (k !== "card") throw unbuilt(`\`payment_method_options[${k}]\``);
+  const card = pmo.obj("card");
+  if (!card) return undefined;
+  for (const k of Object.keys(card.raw)) if (k !== "request_three_d_secure") throw unbuilt(`\`payment_method_options[card][${k}]\``);
+  const r3ds = card.oneOf("request_three_d_secure", ["any", "automatic", "challenge"]) ?? "automatic";
+  return { ...prior, card: { ...((prior as { card?: Obj }).card ?? {}), request_three_d_secure: r3ds } } as unknown as Obj;
+}
+
 /** Sets the intent's payment method from `payment_method` or `payment_method_data`. */
 function choosePaymentMethod(s: Ctx, pi: Obj, p: Params, creating = false): void {
   const pmId = p.str("payment_method");
@@ -73,6 +105,7 @@ function choosePaymentMethod(s: Ctx, pi: Obj, p: Params, creating = false): void
 
 export function createIntent(s: Ctx, p: Params): Obj {
   p.allow(...CREATE);
+  refuseUnbuilt(p);
   const amount = amountOf(p, true)!;
   const currency = currencyOf(p, true)!;
   const customer = customerOf(s, p) ?? null;
@@ -117,12 +150,12 @@ export function createIntent(s: Ctx, p: Params): Obj {
     payment_method: null,
     payment_method_configuration_details: null,
     payment_method_options: { card: { installments: null, mandate_options: null, network: null, request_three_d_secure: "automatic" } },
+    shipping: null,
     payment_method_types: types ?? ["card"],
     processing: null,
     receipt_email: p.str("receipt_email") ?? null,
     review: null,
     setup_future_usage: p.oneOf("setup_future_usage", ["off_session", "on_session"]) ?? null,
-    shipping: null,
     source: null,
     statement_descriptor: p.str("statement_descriptor") ?? null,
     statement_descriptor_suffix: p.str("statement_descriptor_suffix") ?? null,
@@ -130,6 +163,8 @@ export function createIntent(s: Ctx, p: Params): Obj {
     transfer_data: null,
     transfer_group: p.str("transfer_group") ?? null,
   };
+  pi.shipping = shippingOf(p) ?? null;
+  pi.payment_method_options = cardOptions(p, pi.payment_method_options as Obj) ?? pi.payment_method_options;
   choosePaymentMethod(s, pi, p, true);
   s.store.insert("payment_intent", pi, {});
   emit(s, "payment_intent.created", pi);
@@ -144,8 +179,9 @@ export function updateIntent(s: Ctx, id: string, p: Params): Obj {
   p.allow("amount", "currency", "customer", "description", "metadata", "payment_method", "payment_method_data", "payment_method_types", "receipt_email",
     "setup_future_usage", "shipping", "statement_descriptor", "statement_descriptor_suffix", "capture_method", "transfer_group", "payment_method_options",
     "application_fee_amount", "payment_method_configuration", "excluded_payment_method_types");
+  refuseUnbuilt(p);
   const before = s.store.get("payment_intent", id, "intent");
-  const onlyMeta = Object.keys(p.raw).every((k) => k === "metadata" || k === "description" || k === "expand");
+  const onlyMeta = Object.keys(p.raw).every((k) => k === "metadata" || k === "description" || k === "expand" || k === "shipping");
   if (!onlyMeta && !MUTABLE.includes(String(before.status))) {
     throw err.unexpectedState(`This PaymentIntent could not be updated because it has a status of ${before.status}. You may only update a PaymentIntent with one of the following statuses: ${statuses(MUTABLE)}.`);
   }
@@ -158,6 +194,8 @@ export function updateIntent(s: Ctx, id: string, p: Params): Obj {
   for (const f of ["description", "receipt_email", "statement_descriptor", "statement_descriptor_suffix", "transfer_group"]) if (p.has(f)) pi[f] = p.str(f) ?? null;
   if (p.has("setup_future_usage")) pi.setup_future_usage = p.oneOf("setup_future_usage", ["off_session", "on_session"]) ?? null;
   if (p.has("capture_method")) pi.capture_method = p.oneOf("capture_method", ["automatic", "automatic_async", "manual"]);
+  if (p.has("shipping")) pi.shipping = shippingOf(p) ?? null;
+  pi.payment_method_options = cardOptions(p, pi.payment_method_options as Obj) ?? pi.payment_method_options;
   choosePaymentMethod(s, pi, p);
   const prev = changed(before, pi);
   if (Object.keys(prev).length === 0) return before;
@@ -181,6 +219,9 @@ export function confirmIntent(s: Ctx, id: string, p: Params, fromCreate = false)
     if (p.has("setup_future_usage")) pi.setup_future_usage = p.oneOf("setup_future_usage", ["off_session", "on_session"]) ?? null;
     if (p.has("receipt_email")) pi.receipt_email = p.str("receipt_email") ?? null;
     if (p.has("capture_method")) pi.capture_method = p.oneOf("capture_method", ["automatic", "automatic_async", "manual"]);
+    if (p.has("shipping")) pi.shipping = shippingOf(p) ?? null;
+    pi.payment_method_options = cardOptions(p, pi.payment_method_options as Obj) ?? pi.payment_method_options;
+    refuseUnbuilt(p);
   }
   if (!pi.payment_method) {
     throw err.unexpectedState("You cannot confirm this PaymentIntent because it's missing a payment method. You can either update the PaymentIntent with a payment method and then confirm it again, or confirm it again directly with a payment method.");
@@ -188,7 +229,8 @@ export function confirmIntent(s: Ctx, id: string, p: Params, fromCreate = false)
   const offSession = p.bool("off_session") ?? false;
   s.store.setInternal("payment_intent", id, { ...s.store.internal<PiInternal>("payment_intent", id), offSession });
   const card = testCardOf(s, String(pi.payment_method));
-  if (card.threeDS && !s.store.internal<PiInternal>("payment_intent", id).authenticated) {
+  const asked = ((pi.payment_method_options as { card?: { request_three_d_secure?: string } } | null)?.card?.request_three_d_secure ?? "automatic") !== "automatic";
+  if ((card.threeDS || (asked && !card.decline)) && !s.store.internal<PiInternal>("payment_intent", id).authenticated) {
     if (offSession || p.bool("error_on_requires_action")) {
       return decline(s, pi, { code: "authentication_required", decline_code: "authentication_required", message: "Your card was declined. This transaction requires authentication.", onAttach: false });
     }

@@ -72,6 +72,15 @@ describe.skipIf(!have)("email clone against Resend's OpenAPI document", () => {
     checks.push(["/components/schemas/RemoveContactFromSegmentResponseSuccess", (await r.contacts.segments.remove({ contactId: c.data!.id, segmentId: seg.data!.id })).data]);
     checks.push(["/components/schemas/RemoveContactResponseSuccess", (await r.contacts.remove(c.data!.id)).data]);
     checks.push(["/components/schemas/RemoveSegmentResponseSuccess", (await r.segments.remove(seg.data!.id)).data]);
+    const tpl = await r.templates.create({ name: "spec", alias: "spec", from: "a@acme.test", subject: "Hi {{{N}}}", html: "<p>{{{N}}}</p>", text: "{{{N}}}", replyTo: ["r@acme.test"], variables: [{ key: "N", type: "string", fallbackValue: "you" }] });
+    checks.push(["/components/schemas/CreateTemplateResponseSuccess", tpl.data]);
+    checks.push(["/components/schemas/PublishTemplateResponseSuccess", (await r.templates.publish(tpl.data!.id)).data]);
+    checks.push(["/components/schemas/UpdateTemplateResponseSuccess", (await r.templates.update(tpl.data!.id, { subject: "Hello {{{N}}}" })).data]);
+    checks.push(["/components/schemas/Template", (await r.templates.get(tpl.data!.id)).data]);
+    checks.push(["/components/schemas/ListTemplatesResponseSuccess", (await r.templates.list()).data]);
+    const dup = await r.templates.duplicate(tpl.data!.id);
+    checks.push(["/components/schemas/DuplicateTemplateResponseSuccess", dup.data]);
+    checks.push(["/components/schemas/RemoveTemplateResponseSuccess", (await r.templates.remove(dup.data!.id)).data]);
     await advance(run, "1s");
     const contactEvents = hooks.got.map((g) => JSON.parse(g.body)).filter((e) => String(e.type).startsWith("contact."));
     expect(contactEvents.map((e) => e.type)).toEqual(["contact.created", "contact.updated", "contact.deleted"]);

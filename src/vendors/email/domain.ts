@@ -1,6 +1,7 @@
 // The email clone's rules: validation, the delivery lifecycle on the run clock, and its events.
 // Never sees a Request: routes decode, call these, encode.
 import { desc, eq, gt, lt, asc } from "drizzle-orm";
+import { renderTemplate } from "./templates.ts";
 import type { Kernel } from "../../kernel/types.ts";
 import { fromBase64 } from "../../lib/crypto.ts";
 import { emails } from "./schema.ts";
@@ -55,7 +56,12 @@ export interface Validated {
 /** Checks a send request as Resend does, in the order it reports problems. */
 export function validateEmail(k: Kernel, body: unknown, opts: { batch?: boolean } = {}): Validated {
   if (typeof body !== "object" || body === null || Array.isArray(body)) throw invalid("The request body must be a JSON object.");
-  const b = body as Record<string, unknown>;
+  let b = body as Record<string, unknown>;
+  if (b.template !== undefined && b.template !== null) {
+    if (b.html != null || b.text != null) throw invalid("The `template` field cannot be used together with `html` or `text`.");
+    const t = renderTemplate(k, b.template);
+    b = { ...b, from: b.from ?? t.from ?? undefined, subject: b.subject ?? t.subject ?? undefined, reply_to: b.reply_to ?? t.replyTo ?? undefined, html: t.html, text: t.text ?? undefined };
+  }
   if (b.from === undefined || b.from === null || b.from === "") throw missingField("from");
   if (typeof b.from !== "string" || !addressOf(b.from)) throw new ResendError(422, "invalid_from_address", `Invalid \`from\` field. ${ADDRESS_FORMAT}`);
   if (b.to === undefined || b.to === null) throw missingField("to");

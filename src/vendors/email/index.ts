@@ -20,6 +20,7 @@ export const email: VendorPlugin = {
     { name: "email_contacts", type: "contact", idColumn: "id" },
     { name: "email_segments", type: "segment", idColumn: "id" },
     { name: "email_contact_segments" },
+    { name: "email_templates", type: "template", idColumn: "id" },
   ],
   maxBodyBytes: 40 * 1024 * 1024,
   errors: resendErrors,

@@ -6,6 +6,7 @@ import { ResendError, invalid, notFound, resendErrors } from "./errors.ts";
 import { cancelEmail, createEmail, emailJson, getRow, listEmails, rescheduleEmail, validateEmail } from "./domain.ts";
 import * as res from "./resources.ts";
 import * as ct from "./contacts.ts";
+import * as tp from "./templates.ts";
 import { resendTime } from "./format.ts";
 
 type C = Context<{ Bindings: VendorBindings }>;
@@ -130,6 +131,14 @@ export function emailRouter(k: Kernel): VendorHono {
   app.get("/audiences/:aid/contacts/:id", (c) => c.json(ct.getContact(k, c.req.param("id"), c.req.param("aid"))));
   app.patch("/audiences/:aid/contacts/:id", (c) => c.json(ct.updateContact(k, c.req.param("id"), body(c), c.req.param("aid"))));
   app.delete("/audiences/:aid/contacts/:id", (c) => c.json(ct.deleteContact(k, c.req.param("id"), c.req.param("aid"))));
+
+  app.post("/templates", (c) => c.json(tp.createTemplate(k, body(c)), 201));
+  app.get("/templates", (c) => c.json(tp.listTemplates(k, c.req.query())));
+  app.get("/templates/:id", (c) => c.json(tp.getTemplate(k, c.req.param("id"))));
+  app.patch("/templates/:id", (c) => c.json(tp.updateTemplate(k, c.req.param("id"), body(c))));
+  app.delete("/templates/:id", (c) => c.json(tp.deleteTemplate(k, c.req.param("id"))));
+  app.post("/templates/:id/publish", (c) => c.json(tp.publishTemplate(k, c.req.param("id"))));
+  app.post("/templates/:id/duplicate", (c) => c.json(tp.duplicateTemplate(k, c.req.param("id"))));
 
   // Resend's webhook API and the admin API's email endpoints are one table.
   const hookJson = (e: NonNullable<ReturnType<typeof k.endpoints.get>>) => ({

@@ -83,3 +83,20 @@ export const contactSegments = sqliteTable(
   },
   (t) => [primaryKey({ columns: [t.contactId, t.segmentId] }), index("email_contact_segments_segment").on(t.segmentId, t.seq)],
 );
+
+// Templates: the draft being edited and the version last published (what sends use), as JSON.
+export const templates = sqliteTable(
+  "email_templates",
+  {
+    id: text("id").primaryKey(),
+    seq: integer("seq").notNull(),
+    name: text("name").notNull(),
+    alias: text("alias").unique(),
+    draft: text("draft").notNull(),
+    published: text("published"),
+    publishedAt: integer("published_at"),
+    createdAt: integer("created_at").notNull(),
+    updatedAt: integer("updated_at").notNull(),
+  },
+  (t) => [index("email_templates_seq").on(t.seq)],
+);

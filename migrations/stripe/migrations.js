@@ -7,6 +7,7 @@ import m0004 from './0004_stripe_disputes.sql';
 import m0005 from './0005_stripe_payment_links.sql';
 import m0006 from './0006_stripe_portal_configurations.sql';
 import m0007 from './0007_stripe_payouts.sql';
+import m0008 from './0008_stripe_subscription_schedules.sql';
 
   export default {
     journal,
@@ -18,7 +19,8 @@ m0003,
 m0004,
 m0005,
 m0006,
-m0007
+m0007,
+m0008
     }
   }
   

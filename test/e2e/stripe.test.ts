@@ -472,6 +472,7 @@ describe.skipIf(!haveSpecs)("stripe clone against ../shared/specs/stripe", () =>
       balance_transaction: await stripe.balanceTransactions.retrieve(ch.balance_transaction as string),
       shipping_rate: await stripe.shippingRates.create({ display_name: "Ground", fixed_amount: { amount: 500, currency: "usd" }, delivery_estimate: { minimum: { unit: "day", value: 1 }, maximum: { unit: "day", value: 3 } } }),
       subscription_item: await stripe.subscriptionItems.retrieve(sub.items.data[0].id),
+      subscription_schedule: await stripe.subscriptionSchedules.create({ customer: cus.id, phases: [{ items: [{ price: price.id }] }] }),
     };
     await hooks.close();
     // Fields stripe-mock's fixtures carry that this API version no longer returns by default.
@@ -580,6 +581,8 @@ describe.skipIf(!haveSpecs)("stripe clone against ../shared/specs/stripe", () =>
       ["plan", await stripe.plans.create({ amount: 1500, currency: "usd", interval: "year", product: prod.id, nickname: "Yearly" })],
       ["dispute", (await stripe.disputes.list({ payment_intent: (await stripe.paymentIntents.create({ amount: 900, currency: "usd", payment_method: "pm_card_createDispute", confirm: true })).id })).data[0]],
       ["credit_note", await stripe.creditNotes.voidCreditNote((await stripe.creditNotes.create({ invoice: sub.latest_invoice as string, amount: 50, out_of_band_amount: 50 })).id)],
+      ["subscription_schedule", await stripe.subscriptionSchedules.create({ customer: cus.id, phases: [{ items: [{ price: price.id, quantity: 1 }], duration: { interval: "month" } }, { items: [{ price: addon.id }] }] })],
+      ["subscription_schedule", await stripe.subscriptionSchedules.create({ customer: cus.id, start_date: Math.floor(Date.now() / 1000) + 86_400, phases: [{ items: [{ price: price.id }] }] })],
     ];
     const errors = bodies.flatMap(([type, body]) => check(type, JSON.parse(JSON.stringify(body, (k, v) => (k === "lastResponse" ? undefined : v)))));
     expect(errors).toEqual([]);

@@ -155,7 +155,7 @@ export function renewDue(s: Ctx, at: number, renewOne: (s: Ctx, id: string) => s
     const sub = JSON.parse(r.data) as Obj;
     const internal = r.internal ? (JSON.parse(r.internal) as { pending?: unknown[] }) : {};
     const items = (sub.items as { data: Obj[] }).data;
-    const plain = sub.status === "active" && !sub.cancel_at_period_end && sub.cancel_at === null && !sub.pause_collection && sub.collection_method === "charge_automatically" && !internal.pending?.length &&
+    const plain = sub.status === "active" && !sub.cancel_at_period_end && sub.cancel_at === null && !sub.pause_collection && !sub.schedule && sub.collection_method === "charge_automatically" && !internal.pending?.length &&
       !(sub.discounts as unknown[]).length && items.every((i) => Number(i.current_period_end) === at) &&
       !(sub.default_tax_rates as unknown[] | null)?.length && items.every((i) => !(i.tax_rates as unknown[] | null)?.length);
     const customer = plain && !waiting.has(String(sub.customer)) ? customerOf(String(sub.customer)) : null;

@@ -13,6 +13,7 @@ import { invoicingJobs } from "./invoicing.ts";
 import migrations from "../../../migrations/stripe/migrations.js";
 import { disputeJobs } from "./disputes.ts";
 import { payoutJobs } from "./payouts.ts";
+import { scheduleJobs } from "./schedules.ts";
 
 function keyOf(req: Request): string | null {
   return bearer(req) ?? basic(req)?.user ?? null;
@@ -41,7 +42,7 @@ export const stripe: VendorPlugin = {
   authenticate: (req, creds, k) => safeEqual(keyOf(req) ?? "", creds.secretKey) || (!req.headers.has("authorization") && hostedWorld(req) === k.world().worldId),
   router: stripeRouter,
   unmatched: stripeUnmatched,
-  jobs: (k) => ({ ...subscriptionJobs(k), ...checkoutJobs(k), ...invoicingJobs(k), ...disputeJobs(k), ...payoutJobs(k) }),
+  jobs: (k) => ({ ...subscriptionJobs(k), ...scheduleJobs(k), ...checkoutJobs(k), ...invoicingJobs(k), ...disputeJobs(k), ...payoutJobs(k) }),
   presets: {
     card_declined: { description: "The next confirmation declines with card_declined (generic_decline)" },
     rate_limit: { description: "Requests answer 429 rate_limit", status: 429 },

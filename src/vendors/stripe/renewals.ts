@@ -6,6 +6,7 @@ import { err, StripeError } from "./errors.ts";
 import { changed, emit } from "./events.ts";
 import { attemptPayment, finalizeInvoice, markPaid, markUncollectible, setNextAttempt, voidInvoice } from "./invoices.ts";
 import { renewDue } from "./bulk-renewals.ts";
+import { atBoundary } from "./schedules.ts";
 import { unixNow, type Obj } from "./store.ts";
 import { ctxOf, type Ctx, type Params } from "./wire.ts";
 import {
@@ -76,9 +77,12 @@ function afterAttempt(s: Ctx, sub: Obj, inv: Obj, paid: boolean, attempt: number
  * collection paused the invoice is kept as a draft, marked uncollectible or voided instead.
  */
 function renewOne(s: Ctx, id: string, reason = "subscription_cycle"): string | undefined {
-  const sub = s.store.find("subscription", id);
-  if (!sub || sub.status === "canceled" || sub.status === "incomplete_expired") return;
-  const old = period(sub);
+  const found = s.store.find("subscription", id);
+  if (!found || found.status === "canceled" || found.status === "incomplete_expired") return;
+  const old = period(found);
+  // A schedule's phase boundary first: the next phase's items are what this period bills.
+  const sub = atBoundary(s, found, old.end);
+  if (!sub) return `subscription ${id} canceled at the end of its schedule`;
   if (sub.cancel_at_period_end || (sub.cancel_at !== null && Number(sub.cancel_at) <= old.end)) {
     endSubscription(s, sub, "cancellation_requested");
     return `subscription ${sub.id} canceled at period end`;

@@ -11,6 +11,7 @@ import * as intents from "./payment-intents.ts";
 import * as charges from "./charges.ts";
 import * as setups from "./setup-intents.ts";
 import * as subs from "./subscriptions.ts";
+import * as sched from "./schedules.ts";
 import { payInvoice } from "./renewals.ts";
 import * as invoices from "./invoices.ts";
 import * as coupons from "./coupons.ts";
@@ -160,6 +161,12 @@ export function stripeRouter(k: Kernel): VendorHono {
   app.post("/v1/prices/:id", h((s, p, c) => catalog.updatePrice(s, id(c), p)));
 
   // Subscriptions and their invoices.
+  app.post("/v1/subscription_schedules", h((s, p) => sched.createSchedule(s, p)));
+  app.get("/v1/subscription_schedules", h((s, p) => sched.listSchedules(s, p)));
+  app.get("/v1/subscription_schedules/:id", h((s, p, c) => (p.allow(), s.store.get("subscription_schedule", id(c)))));
+  app.post("/v1/subscription_schedules/:id", h((s, p, c) => sched.updateSchedule(s, id(c), p)));
+  app.post("/v1/subscription_schedules/:id/cancel", h((s, p, c) => sched.cancelSchedule(s, id(c), p)));
+  app.post("/v1/subscription_schedules/:id/release", h((s, p, c) => sched.releaseSchedule(s, id(c), p)));
   app.post("/v1/subscriptions", h((s, p) => subs.createSubscription(s, p)));
   app.get("/v1/subscriptions", h((s, p) => subs.listSubscriptions(s, p)));
   app.get("/v1/subscriptions/:id", h((s, p, c) => (id(c) === "search" ? subs.searchSubscriptions(s, p) : (p.allow(), s.store.get("subscription", id(c))))));

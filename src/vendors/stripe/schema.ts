@@ -50,6 +50,7 @@ export const disputes = resourceTable("stripe_disputes");
 export const paymentLinks = resourceTable("stripe_payment_links");
 export const portalConfigurations = resourceTable("stripe_portal_configurations");
 export const payouts = resourceTable("stripe_payouts");
+export const subscriptionSchedules = resourceTable("stripe_subscription_schedules");
 
 /** Account settings the admin API can change (the dashboard's, at Stripe): dunning. */
 export const settings = sqliteTable("stripe_settings", {

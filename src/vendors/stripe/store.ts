@@ -36,6 +36,7 @@ export const TABLES = {
   payment_link: "stripe_payment_links",
   "billing_portal.configuration": "stripe_portal_configurations",
   payout: "stripe_payouts",
+  subscription_schedule: "stripe_subscription_schedules",
 } as const;
 export type ObjectType = keyof typeof TABLES;
 
@@ -71,11 +72,14 @@ export const ID_PREFIX: Record<ObjectType, [string, number]> = {
   payment_link: ["plink_", 24],
   "billing_portal.configuration": ["bpc_", 24],
   payout: ["po_", 24],
+  subscription_schedule: ["sub_sched_", 24],
 };
 
 /** What an id names, by its prefix (for `expand`). */
+// Longest prefixes first: `sub_sched_` is not a subscription.
+const BY_PREFIX = (Object.entries(ID_PREFIX) as [ObjectType, [string, number]][]).filter(([, [p]]) => p).sort((a, b) => b[1][0].length - a[1][0].length);
 export function typeOfId(id: string): ObjectType | null {
-  for (const [type, [prefix]] of Object.entries(ID_PREFIX) as [ObjectType, [string, number]][]) if (prefix && id.startsWith(prefix)) return type;
+  for (const [type, [prefix]] of BY_PREFIX) if (id.startsWith(prefix)) return type;
   return null;
 }
 
@@ -110,6 +114,7 @@ const NOUN: Record<ObjectType, string> = {
   payment_link: "payment link",
   "billing_portal.configuration": "configuration",
   payout: "payout",
+  subscription_schedule: "subscription schedule",
 };
 
 export const newId = (k: Kernel, type: ObjectType) => k.ids.make(...ID_PREFIX[type]);

@@ -412,6 +412,13 @@ export function updateSubscription(s: Ctx, id: string, p: Params): Obj {
 
 export function endSubscription(s: Ctx, sub: Obj, reason: string): Obj {
   const now = unixNow(s.k);
+  // A subscription ended by hand (or by dunning) ends its schedule too.
+  const sched = sub.schedule ? s.store.find("subscription_schedule", String(sub.schedule)) : null;
+  if (sched && sched.status === "active") {
+    const canceled = { ...sched, status: "canceled", canceled_at: now, current_phase: null };
+    s.store.save("subscription_schedule", canceled);
+    emit(s, "subscription_schedule.canceled", canceled, changed(sched, canceled));
+  }
   const next: Obj = { ...sub, status: "canceled", canceled_at: sub.canceled_at ?? now, ended_at: now, cancellation_details: { ...(sub.cancellation_details as Obj), reason } };
   s.store.save("subscription", next);
   cancelRenewal(s, sub.id);

@@ -1,5 +1,6 @@
-// PaymentIntent options through the official `stripe` SDK: shipping details, 3-D Secure asked for
-// by the merchant, and Connect's fields (not modelled: a 501, never a silent success).
+// PaymentIntent and Checkout options through the official `stripe` SDK: shipping details, 3-D
+// Secure asked for by the merchant, Checkout discounts; and what is not modelled (Connect's
+// fields, Checkout's phone or address collection, embedded mode): a 501, never a silent success.
 import { describe, expect, it } from "vitest";
 import { admin, caught, endingRuns, stripeOf } from "./helpers.ts";
 
@@ -43,5 +44,39 @@ describe("stripe clone: PaymentIntent options", () => {
     ];
     for (const call of calls) expect(await caught(call())).toMatchObject({ statusCode: 501, type: "StripeAPIError", code: "not_implemented" });
     expect((await stripe.paymentIntents.list()).data).toEqual([]);
+  });
+
+  it("discounts a Checkout Session with a coupon or a promotion code, redeemed when it completes", async () => {
+    const stripe = stripeOf(await spawn({ kinds: ["stripe"] }));
+    const pay = async (url: string) => {
+      const html = await (await fetch(url)).text();
+      const action = /<form method="post" action="([^"]+)"/.exec(html)![1];
+      return fetch(new URL(action, url), { method: "POST", redirect: "manual", headers: { "content-type": "application/x-www-form-urlencoded" }, body: "card=pm_card_visa&email=buyer%40acme.test" });
+    };
+    const price = await stripe.prices.create({ currency: "usd", unit_amount: 2000, product_data: { name: "Lamp" } });
+    const coupon = await stripe.coupons.create({ percent_off: 25, duration: "once" });
+    const cs = await stripe.checkout.sessions.create({ mode: "payment", line_items: [{ price: price.id, quantity: 2 }], discounts: [{ coupon: coupon.id }], success_url: "https://shop.test/ok" });
+    expect(cs).toMatchObject({ amount_subtotal: 4000, amount_total: 3000, total_details: { amount_discount: 1000 }, discounts: [{ coupon: coupon.id, promotion_code: null }] });
+    expect((await pay(cs.url!)).status).toBe(303);
+    const done = await stripe.checkout.sessions.retrieve(cs.id, { expand: ["payment_intent"] });
+    expect(done.payment_intent).toMatchObject({ status: "succeeded", amount: 3000 });
+    expect((await stripe.coupons.retrieve(coupon.id)).times_redeemed).toBe(1);
+
+    const off = await stripe.coupons.create({ amount_off: 500, currency: "usd", duration: "forever" });
+    const promo = await stripe.promotionCodes.create({ promotion: { type: "coupon", coupon: off.id }, code: "SPRING" });
+    const monthly = await stripe.prices.create({ currency: "usd", unit_amount: 1500, recurring: { interval: "month" }, product_data: { name: "Club" } });
+    const subCs = await stripe.checkout.sessions.create({ mode: "subscription", line_items: [{ price: monthly.id }], discounts: [{ promotion_code: promo.id }], success_url: "https://shop.test/ok" });
+    expect(subCs).toMatchObject({ amount_total: 1000, total_details: { amount_discount: 500 } });
+    expect((await pay(subCs.url!)).status).toBe(303);
+    const sub = await stripe.subscriptions.retrieve((await stripe.checkout.sessions.retrieve(subCs.id)).subscription as string, { expand: ["latest_invoice"] });
+    expect(sub.latest_invoice).toMatchObject({ amount_paid: 1000, status: "paid" });
+    expect((await stripe.promotionCodes.retrieve(promo.id)).times_redeemed).toBe(1);
+
+    const both = await caught(stripe.checkout.sessions.create({ mode: "payment", line_items: [{ price: price.id }], discounts: [{ coupon: coupon.id }], allow_promotion_codes: true, success_url: "https://shop.test/ok" }));
+    expect(both).toMatchObject({ statusCode: 400, param: "discounts" });
+    for (const extra of [{ phone_number_collection: { enabled: true } }, { shipping_address_collection: { allowed_countries: ["US" as const] } }, { ui_mode: "embedded" as const, return_url: "https://shop.test/r" }, { automatic_tax: { enabled: true } }]) {
+      const refused = await caught(stripe.checkout.sessions.create({ mode: "payment", line_items: [{ price: price.id }], success_url: "https://shop.test/ok", ...extra } as never));
+      expect(refused).toMatchObject({ statusCode: 501, code: "not_implemented" });
+    }
   });
 });

@@ -92,12 +92,62 @@ function shippingOptions(s: Ctx, p: Params, mode: string, currency: string | nul
   });
 }
 
+const unbuilt = (what: string) => new StripeError(501, { type: "api_error", code: "not_implemented", message: `${what} is not implemented by the Stripe clone yet.` });
+
+/**
+ * Options whose Checkout behaviour the clone's page does not have (collecting a phone number or a
+ * shipping address, embedded mode, automatic tax...): anything but their neutral value is a 501.
+ */
+function refuseUnbuilt(p: Params): void {
+  const on = (key: string, sub = "enabled") => {
+    const o = p.raw[key] as Record<string, unknown> | undefined;
+    return !!o && typeof o === "object" && (o[sub] === "true" || o[sub] === true);
+  };
+  const ui = p.str("ui_mode");
+  if (ui && ui !== "hosted") throw unbuilt(`Checkout with ui_mode=${ui}`);
+  for (const key of ["automatic_tax", "phone_number_collection", "tax_id_collection", "invoice_creation", "adaptive_pricing"]) if (on(key)) throw unbuilt(`Checkout with \`${key}[enabled]\``);
+  for (const key of ["shipping_address_collection", "custom_fields", "consent_collection", "after_expiration", "saved_payment_method_options", "payment_method_options", "permissions",
+    "wallet_options", "setup_intent_data", "origin_context"]) {
+    const v = p.raw[key];
+    if (v !== undefined && v !== "" && !(Array.isArray(v) && v.length === 0)) throw unbuilt(`Checkout with \`${key}\``);
+  }
+  const pmc = p.str("payment_method_collection");
+  if (pmc && pmc !== "always") throw unbuilt(`Checkout with payment_method_collection=${pmc}`);
+  for (const [i, t] of (p.strings("payment_method_types") ?? []).entries()) {
+    if (t !== "card") throw err.invalid(`The payment method type provided: ${t} is invalid. The Stripe clone supports card.`, { param: `payment_method_types[${i}]` });
+  }
+}
+
+/** `discounts`: one coupon or promotion code, checked now and redeemed when the session completes. */
+function sessionDiscount(s: Ctx, p: Params, customer: string | null): { coupon: Obj; promotion: Obj | null } | null {
+  const raw = p.raw.discounts;
+  if (raw === undefined || raw === "") return null;
+  if (p.bool("allow_promotion_codes")) throw err.invalid("You may only specify one of these parameters: allow_promotion_codes, discounts.", { param: "discounts" });
+  const list = Array.isArray(raw) ? raw : typeof raw === "object" && raw !== null ? Object.values(raw) : null;
+  if (!list) throw err.invalidArray("discounts");
+  if (list.length === 0) return null;
+  if (list.length > 1) throw err.invalid("You may only specify one discount for a Checkout Session.", { param: "discounts" });
+  const d = new Params(list[0] as Record<string, unknown>, "discounts[0]");
+  d.allow("coupon", "promotion_code");
+  const promoId = d.str("promotion_code") ?? null;
+  const promotion = promoId ? s.store.get("promotion_code", promoId, "discounts[0][promotion_code]") : null;
+  if (promotion && (!promotion.active || (promotion.customer && promotion.customer !== customer))) {
+    throw err.invalid(`This promotion code cannot be redeemed: ${promotion.code}.`, { code: "promotion_code_invalid", param: "discounts[0][promotion_code]" });
+  }
+  const couponId = promotion ? String((promotion.promotion as Obj).coupon) : d.str("coupon");
+  if (!couponId) throw err.missingParam("discounts[0][coupon]");
+  const coupon = s.store.get("coupon", couponId, "discounts[0][coupon]");
+  if (!coupon.valid) throw err.invalid(`Coupon expired: ${coupon.id}`, { code: "coupon_expired", param: "discounts[0][coupon]" });
+  return { coupon, promotion };
+}
+
 export function createSession(s: Ctx, p: Params): Obj {
   p.allow("mode", "line_items", "success_url", "cancel_url", "return_url", "customer", "customer_email", "client_reference_id", "metadata", "payment_method_types",
     "allow_promotion_codes", "discounts", "subscription_data", "payment_intent_data", "setup_intent_data", "expires_at", "ui_mode", "customer_creation",
     "billing_address_collection", "locale", "submit_type", "currency", "automatic_tax", "phone_number_collection", "shipping_address_collection",
     "payment_method_collection", "consent_collection", "custom_fields", "custom_text", "invoice_creation", "tax_id_collection", "saved_payment_method_options",
     "after_expiration", "payment_method_options", "redirect_on_completion", "adaptive_pricing", "origin_context", "permissions", "wallet_options", "shipping_options");
+  refuseUnbuilt(p);
   const mode = p.oneOf("mode", ["payment", "setup", "subscription"]) ?? "payment";
   const items = lineItems(s, p, mode);
   if (mode === "subscription" && !items.some((i) => i.price.type === "recurring")) {
@@ -110,7 +160,11 @@ export function createSession(s: Ctx, p: Params): Obj {
   const priced = items.map((i) => amounts(s, i.price, i.quantity, i.taxRates));
   const subtotal = priced.reduce((n, a) => n + a.subtotal, 0);
   const tax = priced.reduce((n, a) => n + a.tax, 0);
-  const itemsTotal = priced.reduce((n, a) => n + a.total, 0);
+  const discount = mode === "setup" ? null : sessionDiscount(s, p, customer);
+  // Taxes are computed on discounted amounts at Stripe; the clone does not split a discount across taxed lines.
+  if (discount && tax) throw unbuilt("A Checkout Session with both a discount and tax rates");
+  const off = discount ? Math.min(subtotal, discount.coupon.percent_off !== null ? Math.round((subtotal * Number(discount.coupon.percent_off)) / 100) : discount.coupon.currency === currency ? Number(discount.coupon.amount_off) : 0) : 0;
+  const itemsTotal = priced.reduce((n, a) => n + a.total, 0) - off;
   const shipping = shippingOptions(s, p, mode, currency);
   const shippingAmount = shipping[0]?.shipping_amount ?? 0;
   const now = unixNow(s.k);
@@ -147,7 +201,7 @@ export function createSession(s: Ctx, p: Params): Obj {
     customer_creation: customer ? null : (p.oneOf("customer_creation", ["always", "if_required"]) ?? "if_required"),
     customer_details: null,
     customer_email: p.str("customer_email") ?? null,
-    discounts: [],
+    discounts: discount ? [{ coupon: discount.coupon.id, promotion_code: discount.promotion?.id ?? null }] : [],
     expires_at: expiresAt,
     integration_identifier: null,
     invoice: null,
@@ -177,12 +231,14 @@ export function createSession(s: Ctx, p: Params): Obj {
     submit_type: p.str("submit_type") ?? null,
     subscription: null,
     success_url: p.str("success_url") ?? null,
-    total_details: mode === "setup" ? null : { amount_discount: 0, amount_shipping: shippingAmount, amount_tax: tax },
+    total_details: mode === "setup" ? null : { amount_discount: off, amount_shipping: shippingAmount, amount_tax: tax },
     ui_mode: "hosted",
     url: `${s.k.world().urls.stripe}${hostedPath(s.k.world().worldId, id)}`,
     wallet_options: null,
   };
-  s.store.insert("checkout.session", session, { items: items.map((i) => ({ id: i.id, price: i.price.id, quantity: i.quantity, taxRates: i.taxRates })), pi: pid?.raw ?? {}, sub: sd?.raw ?? {} });
+  // A subscription takes the discount when it is created (and redeems it then).
+  const sub = { ...(sd?.raw ?? {}), ...(mode === "subscription" && discount ? { discounts: [discount.promotion ? { promotion_code: discount.promotion.id } : { coupon: discount.coupon.id }] } : {}) };
+  s.store.insert("checkout.session", session, { items: items.map((i) => ({ id: i.id, price: i.price.id, quantity: i.quantity, taxRates: i.taxRates })), pi: pid?.raw ?? {}, sub });
   s.k.jobs.schedule("stripe", EXPIRE_JOB, expiresAt * 1000, {}, id);
   return session;
 }
@@ -242,6 +298,14 @@ export function completeSession(s: Ctx, id: string, form: Params): Obj {
     if (pi.status === "requires_action") throw new StripeError(402, { type: "card_error", code: "authentication_required", message: "This card requires 3-D Secure, which the clone's hosted page does not perform; choose another test card." });
     next.payment_intent = pi.id;
     next.payment_status = "paid";
+    for (const d of cs.discounts as { coupon: string; promotion_code: string | null }[]) {
+      const coupon = s.store.get("coupon", d.coupon);
+      s.store.save("coupon", { ...coupon, times_redeemed: Number(coupon.times_redeemed) + 1 });
+      if (d.promotion_code) {
+        const promo = s.store.get("promotion_code", d.promotion_code);
+        s.store.save("promotion_code", { ...promo, times_redeemed: Number(promo.times_redeemed) + 1 });
+      }
+    }
   } else if (mode === "subscription") {
     const items = internal.items.filter((i) => s.store.get("price", i.price).type === "recurring").map((i) => ({ price: i.price, quantity: String(i.quantity), ...(i.taxRates?.length ? { tax_rates: i.taxRates } : {}) }));
     const sub = createSubscription(s, new Params({ ...internal.sub, customer: customer!, items, default_payment_method: pm.id, payment_behavior: "error_if_incomplete" }));

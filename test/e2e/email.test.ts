@@ -179,14 +179,14 @@ describe("email clone (Resend) through the resend SDK", () => {
   });
 
   it("answers a Resend-shaped 501 for operations not built, and 404 for unknown routes", async () => {
-    const res = await fetch(`${run.clones.email.url}/broadcasts`, { headers: { authorization: `Bearer ${run.clones.email.apiKey}` } });
+    const res = await fetch(`${run.clones.email.url}/topics`, { headers: { authorization: `Bearer ${run.clones.email.apiKey}` } });
     expect(res.status).toBe(501);
     expect(await res.json()).toMatchObject({ statusCode: 501, name: "not_implemented" });
     const unknown = await fetch(`${run.clones.email.url}/nope`, { headers: { authorization: `Bearer ${run.clones.email.apiKey}` } });
     expect(unknown.status).toBe(404);
     expect(await unknown.json()).toMatchObject({ statusCode: 404, name: "not_found" });
     const logs = (await admin(run, "GET", "/logs?status=501")).text.trim().split("\n").map((l) => JSON.parse(l));
-    expect(logs).toEqual([expect.objectContaining({ kind: "email", method: "GET", path: "/broadcasts", status: 501 })]);
+    expect(logs).toEqual([expect.objectContaining({ kind: "email", method: "GET", path: "/topics", status: 501 })]);
   });
 });
 

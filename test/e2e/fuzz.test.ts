@@ -19,8 +19,8 @@ const junkBody = fc.oneof(
   fc.constantFrom("{", "[", "null", '{"from":', '{"to":[[[[]]]]}', "\u0000\u0001", "{}".repeat(1000), "[".repeat(3000)),
 );
 const method = fc.constantFrom("GET", "POST", "PATCH", "DELETE", "PUT");
-const segment = fc.oneof(fc.stringMatching(/^[A-Za-z0-9._~%-]{0,12}$/), fc.constantFrom("..", "%2e%2e", "%00", "emails", "batch", "cancel", "snapshots", "diff", "restore", "import", "clock", "advance", "contacts", "segments", "a@b.co", "publish", "duplicate"));
-const emailRoot = fc.constantFrom("emails", "contacts", "segments", "audiences", "templates");
+const segment = fc.oneof(fc.stringMatching(/^[A-Za-z0-9._~%-]{0,12}$/), fc.constantFrom("..", "%2e%2e", "%00", "emails", "batch", "cancel", "snapshots", "diff", "restore", "import", "clock", "advance", "contacts", "segments", "a@b.co", "publish", "duplicate", "send"));
+const emailRoot = fc.constantFrom("emails", "contacts", "segments", "audiences", "templates", "broadcasts");
 const contentType = fc.constantFrom("application/json", "text/plain", "application/x-www-form-urlencoded", "multipart/form-data; boundary=x", "application/octet-stream", "");
 
 async function send(url: string, m: string, token: string, body: string, ct: string) {

@@ -7,6 +7,7 @@ import { resendErrors } from "./errors.ts";
 import { emailRouter, emailUnmatched } from "./routes.ts";
 import { emailJobs } from "./domain.ts";
 import { apiKeyMatches } from "./resources.ts";
+import { broadcastJobs } from "./broadcasts.ts";
 import migrations from "../../../migrations/email/migrations.js";
 
 /** The email clone: Resend's API, svix-signed webhooks, delivery on the run clock. */
@@ -21,6 +22,7 @@ export const email: VendorPlugin = {
     { name: "email_segments", type: "segment", idColumn: "id" },
     { name: "email_contact_segments" },
     { name: "email_templates", type: "template", idColumn: "id" },
+    { name: "email_broadcasts", type: "broadcast", idColumn: "id" },
   ],
   maxBodyBytes: 40 * 1024 * 1024,
   errors: resendErrors,
@@ -35,7 +37,7 @@ export const email: VendorPlugin = {
   },
   router: emailRouter,
   unmatched: emailUnmatched,
-  jobs: (k) => emailJobs(k) as ReturnType<VendorPlugin["jobs"]>,
+  jobs: (k) => ({ ...emailJobs(k), ...broadcastJobs(k) }) as ReturnType<VendorPlugin["jobs"]>,
   presets: {
     bounce: { description: "Sends bounce (email.bounced) whatever the recipient" },
     spamtrap: { description: "Sends are delivered, then marked as spam (email.complained)" },

@@ -7,6 +7,7 @@ import { cancelEmail, createEmail, emailJson, getRow, listEmails, rescheduleEmai
 import * as res from "./resources.ts";
 import * as ct from "./contacts.ts";
 import * as tp from "./templates.ts";
+import * as bc from "./broadcasts.ts";
 import { resendTime } from "./format.ts";
 
 type C = Context<{ Bindings: VendorBindings }>;
@@ -131,6 +132,15 @@ export function emailRouter(k: Kernel): VendorHono {
   app.get("/audiences/:aid/contacts/:id", (c) => c.json(ct.getContact(k, c.req.param("id"), c.req.param("aid"))));
   app.patch("/audiences/:aid/contacts/:id", (c) => c.json(ct.updateContact(k, c.req.param("id"), body(c), c.req.param("aid"))));
   app.delete("/audiences/:aid/contacts/:id", (c) => c.json(ct.deleteContact(k, c.req.param("id"), c.req.param("aid"))));
+
+  app.post("/broadcasts", (c) => c.json(bc.createBroadcast(k, body(c)), 201));
+  app.get("/broadcasts", (c) => c.json(bc.listBroadcasts(k, c.req.query())));
+  app.get("/broadcasts/:id", (c) => c.json(bc.getBroadcast(k, c.req.param("id"))));
+  app.patch("/broadcasts/:id", (c) => c.json(bc.updateBroadcast(k, c.req.param("id"), body(c))));
+  app.delete("/broadcasts/:id", (c) => c.json(bc.deleteBroadcast(k, c.req.param("id"))));
+  app.post("/broadcasts/:id/send", (c) => c.json(bc.sendBroadcast(k, c.req.param("id"), body(c))));
+  app.post("/broadcasts/:id/cancel", (c) => c.json(bc.cancelBroadcast(k, c.req.param("id"))));
+  app.post("/broadcasts/:id/duplicate", (c) => c.json(bc.duplicateBroadcast(k, c.req.param("id"))));
 
   app.post("/templates", (c) => c.json(tp.createTemplate(k, body(c)), 201));
   app.get("/templates", (c) => c.json(tp.listTemplates(k, c.req.query())));

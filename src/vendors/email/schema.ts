@@ -100,3 +100,18 @@ export const templates = sqliteTable(
   },
   (t) => [index("email_templates_seq").on(t.seq)],
 );
+
+// Broadcasts: a message to a segment's subscribed contacts, kept as a draft, scheduled or sent.
+export const broadcasts = sqliteTable(
+  "email_broadcasts",
+  {
+    id: text("id").primaryKey(),
+    seq: integer("seq").notNull(),
+    data: text("data").notNull(),
+    status: text("status").notNull(),
+    createdAt: integer("created_at").notNull(),
+    scheduledAt: integer("scheduled_at"),
+    sentAt: integer("sent_at"),
+  },
+  (t) => [index("email_broadcasts_seq").on(t.seq)],
+);
